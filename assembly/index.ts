@@ -1,0 +1,252 @@
+// The core's ABI: everything the host (src/engine) calls. Numbers only:
+// handles are pointers to records that never move (u32), addresses and
+// lengths are f64 (exact below 2^53; user addresses are below 2^47), syscall
+// results are f64 holding the kernel's return value or -errno.
+//
+// Two ways in: direct calls (sys_*), and run_batch(), which executes many
+// encoded commands from the command buffer in one call (the replay path).
+
+import { PAGE_SHIFT } from "./abi/constants";
+import { raw_alloc, raw_allocated } from "./lib/alloc";
+import { FMODE_READ, FMODE_WRITE, FILE_REGULAR, FILE_SHMEM, File, file_by_id, file_create, files_live, fput } from "./fs/file";
+import { BRK_RESERVE, sys_brk } from "./mm/brk";
+import { insert_image_vma, mm_create } from "./mm/mm";
+import { MMAP_RESERVE, sys_mmap } from "./mm/mmap";
+import { MUNMAP_RESERVE, do_munmap } from "./mm/munmap";
+import { sys_mprotect } from "./mm/mprotect";
+import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
+import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
+import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
+import { vma_tree_check } from "./mm/vma_tree";
+
+const ENOMEM_F: f64 = -12;
+
+// ---- kernel settings -------------------------------------------------------
+
+export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages: u32): void {
+  set_max_map_count(max_map_count);
+  set_mmap_min_addr(<u64>min_addr);
+  set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+export function set_sysctl_max_map_count(n: u32): void {
+  set_max_map_count(n);
+}
+
+// ---- files -------------------------------------------------------------------
+
+/** A host-owned open file (O_RDWR); returns its id, 0 when out of memory. `shmem`: a tmpfs/memfd file. */
+export function file_open(size_pages: f64, shmem: bool): u32 {
+  if (!reserve(0, 1)) return 0;
+  return file_create(<u64>size_pages, FMODE_READ | FMODE_WRITE, shmem ? FILE_SHMEM : FILE_REGULAR).id;
+}
+
+/** ftruncate in pages; false if the file does not exist. */
+export function file_resize(id: u32, size_pages: f64): bool {
+  const f = file_by_id(id);
+  if (!f) return false;
+  f.size_pages = <u64>size_pages;
+  return true;
+}
+
+export function file_size(id: u32): f64 {
+  const f = file_by_id(id);
+  return f ? <f64>f.size_pages : -1;
+}
+
+/** The host closes its descriptor; the file lives on while VMAs map it. */
+export function file_close(id: u32): bool {
+  const f = file_by_id(id);
+  if (!f) return false;
+  fput(f);
+  return true;
+}
+
+// ---- address spaces ------------------------------------------------------------
+
+/** A new empty mm; returns its handle, 0 when out of memory. */
+export function mm_new(mmap_base: f64, start_brk: f64, start_stack: f64): u32 {
+  if (!mm_reserve(1)) return 0;
+  return <u32>changetype<usize>(mm_create(<u64>mmap_base, <u64>start_brk, <u64>start_stack));
+}
+
+/**
+ * Insert one VMA of a process image. `file` 0 = anonymous; `ops` see
+ * mm/types.ts VM_OPS_*; `special` 1 [vvar], 2 [vdso]. Returns 0, -1 for an
+ * invalid or overlapping range, -2 when out of memory, -3 for a bad file.
+ */
+export function mm_insert_image_vma(mm: u32, start: f64, end: f64, flags_lo: u32, flags_hi: u32, pgoff: f64, file: u32, ops: u32, special: u32): i32 {
+  let f: File | null = null;
+  if (file != 0) {
+    f = file_by_id(file);
+    if (!f) return -3;
+  }
+  if (!reserve(1, 0)) return -2;
+  const flags = (<u64>flags_hi << 32) | <u64>flags_lo;
+  const v = insert_image_vma(changetype<Mm>(<usize>mm), <u64>start, <u64>end, flags, <u64>pgoff, f, ops, special);
+  return v ? 0 : -1;
+}
+
+export function mmap(mm: u32, addr: f64, len: f64, prot: u32, flags: u32, file: u32, off: f64): f64 {
+  if (!reserve(MMAP_RESERVE, 1)) return ENOMEM_F;
+  return <f64>sys_mmap(changetype<Mm>(<usize>mm), <u64>addr, <u64>len, prot, flags, file, <u64>off);
+}
+
+export function munmap(mm: u32, addr: f64, len: f64): f64 {
+  if (!reserve(MUNMAP_RESERVE, 0)) return ENOMEM_F;
+  return <f64>do_munmap(changetype<Mm>(<usize>mm), <u64>addr, <u64>len);
+}
+
+export function mprotect(mm: u32, addr: f64, len: f64, prot: u32): f64 {
+  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), <u64>addr, <u64>len, prot);
+}
+
+export function brk(mm: u32, addr: f64): f64 {
+  const m = changetype<Mm>(<usize>mm);
+  if (!reserve(BRK_RESERVE, 0)) return <f64>m.brk;
+  return <f64>sys_brk(m, <u64>addr);
+}
+
+/** True once if an operation failed because the engine ran out of wasm memory. */
+export function engine_take_oom(): bool {
+  return take_engine_oom();
+}
+
+// ---- state readers ---------------------------------------------------------------
+
+/** Snapshot record layout (bytes), mirrored in src/engine/abi.ts. */
+export const SNAP_RECORD_SIZE: u32 = 64;
+let snap_buf: usize = 0;
+let snap_cap: u32 = 0;
+
+/**
+ * Writes every VMA of mm into the snapshot buffer and returns its address:
+ * u32 count at +0, records from +16, each
+ *   +0 vm_start f64, +8 vm_end f64, +16 vm_pgoff f64, +24 flags lo u32, +28 flags hi u32,
+ *   +32 file id u32, +36 anon_vma id u32, +40 anon_vma root id u32, +44 anon name u32,
+ *   +48 special u32, +52 vm_ops u32.
+ * Returns 0 when out of memory.
+ */
+export function mm_snapshot(mm: u32): usize {
+  const m = changetype<Mm>(<usize>mm);
+  if (m.map_count > snap_cap) {
+    let cap = snap_cap == 0 ? <u32>1024 : snap_cap;
+    while (cap < m.map_count) cap *= 2;
+    const b = raw_alloc(16 + <usize>cap * SNAP_RECORD_SIZE);
+    if (b == 0) return 0;
+    snap_buf = b;
+    snap_cap = cap;
+  }
+  let p = snap_buf + 16;
+  let n: u32 = 0;
+  let v = m.mmap;
+  while (v) {
+    store<f64>(p, <f64>v.vm_start, 0);
+    store<f64>(p, <f64>v.vm_end, 8);
+    store<f64>(p, <f64>v.vm_pgoff, 16);
+    store<u32>(p, <u32>v.vm_flags, 24);
+    store<u32>(p, <u32>(v.vm_flags >> 32), 28);
+    store<u32>(p, v.vm_file ? v.vm_file!.id : 0, 32);
+    store<u32>(p, 0, 36); // anon_vma identities arrive with the memory layer
+    store<u32>(p, 0, 40);
+    store<u32>(p, v.anon_name, 44);
+    store<u32>(p, v.special, 48);
+    store<u32>(p, v.vm_ops, 52);
+    p += SNAP_RECORD_SIZE;
+    n++;
+    v = v.vm_next;
+  }
+  store<u32>(snap_buf, n);
+  return snap_buf;
+}
+
+const counters_buf = memory.data(16 * 8, 8);
+
+/**
+ * mm counters and layout as f64 at the returned address: map_count, total_vm,
+ * data_vm, exec_vm, stack_vm, locked_vm, mmap_base, task_size, start_brk,
+ * brk, start_stack.
+ */
+export function mm_counters(mm: u32): usize {
+  const m = changetype<Mm>(<usize>mm);
+  store<f64>(counters_buf, <f64>m.map_count, 0);
+  store<f64>(counters_buf, <f64>m.total_vm, 8);
+  store<f64>(counters_buf, <f64>m.data_vm, 16);
+  store<f64>(counters_buf, <f64>m.exec_vm, 24);
+  store<f64>(counters_buf, <f64>m.stack_vm, 32);
+  store<f64>(counters_buf, <f64>m.locked_vm, 40);
+  store<f64>(counters_buf, <f64>m.mmap_base, 48);
+  store<f64>(counters_buf, <f64>m.task_size, 56);
+  store<f64>(counters_buf, <f64>m.start_brk, 64);
+  store<f64>(counters_buf, <f64>m.brk, 72);
+  store<f64>(counters_buf, <f64>m.start_stack, 80);
+  return counters_buf;
+}
+
+/** Internal consistency of mm's VMA list and tree (0 = OK, else a violation code). */
+export function mm_check(mm: u32): i32 {
+  return vma_tree_check(changetype<Mm>(<usize>mm));
+}
+
+const stats_buf = memory.data(8 * 8, 8);
+
+/** Live records and memory use: vmas, mms, files, bytes handed out. */
+export function engine_stats(): usize {
+  store<f64>(stats_buf, <f64>vmas_live(), 0);
+  store<f64>(stats_buf, <f64>mms_live(), 8);
+  store<f64>(stats_buf, <f64>files_live(), 16);
+  store<f64>(stats_buf, <f64>raw_allocated(), 24);
+  store<f64>(stats_buf, <f64>(<u64>memory.size() << 16), 32);
+  return stats_buf;
+}
+
+// ---- batches ---------------------------------------------------------------------
+
+export const OP_MMAP: u32 = 1;
+export const OP_MUNMAP: u32 = 2;
+export const OP_MPROTECT: u32 = 3;
+export const OP_BRK: u32 = 4;
+
+/** Commands: 8 f64 slots each: opcode, mm, then up to 6 arguments in syscall order. */
+export const CMD_SLOTS: u32 = 8;
+export const CMD_CAPACITY: u32 = 4096;
+const cmd_buf = memory.data(<i32>(CMD_CAPACITY * CMD_SLOTS * 8), 16);
+const result_buf = memory.data(<i32>(CMD_CAPACITY * 8), 16);
+
+export function cmd_buffer(): usize { return cmd_buf; }
+export function result_buffer(): usize { return result_buf; }
+
+/**
+ * Execute commands 0..n-1; result i goes to result_buffer()[i]. Returns how
+ * many ran: fewer than n when the engine ran out of memory (then
+ * engine_take_oom() is true) or an opcode was unknown (its result is NaN).
+ */
+export function run_batch(n: u32): u32 {
+  if (n > CMD_CAPACITY) n = CMD_CAPACITY;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = cmd_buf + <usize>i * CMD_SLOTS * 8;
+    const op = <u32>load<f64>(c, 0);
+    const mm = <u32>load<f64>(c, 8);
+    let r: f64;
+    switch (op) {
+      case OP_MMAP:
+        r = mmap(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32), <u32>load<f64>(c, 40), <u32>load<f64>(c, 48), load<f64>(c, 56));
+        break;
+      case OP_MUNMAP:
+        r = munmap(mm, load<f64>(c, 16), load<f64>(c, 24));
+        break;
+      case OP_MPROTECT:
+        r = mprotect(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32));
+        break;
+      case OP_BRK:
+        r = brk(mm, load<f64>(c, 16));
+        break;
+      default:
+        store<f64>(result_buf + (<usize>i << 3), NaN);
+        return i;
+    }
+    store<f64>(result_buf + (<usize>i << 3), r);
+    if (engine_is_oom()) return i;
+  }
+  return n;
+}

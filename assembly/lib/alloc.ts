@@ -1,0 +1,30 @@
+// Memory for the core's records: a bump allocator over wasm linear memory.
+//
+// The core is built with `--runtime stub` and never uses `new`: every record
+// lives in a pool (lib/pool.ts) whose chunks come from here. Chunks are never
+// returned; records are recycled by the pools. When linear memory cannot grow
+// any more (the 4 GiB wasm32 ceiling, or the host's limit) raw_alloc returns 0
+// and the caller reports a clean "engine out of memory" instead of trapping.
+
+let top: usize = 0;
+
+/** Zeroed memory of `size` bytes, 16-byte aligned, or 0 when memory is exhausted. */
+export function raw_alloc(size: usize): usize {
+  if (top == 0) top = (__heap_base + 15) & ~(<usize>15);
+  const p = (top + 15) & ~(<usize>15);
+  const end = p + size;
+  if (end < p) return 0;
+  const have = (<usize>memory.size()) << 16;
+  if (end > have) {
+    const pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) return 0;
+  }
+  top = end;
+  memory.fill(p, 0, size);
+  return p;
+}
+
+/** Bytes of linear memory handed out so far (for statistics). */
+export function raw_allocated(): usize {
+  return top == 0 ? 0 : top - ((__heap_base + 15) & ~(<usize>15));
+}

@@ -1,0 +1,183 @@
+// Merging VMAs: vma_merge(), is_mergeable_vma(), is_mergeable_anon_vma(),
+// can_vma_merge_before/after() and __vma_adjust() (mm/mmap.c, v5.17).
+//
+// vma_merge() asks whether the range [addr, end), about to get the given
+// attributes, can be absorbed by prev and/or next. Its eight cases
+// (P = prev, N = next, A = the range, X = the VMA after N):
+//
+//     AAAA               AAAA                   AAAA
+//   PPPPxxxxNNNN       PPPPNNNNXXXX           PPPPNNNN...
+//   1: fill a hole      6: A == N, absorb N+X  7: A == N, absorb N
+//   2: PPPPAAAA          5: A is the head of N  4: A is the tail of P, joins N
+//   3: AAAANNNN          8: A == N, X grows down over it
+//
+// Page structs are never touched by a v5.17 merge: anon_vmas must already be
+// identical (or absent), so every page's mapping/index stays valid.
+
+import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
+import { fput } from "../fs/file";
+import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
+import { vma_bounds_changed, vma_unlink } from "./vma_tree";
+
+/** The attributes a range is about to get (the arguments of vma_merge). */
+@unmanaged export class MergeAttrs {
+  vm_flags: u64 = 0;
+  anon_vma: usize = 0;
+  file: usize = 0;
+  pgoff: u64 = 0;
+  policy: u32 = 0;
+  uffd_ctx: u32 = 0;
+  anon_name: u32 = 0;
+}
+
+/** vma_next(): the VMA after prev, or the first one. */
+// @ts-ignore: decorator
+@inline export function vma_next(mm: Mm, prev: Vma | null): Vma | null {
+  return prev ? prev.vm_next : mm.mmap;
+}
+
+/** is_mergeable_vma(): everything but the anon_vma and pgoff. */
+function is_mergeable_vma(v: Vma, a: MergeAttrs): bool {
+  // VM_SOFTDIRTY must not prevent merging
+  if ((v.vm_flags ^ a.vm_flags) & ~VM_SOFTDIRTY) return false;
+  if (changetype<usize>(v.vm_file) != a.file) return false;
+  // vm_ops->close: only special mappings have one here
+  if (v.vm_ops == VM_OPS_SPECIAL) return false;
+  if (v.vm_userfaultfd_ctx != a.uffd_ctx) return false;
+  if (v.anon_name != a.anon_name) return false;
+  return true;
+}
+
+/**
+ * list_is_singular(&v->anon_vma_chain). Chains are linked by the memory
+ * layer (anon_vma_prepare, anon_vma_clone); a VMA without an anon_vma has an
+ * empty chain, which is not singular.
+ */
+function anon_vma_chain_is_singular(v: Vma): bool {
+  return false;
+}
+
+/**
+ * is_mergeable_anon_vma(a1, a2, v): one side has no anon_vma and v (the
+ * neighbour owning a2, or NULL in the both-sides test) was not forked into,
+ * or both are the same anon_vma.
+ */
+export function is_mergeable_anon_vma(a1: usize, a2: usize, v: Vma | null): bool {
+  if ((a1 == 0 || a2 == 0) && (v == null || anon_vma_chain_is_singular(v))) return true;
+  return a1 == a2;
+}
+
+/** can_vma_merge_before(): can the range end where v begins? (pgoff = the pgoff of the range's end) */
+function can_vma_merge_before(v: Vma, a: MergeAttrs, pgoff_end: u64): bool {
+  return is_mergeable_vma(v, a) && is_mergeable_anon_vma(a.anon_vma, v.anon_vma, v) && v.vm_pgoff == pgoff_end;
+}
+
+/** can_vma_merge_after(): can the range start where v ends? */
+function can_vma_merge_after(v: Vma, a: MergeAttrs): bool {
+  return is_mergeable_vma(v, a) && is_mergeable_anon_vma(a.anon_vma, v.anon_vma, v)
+    && v.vm_pgoff + vma_pages(v) == a.pgoff;
+}
+
+/**
+ * vma_merge(): returns the VMA that now covers [addr, end), or NULL when
+ * nothing changed (the caller then creates or splits).
+ */
+export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: MergeAttrs): Vma | null {
+  const pglen = (end - addr) >> PAGE_SHIFT;
+  // the caller's flags must equal the neighbour's, so this tests them too
+  if (a.vm_flags & VM_SPECIAL) return null;
+
+  let next = vma_next(mm, prev);
+  let area = next;
+  if (area && area.vm_end == end) next = next!.vm_next; // cases 6, 7, 8
+
+  // can it merge with the predecessor?
+  if (prev && prev.vm_end == addr && prev.vm_policy == a.policy && can_vma_merge_after(prev, a)) {
+    // ... and the successor as well?
+    if (next && end == next.vm_start && a.policy == next.vm_policy
+        && can_vma_merge_before(next, a, a.pgoff + pglen)
+        && is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null)) {
+      vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
+    } else {
+      vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7
+    }
+    return prev;
+  }
+
+  // can the range be merged in front of next?
+  if (next && end == next.vm_start && a.policy == next.vm_policy && can_vma_merge_before(next, a, a.pgoff + pglen)) {
+    if (prev && addr < prev.vm_end) {
+      vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, next); // case 4
+    } else {
+      // cases 3, 8: in case 3 area == next; in case 8 area is removed and next grows down over it
+      vma_adjust(mm, area!, addr, next.vm_end, next.vm_pgoff - pglen, null, next);
+      area = next;
+    }
+    return area;
+  }
+  return null;
+}
+
+/** Free a VMA that a merge removed (the tail of __vma_adjust's removal step). */
+function remove_merged(mm: Mm, victim: Vma): void {
+  vma_unlink(mm, victim);
+  if (victim.vm_file) fput(victim.vm_file!);
+  vm_area_free(victim);
+}
+
+/**
+ * __vma_adjust() without an insert (split_vma does its own insertion, see
+ * split.ts): set vma to [start, end) with pgoff, and remove or shift `next`
+ * as the merge case requires. `expand` is the VMA that grows.
+ * The anon_vma import (importer/exporter + anon_vma_clone) belongs to the
+ * memory layer; it cannot apply while no VMA has an anon_vma.
+ */
+export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, insert: Vma | null, expand: Vma | null): void {
+  let next = vma.vm_next;
+  let remove_next = 0;
+  let adjust_next: i64 = 0;
+  if (next && !insert) {
+    if (end >= next.vm_end) {
+      if (next == expand) {
+        // case 8: next survives and grows down over vma
+        remove_next = 3;
+        const t = vma;
+        vma = next;
+        next = t;
+      } else {
+        // cases 1, 6, 7 (remove_next 2 is case 6: trim to next for the first pass)
+        remove_next = end > next.vm_end ? 2 : 1;
+        end = next.vm_end;
+      }
+    } else if (end > next.vm_start) {
+      adjust_next = <i64>(end - next.vm_start); // case 5: the boundary moves up
+    } else if (end < vma.vm_end) {
+      adjust_next = -<i64>(vma.vm_end - end); // case 4: the boundary moves down
+    }
+  }
+  while (true) {
+    vma.vm_start = start;
+    vma.vm_end = end;
+    vma.vm_pgoff = pgoff;
+    if (adjust_next != 0) {
+      const n = next!;
+      n.vm_start = <u64>(<i64>n.vm_start + adjust_next);
+      n.vm_pgoff = <u64>(<i64>n.vm_pgoff + (adjust_next >> <i64>PAGE_SHIFT));
+    }
+    if (remove_next == 0) {
+      vma_bounds_changed(mm, vma);
+      if (adjust_next != 0) vma_bounds_changed(mm, next!);
+      return;
+    }
+    remove_merged(mm, next!);
+    vma_bounds_changed(mm, vma);
+    if (remove_next == 2) {
+      // case 6: now remove the VMA after the first victim too
+      remove_next = 1;
+      next = vma.vm_next;
+      end = next!.vm_end;
+      continue;
+    }
+    return;
+  }
+}

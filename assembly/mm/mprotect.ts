@@ -1,0 +1,125 @@
+// Changing protection: do_mprotect_pkey() and mprotect_fixup()
+// (mm/mprotect.c, v5.17). Each VMA of the range is changed in turn: merged
+// with a neighbour if possible, else split off; a hole in the range stops the
+// walk with ENOMEM after the earlier VMAs were already changed.
+
+import {
+  EACCES, EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ,
+  PROT_SEM, PROT_WRITE, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_NORESERVE,
+  VM_PKEY_MASK, VM_READ, VM_SHARED, VM_WRITE,
+} from "../abi/constants";
+import { MergeAttrs, vma_merge } from "./merge";
+import { may_expand_vm, vm_stat_account } from "./mm";
+import { calc_vm_prot_bits } from "./mmap";
+import { reserve } from "./reserve";
+import { split_vma } from "./split";
+import { Mm, Vma } from "./types";
+import { find_vma } from "./vma_tree";
+
+/** VMA records one mprotect_fixup may need (two splits). */
+export const MPROTECT_FIXUP_RESERVE: u32 = 2;
+
+const attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
+/** mprotect_fixup's *pprev, shared with the walk in sys_mprotect */
+let pprev: Vma | null = null;
+
+/**
+ * The attributes an existing range keeps when only its flags change: the
+ * VMA's own anon_vma, file, pgoff at `start`, policy, uffd ctx and name.
+ */
+export function existing_range_attrs(vma: Vma, start: u64, newflags: u64): MergeAttrs {
+  attrs.vm_flags = newflags;
+  attrs.anon_vma = vma.anon_vma;
+  attrs.file = changetype<usize>(vma.vm_file);
+  attrs.pgoff = vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT);
+  attrs.policy = vma.vm_policy;
+  attrs.uffd_ctx = vma.vm_userfaultfd_ctx;
+  attrs.anon_name = vma.anon_name;
+  return attrs;
+}
+
+/** mprotect_fixup(): give [start, end) of vma the flags newflags. 0 or -errno. */
+function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64 {
+  const oldflags = vma.vm_flags;
+  const nrpages = (end - start) >> PAGE_SHIFT;
+  if (newflags == oldflags) {
+    pprev = vma;
+    return 0;
+  }
+  // making a private mapping writable commits memory, and the commit is never
+  // given back: VM_ACCOUNT stays when it becomes read-only again
+  if (newflags & VM_WRITE) {
+    if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM;
+    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
+  }
+  const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(vma, start, newflags));
+  if (merged) {
+    vma = merged;
+  } else {
+    pprev = vma;
+    if (start != vma.vm_start) {
+      const err = split_vma(mm, vma, start, true);
+      if (err) return err;
+    }
+    if (end != vma.vm_end) {
+      const err = split_vma(mm, vma, end, false);
+      if (err) return err;
+    }
+  }
+  pprev = vma;
+  vma.vm_flags = newflags;
+  vm_stat_account(mm, oldflags, -<i64>nrpages);
+  vm_stat_account(mm, newflags, <i64>nrpages);
+  return 0;
+}
+
+/**
+ * mprotect(2). 0 or -errno. Reserves the records of each VMA's fixup before
+ * touching it; if the engine is out of memory the walk stops there with
+ * -ENOMEM (the engine flags it, see reserve.ts).
+ */
+export function sys_mprotect(mm: Mm, start: u64, len: u64, prot: u32): i64 {
+  const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+  prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
+  if (grows == (PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL;
+  if (start & ~PAGE_MASK) return -EINVAL;
+  if (len == 0) return 0;
+  len = (len + 4095) & PAGE_MASK;
+  let end = start + len;
+  if (end <= start) return -ENOMEM;
+  // arch_validate_prot(): only READ|WRITE|EXEC|SEM
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL;
+
+  let vma = find_vma(mm, start);
+  if (!vma) return -ENOMEM;
+  if (grows & PROT_GROWSDOWN) {
+    if (vma.vm_start >= end) return -ENOMEM;
+    start = vma.vm_start;
+    if (!(vma.vm_flags & VM_GROWSDOWN)) return -EINVAL;
+  } else {
+    if (vma.vm_start > start) return -ENOMEM;
+    // PROT_GROWSUP: x86 has no VM_GROWSUP VMAs
+    if (grows & PROT_GROWSUP) return -EINVAL;
+  }
+  pprev = start > vma.vm_start ? vma : vma.vm_prev;
+
+  let nstart = start;
+  while (true) {
+    // each call passes all of r/w/x: what is not passed is cleared (pkey bits too)
+    let newflags = calc_vm_prot_bits(prot);
+    newflags |= vma.vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC | VM_PKEY_MASK);
+    // VM_MAY* shifted right by 4 are the access bits that may be set
+    if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) return -EACCES;
+    let tmp = vma.vm_end;
+    if (tmp > end) tmp = end;
+    if (!reserve(MPROTECT_FIXUP_RESERVE, 0)) return -ENOMEM;
+    const err = mprotect_fixup(mm, vma, nstart, tmp, newflags);
+    if (err) return err;
+    nstart = tmp;
+    const p = pprev!;
+    if (nstart < p.vm_end) nstart = p.vm_end;
+    if (nstart >= end) return 0;
+    vma = p.vm_next;
+    if (!vma || vma.vm_start != nstart) return -ENOMEM;
+  }
+}

@@ -1,0 +1,53 @@
+// Splitting a VMA in two: __split_vma() and split_vma() (mm/mmap.c, v5.17).
+
+import { EINVAL, ENOMEM, PAGE_SHIFT } from "../abi/constants";
+import { get_file } from "../fs/file";
+import { sysctl_max_map_count } from "./sysctl";
+import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc } from "./types";
+import { vma_bounds_changed, vma_link } from "./vma_tree";
+
+/**
+ * __split_vma(): cut vma at addr. With new_below the new VMA is the lower
+ * part [vm_start, addr) and the original struct keeps the upper part;
+ * otherwise the original keeps the lower part. Returns 0 or -errno.
+ * Requires one reserved VMA record.
+ */
+export function __split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
+  // vm_ops->may_split: special mappings refuse (special_mapping_split)
+  if (vma.vm_ops == VM_OPS_SPECIAL) return -EINVAL;
+  const nv = vm_area_alloc(mm);
+  // vm_area_dup(): every attribute
+  nv.vm_start = vma.vm_start;
+  nv.vm_end = vma.vm_end;
+  nv.vm_pgoff = vma.vm_pgoff;
+  nv.vm_flags = vma.vm_flags;
+  nv.vm_file = vma.vm_file;
+  nv.vm_ops = vma.vm_ops;
+  nv.anon_vma = vma.anon_vma;
+  nv.anon_name = vma.anon_name;
+  nv.vm_policy = vma.vm_policy;
+  nv.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx;
+  nv.special = vma.special;
+  if (nv.vm_file) get_file(nv.vm_file!);
+  const delta = (addr - vma.vm_start) >> PAGE_SHIFT;
+  if (new_below) {
+    nv.vm_end = addr;
+    vma.vm_start = addr;
+    vma.vm_pgoff += delta;
+    vma_bounds_changed(mm, vma);
+    vma_link(mm, nv, vma.vm_prev);
+  } else {
+    nv.vm_start = addr;
+    nv.vm_pgoff += delta;
+    vma.vm_end = addr;
+    vma_bounds_changed(mm, vma);
+    vma_link(mm, nv, vma);
+  }
+  return 0;
+}
+
+/** split_vma(): __split_vma with the map-count limit (map_count >= max fails). */
+export function split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
+  if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+  return __split_vma(mm, vma, addr, new_below);
+}

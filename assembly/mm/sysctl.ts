@@ -1,0 +1,12 @@
+// Kernel-wide settings (sysctls and boot parameters) that the rules depend on.
+
+/** vm.max_map_count (mm/util.c sysctl_max_map_count; DEFAULT_MAX_MAP_COUNT = 65530) */
+export let sysctl_max_map_count: u32 = 65530;
+/** vm.mmap_min_addr (security/min_addr.c dac_mmap_min_addr) */
+export let mmap_min_addr: u64 = 65536;
+/** stack_guard_gap boot parameter, in bytes (mm/mmap.c; 256 pages) */
+export let stack_guard_gap: u64 = 256 << 12;
+
+export function set_max_map_count(n: u32): void { sysctl_max_map_count = n; }
+export function set_mmap_min_addr(a: u64): void { mmap_min_addr = a; }
+export function set_stack_guard_gap(bytes: u64): void { stack_guard_gap = bytes; }

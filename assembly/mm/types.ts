@@ -1,0 +1,132 @@
+// The records of an address space: struct vm_area_struct and struct mm_struct
+// (include/linux/mm_types.h, v5.17), reduced to the fields the rules use.
+// Records live in pools (lib/pool.ts); links between them are plain pointers,
+// which never move.
+
+import { File } from "../fs/file";
+import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
+
+/** What vm_ops a VMA has; the rules only ask "anonymous?", "close?" and "may_split?". */
+export const VM_OPS_NONE: u32 = 0;    // private anonymous (vma_is_anonymous)
+export const VM_OPS_FILE: u32 = 1;    // a regular file's generic ops: no close, no may_split
+export const VM_OPS_SHMEM: u32 = 2;   // shmem/memfd (also shared anonymous): no close
+export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): close, may_split -> EINVAL
+
+@unmanaged export class Vma {
+  _pool: u32 = 0;
+  /** creation sequence number: snapshot identity and the tree priority seed */
+  id: u32 = 0;
+  /** [vm_start, vm_end): byte addresses, page aligned */
+  vm_start: u64 = 0;
+  vm_end: u64 = 0;
+  /** in pages: file offset, or the anon "virtual" page index (spec §1.1) */
+  vm_pgoff: u64 = 0;
+  vm_flags: u64 = 0;
+  /** largest free gap before any VMA of this subtree (mm_rb augmentation) */
+  rb_subtree_gap: u64 = 0;
+  rb_left: Vma | null = null;
+  rb_right: Vma | null = null;
+  rb_parent: Vma | null = null;
+  /** treap priority (a hash of id): keeps the tree balanced in expectation */
+  rb_prio: u32 = 0;
+  vm_prev: Vma | null = null;
+  vm_next: Vma | null = null;
+  vm_mm: Mm | null = null;
+  vm_file: File | null = null;
+  vm_ops: u32 = 0;
+  /** struct anon_vma (the memory layer); 0 = none */
+  anon_vma: usize = 0;
+  /** interned anon VMA name (PR_SET_VMA_ANON_NAME); 0 = none */
+  anon_name: u32 = 0;
+  /** NUMA mempolicy identity; 0 = default (mpol_equal compares these) */
+  vm_policy: u32 = 0;
+  /** userfaultfd context identity; 0 = none */
+  vm_userfaultfd_ctx: u32 = 0;
+  /** special mapping kind for /proc/pid/maps naming (1 [vvar], 2 [vdso]); 0 = none */
+  special: u32 = 0;
+}
+
+@unmanaged export class Mm {
+  _pool: u32 = 0;
+  id: u32 = 0;
+  /** lowest VMA (the sorted list head) */
+  mmap: Vma | null = null;
+  /** root of the VMA tree */
+  mm_rb: Vma | null = null;
+  map_count: u32 = 0;
+  /** vm_end_gap() of the highest VMA */
+  highest_vm_end: u64 = 0;
+  mmap_base: u64 = 0;
+  mmap_legacy_base: u64 = 0;
+  task_size: u64 = 0;
+  /** counters in pages (vm_stat_account) */
+  total_vm: u64 = 0;
+  locked_vm: u64 = 0;
+  data_vm: u64 = 0;
+  exec_vm: u64 = 0;
+  stack_vm: u64 = 0;
+  def_flags: u64 = 0;
+  start_brk: u64 = 0;
+  brk: u64 = 0;
+  start_stack: u64 = 0;
+  /** resource limits in bytes (u64 max = RLIM_INFINITY) */
+  rlimit_as: u64 = 0;
+  rlimit_data: u64 = 0;
+}
+
+const vma_pool: Pool = pool_create(offsetof<Vma>(), 4096);
+const mm_pool: Pool = pool_create(offsetof<Mm>(), 64);
+let vma_seq: u32 = 0;
+let mm_seq: u32 = 0;
+
+export function vma_reserve(n: u32): bool { return pool_reserve(vma_pool, n); }
+export function mm_reserve(n: u32): bool { return pool_reserve(mm_pool, n); }
+
+/** A zeroed VMA (vm_area_alloc). Requires vma_reserve. */
+export function vm_area_alloc(mm: Mm): Vma {
+  const v = changetype<Vma>(pool_alloc(vma_pool));
+  v.id = ++vma_seq;
+  v.rb_prio = treap_priority(v.id);
+  v.vm_mm = mm;
+  return v;
+}
+
+export function vm_area_free(v: Vma): void {
+  pool_free(vma_pool, changetype<usize>(v));
+}
+
+export function mm_alloc(): Mm {
+  const mm = changetype<Mm>(pool_alloc(mm_pool));
+  mm.id = ++mm_seq;
+  return mm;
+}
+
+export function mm_free(mm: Mm): void {
+  pool_free(mm_pool, changetype<usize>(mm));
+}
+
+export function vmas_live(): u32 { return vma_pool.live; }
+export function mms_live(): u32 { return mm_pool.live; }
+
+/** A well-mixed 32-bit hash (the murmur3 finalizer) so priorities do not follow ids. */
+function treap_priority(id: u32): u32 {
+  let h = id * 0x9e3779b1;
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >> 16;
+  return h;
+}
+
+/** vma_pages() */
+// @ts-ignore: decorator
+@inline export function vma_pages(v: Vma): u64 {
+  return (v.vm_end - v.vm_start) >> 12;
+}
+
+/** vma_is_anonymous() */
+// @ts-ignore: decorator
+@inline export function vma_is_anonymous(v: Vma): bool {
+  return v.vm_ops == VM_OPS_NONE;
+}

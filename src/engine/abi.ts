@@ -1,0 +1,58 @@
+// The core's ABI as the host sees it: export signatures and the layouts of
+// the buffers it writes (mirrors assembly/index.ts; test/engine/abi.test.ts
+// checks the constants against the wasm exports).
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  kernel_config(maxMapCount: number, mmapMinAddr: number, guardGapPages: number): void;
+  set_sysctl_max_map_count(n: number): void;
+  file_open(sizePages: number, shmem: number): number;
+  file_resize(id: number, sizePages: number): number;
+  file_size(id: number): number;
+  file_close(id: number): number;
+  mm_new(mmapBase: number, startBrk: number, startStack: number): number;
+  mm_insert_image_vma(mm: number, start: number, end: number, flagsLo: number, flagsHi: number, pgoff: number, file: number, ops: number, special: number): number;
+  mmap(mm: number, addr: number, len: number, prot: number, flags: number, file: number, off: number): number;
+  munmap(mm: number, addr: number, len: number): number;
+  mprotect(mm: number, addr: number, len: number, prot: number): number;
+  brk(mm: number, addr: number): number;
+  engine_take_oom(): number;
+  mm_snapshot(mm: number): number;
+  mm_counters(mm: number): number;
+  mm_check(mm: number): number;
+  engine_stats(): number;
+  cmd_buffer(): number;
+  result_buffer(): number;
+  run_batch(n: number): number;
+  SNAP_RECORD_SIZE: WebAssembly.Global;
+  CMD_SLOTS: WebAssembly.Global;
+  CMD_CAPACITY: WebAssembly.Global;
+  OP_MMAP: WebAssembly.Global;
+  OP_MUNMAP: WebAssembly.Global;
+  OP_MPROTECT: WebAssembly.Global;
+  OP_BRK: WebAssembly.Global;
+}
+
+/** Snapshot records (assembly/index.ts mm_snapshot) */
+export const SNAP_HEADER = 16;
+export const SNAP_RECORD_SIZE = 64;
+export const SNAP = {
+  start: 0, end: 8, pgoff: 16, flagsLo: 24, flagsHi: 28, file: 32, anonVma: 36, anonRoot: 40,
+  anonName: 44, special: 48, ops: 52,
+} as const;
+
+/** vm_ops kinds (assembly/mm/types.ts VM_OPS_*) */
+export const VM_OPS_NONE = 0;
+export const VM_OPS_FILE = 1;
+export const VM_OPS_SHMEM = 2;
+export const VM_OPS_SPECIAL = 3;
+
+/** special mapping kinds (Vma.special) */
+export const SPECIAL_NAMES: Record<number, string> = { 1: "[vvar]", 2: "[vdso]" };
+export const SPECIAL_KINDS: Record<string, number> = { "[vvar]": 1, "[vdso]": 2 };
+
+/** Batch commands */
+export const CMD_SLOTS = 8;
+export const CMD_CAPACITY = 4096;
+export const OP = { mmap: 1, munmap: 2, mprotect: 3, brk: 4 } as const;

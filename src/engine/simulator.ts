@@ -1,0 +1,257 @@
+// The wasm engine behind the KernelSim / ProcessSim interfaces. One
+// Simulator = one wasm instance = one simulated kernel (files, sysctls, any
+// number of processes) under one policy.
+
+import { instantiateSync } from "@assemblyscript/loader";
+import { DEFAULT_MAX_MAP_COUNT, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { defaultImage } from "../image.js";
+import type {
+  KernelConfig, KernelSim, MmCounters, MmLayout, Policy, ProcessImage, ProcessSim, VmaSnapshot,
+} from "../types.js";
+import {
+  CMD_CAPACITY, CMD_SLOTS, type CoreExports, OP, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS,
+  SPECIAL_NAMES, VM_OPS_FILE, VM_OPS_NONE, VM_OPS_SPECIAL,
+} from "./abi.js";
+import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
+
+/** The engine ran out of wasm memory: the operation did not run; the state is intact. */
+export class EngineOutOfMemoryError extends Error {
+  constructor(what: string) {
+    super(`vmasim engine out of memory during ${what} (wasm linear memory cannot grow further)`);
+    this.name = "EngineOutOfMemoryError";
+  }
+}
+
+/** The engine trapped (a bug): this Simulator cannot be used any more. */
+export class EnginePoisonedError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`vmasim engine trapped during ${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "EnginePoisonedError";
+  }
+}
+
+export interface SimulatorOptions {
+  /** which wasm build to run (default: release, or VMASIM_ENGINE=debug) */
+  build?: EngineBuild;
+}
+
+const TWO32 = 2 ** 32;
+
+export class Simulator implements KernelSim {
+  readonly policy: Policy;
+  readonly core: CoreExports;
+  private poisoned: Error | null = null;
+  private paths = new Map<number, string>();
+  private sysctlMaxMapCount: number;
+  private buf: ArrayBuffer;
+  private f64: Float64Array;
+  private u32: Uint32Array;
+
+  constructor(config: KernelConfig, options: SimulatorOptions = {}) {
+    this.policy = config.policy;
+    const { exports } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
+    this.core = exports as unknown as CoreExports;
+    this.core._initialize();
+    this.sysctlMaxMapCount = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
+    this.core.kernel_config(this.sysctlMaxMapCount, config.mmap_min_addr ?? 65536,
+      config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES);
+    this.buf = this.core.memory.buffer;
+    this.f64 = new Float64Array(this.buf);
+    this.u32 = new Uint32Array(this.buf);
+  }
+
+  /** Typed views over the core's memory, re-made when memory grew (growth detaches them). */
+  views(): { f64: Float64Array; u32: Uint32Array } {
+    const b = this.core.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.f64 = new Float64Array(b);
+      this.u32 = new Uint32Array(b);
+    }
+    return { f64: this.f64, u32: this.u32 };
+  }
+
+  /**
+   * Run a core call, turning traps and (unless the caller handles it)
+   * memory exhaustion into clear errors.
+   */
+  call<T>(what: string, fn: () => T, checkOom = true): T {
+    if (this.poisoned) throw this.poisoned;
+    let r: T;
+    try {
+      r = fn();
+    } catch (e) {
+      this.poisoned = new EnginePoisonedError(what, e);
+      throw this.poisoned;
+    }
+    if (checkOom && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
+    return r;
+  }
+
+  createFile(path: string, sizePages: number): number {
+    const shmem = path.startsWith("/memfd:") || path.startsWith("/dev/shm/") || path.startsWith("/tmp/") ? 1 : 0;
+    const id = this.call("createFile", () => this.core.file_open(sizePages, shmem));
+    if (id === 0) throw new EngineOutOfMemoryError("createFile");
+    this.paths.set(id, path);
+    return id;
+  }
+
+  resizeFile(file: number, sizePages: number): void {
+    if (!this.call("resizeFile", () => this.core.file_resize(file, sizePages))) throw new Error(`no such file: ${file}`);
+  }
+
+  fileSizePages(file: number): number {
+    const s = this.call("fileSizePages", () => this.core.file_size(file));
+    if (s < 0) throw new Error(`no such file: ${file}`);
+    return s;
+  }
+
+  filePath(file: number): string {
+    return this.paths.get(file) ?? "/dev/zero (deleted)";
+  }
+
+  setMaxMapCount(n: number): void {
+    this.sysctlMaxMapCount = n;
+    this.call("setMaxMapCount", () => this.core.set_sysctl_max_map_count(n));
+  }
+
+  maxMapCount(): number {
+    return this.sysctlMaxMapCount;
+  }
+
+  createProcess(image: ProcessImage = defaultImage()): Process {
+    const mm = this.call("createProcess", () => this.core.mm_new(image.mmap_base, image.start_brk, image.start_stack));
+    if (mm === 0) throw new EngineOutOfMemoryError("createProcess");
+    const fileIds = image.files.map((f) => this.createFile(f.path, f.sizePages));
+    for (const v of image.vmas) {
+      const file = v.fileIndex >= 0 ? fileIds[v.fileIndex] : 0;
+      if (file === undefined) throw new Error(`process image: VMA at 0x${v.start.toString(16)} names file ${v.fileIndex}, which the image does not have`);
+      const ops = v.special ? VM_OPS_SPECIAL : v.fileIndex >= 0 ? VM_OPS_FILE : VM_OPS_NONE;
+      const special = v.special ? SPECIAL_KINDS[v.special] ?? 0 : 0;
+      const r = this.call("createProcess", () => this.core.mm_insert_image_vma(mm, v.start, v.end,
+        v.flags >>> 0, Math.floor(v.flags / TWO32), v.pgoff, file, ops, special));
+      if (r === -2) throw new EngineOutOfMemoryError("createProcess");
+      if (r !== 0) throw new Error(`process image: invalid or overlapping VMA 0x${v.start.toString(16)}-0x${v.end.toString(16)}`);
+    }
+    return new Process(this, mm);
+  }
+
+  /** Live record counts and memory use of the core (for leak tests and benchmarks). */
+  stats(): { vmas: number; mms: number; files: number; bytesAllocated: number; memoryBytes: number } {
+    const p = this.call("stats", () => this.core.engine_stats()) >>> 3;
+    const f = this.views().f64;
+    return { vmas: f[p], mms: f[p + 1], files: f[p + 2], bytesAllocated: f[p + 3], memoryBytes: f[p + 4] };
+  }
+}
+
+export class Process implements ProcessSim {
+  constructor(readonly kernel: Simulator, readonly mm: number) {}
+
+  mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
+    const c = this.kernel.core;
+    return this.kernel.call("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 ? 0 : file, off));
+  }
+
+  munmap(addr: number, len: number): number {
+    const c = this.kernel.core;
+    return this.kernel.call("munmap", () => c.munmap(this.mm, addr, len));
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    const c = this.kernel.core;
+    return this.kernel.call("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
+  }
+
+  brk(addr: number): number {
+    const c = this.kernel.core;
+    return this.kernel.call("brk", () => c.brk(this.mm, addr));
+  }
+
+  vmas(): VmaSnapshot[] {
+    const base = this.kernel.call("vmas", () => this.kernel.core.mm_snapshot(this.mm));
+    if (base === 0) throw new EngineOutOfMemoryError("vmas");
+    const { f64, u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
+    const out: VmaSnapshot[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = base + SNAP_HEADER + i * SNAP_RECORD_SIZE;
+      const ops = u32[(r + SNAP.ops) >>> 2];
+      const special = u32[(r + SNAP.special) >>> 2];
+      out.push({
+        start: f64[(r + SNAP.start) >>> 3],
+        end: f64[(r + SNAP.end) >>> 3],
+        pgoff: f64[(r + SNAP.pgoff) >>> 3],
+        flags: u32[(r + SNAP.flagsLo) >>> 2],
+        flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
+        file: u32[(r + SNAP.file) >>> 2],
+        anonVma: u32[(r + SNAP.anonVma) >>> 2],
+        anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
+        anonName: null,
+        special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[special] ?? "[special]" : null,
+      });
+    }
+    return out;
+  }
+
+  counters(): MmCounters {
+    const p = this.kernel.call("counters", () => this.kernel.core.mm_counters(this.mm)) >>> 3;
+    const f = this.kernel.views().f64;
+    return { map_count: f[p], total_vm: f[p + 1], data_vm: f[p + 2], exec_vm: f[p + 3], stack_vm: f[p + 4], locked_vm: f[p + 5] };
+  }
+
+  layout(): MmLayout {
+    const p = this.kernel.call("layout", () => this.kernel.core.mm_counters(this.mm)) >>> 3;
+    const f = this.kernel.views().f64;
+    return { mmap_base: f[p + 6], task_size: f[p + 7], start_brk: f[p + 8], brk: f[p + 9], start_stack: f[p + 10] };
+  }
+
+  /** Internal consistency of the core's VMA list and tree: 0 = OK, else a violation code. */
+  checkInternal(): number {
+    return this.kernel.call("checkInternal", () => this.kernel.core.mm_check(this.mm));
+  }
+
+  /**
+   * Run encoded syscalls in one call (the replay fast path). Each command is
+   * [op, ...args] with op one of "mmap" | "munmap" | "mprotect" | "brk" and
+   * the arguments of the matching method. Returns the results in order.
+   */
+  batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
+    const core = this.kernel.core;
+    const results: number[] = [];
+    for (let at = 0; at < cmds.length; at += CMD_CAPACITY) {
+      const n = Math.min(CMD_CAPACITY, cmds.length - at);
+      const cmdBase = core.cmd_buffer() >>> 3;
+      let f64 = this.kernel.views().f64;
+      for (let i = 0; i < n; i++) {
+        const c = cmds[at + i];
+        const o = cmdBase + i * CMD_SLOTS;
+        f64[o] = OP[c[0]];
+        f64[o + 1] = this.mm;
+        for (let k = 1; k < CMD_SLOTS - 1; k++) f64[o + 1 + k] = (c[k] as number | undefined) ?? 0;
+      }
+      const ran = this.kernel.call("batch", () => core.run_batch(n), false);
+      f64 = this.kernel.views().f64;
+      const resBase = core.result_buffer() >>> 3;
+      for (let i = 0; i < ran; i++) results.push(f64[resBase + i]);
+      if (ran < n) {
+        const op = cmds[at + ran][0];
+        if (!(op in OP)) throw new Error(`batch: unknown op '${String(op)}' at index ${at + ran}`);
+        core.engine_take_oom();
+        const err = new EngineOutOfMemoryError(`batch command ${at + ran} (${op})`);
+        (err as EngineOutOfMemoryError & { completed: number[] }).completed = results;
+        throw err;
+      }
+    }
+    return results;
+  }
+}
+
+/** A simulated kernel running on the wasm engine. */
+export function createKernelSync(config: KernelConfig, options: SimulatorOptions = {}): Simulator {
+  return new Simulator(config, options);
+}
+
+/** A simulated kernel running on the wasm engine (async: loading may become asynchronous on other platforms). */
+export async function createKernel(config: KernelConfig, options: SimulatorOptions = {}): Promise<Simulator> {
+  return new Simulator(config, options);
+}
