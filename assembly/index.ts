@@ -7,7 +7,7 @@
 // encoded commands from the command buffer in one call (the replay path).
 
 import { PAGE_SHIFT } from "./abi/constants";
-import { raw_alloc, raw_allocated } from "./lib/alloc";
+import { raw_alloc, raw_allocated, set_memory_limit } from "./lib/alloc";
 import { FMODE_READ, FMODE_WRITE, FILE_REGULAR, FILE_SHMEM, File, file_by_id, file_create, files_live, fput } from "./fs/file";
 import { BRK_RESERVE, sys_brk } from "./mm/brk";
 import { insert_image_vma, mm_create } from "./mm/mm";
@@ -21,12 +21,27 @@ import { vma_tree_check } from "./mm/vma_tree";
 
 const ENOMEM_F: f64 = -12;
 
+/**
+ * A syscall argument as the C ABI sees it (unsigned long): negative numbers
+ * are two's complement (-1 is 0xffff_ffff_ffff_ffff), others are truncated
+ * and saturate at 2^64 - 1.
+ */
+// @ts-ignore: decorator
+@inline function to_u64(x: f64): u64 {
+  return x < 0 ? <u64><i64>x : <u64>x;
+}
+
 // ---- kernel settings -------------------------------------------------------
 
 export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages: u32): void {
   set_max_map_count(max_map_count);
   set_mmap_min_addr(<u64>min_addr);
   set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+/** Cap the core's linear memory (64 KiB pages): lets tests and embedders bound it. */
+export function engine_memory_limit(pages: i32): void {
+  set_memory_limit(pages);
 }
 
 export function set_sysctl_max_map_count(n: u32): void {
@@ -89,22 +104,22 @@ export function mm_insert_image_vma(mm: u32, start: f64, end: f64, flags_lo: u32
 
 export function mmap(mm: u32, addr: f64, len: f64, prot: u32, flags: u32, file: u32, off: f64): f64 {
   if (!reserve(MMAP_RESERVE, 1)) return ENOMEM_F;
-  return <f64>sys_mmap(changetype<Mm>(<usize>mm), <u64>addr, <u64>len, prot, flags, file, <u64>off);
+  return <f64>sys_mmap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), prot, flags, file, to_u64(off));
 }
 
 export function munmap(mm: u32, addr: f64, len: f64): f64 {
   if (!reserve(MUNMAP_RESERVE, 0)) return ENOMEM_F;
-  return <f64>do_munmap(changetype<Mm>(<usize>mm), <u64>addr, <u64>len);
+  return <f64>do_munmap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len));
 }
 
 export function mprotect(mm: u32, addr: f64, len: f64, prot: u32): f64 {
-  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), <u64>addr, <u64>len, prot);
+  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), prot);
 }
 
 export function brk(mm: u32, addr: f64): f64 {
   const m = changetype<Mm>(<usize>mm);
   if (!reserve(BRK_RESERVE, 0)) return <f64>m.brk;
-  return <f64>sys_brk(m, <u64>addr);
+  return <f64>sys_brk(m, to_u64(addr));
 }
 
 /** True once if an operation failed because the engine ran out of wasm memory. */

@@ -7,6 +7,10 @@
 // Units: addresses and lengths are bytes as plain JS numbers (user addresses
 // are below 2^47, so exact); page offsets (pgoff) are in pages. Syscall-like
 // methods return what the kernel returns: a non-negative result, or -errno.
+//
+// Syscall arguments follow the C ABI (`unsigned long`): a negative number is
+// its two's complement (-1 is 2^64 - 1), a number at or above 2^64 saturates
+// at 2^64 - 1, and a non-integer is a TypeError.
 
 /** A named kernel behaviour. Later issues add "seed-v2", "seed", "linux-6.18". */
 export type Policy = "linux-5.17";

@@ -52,10 +52,13 @@ export const MAP_HUGETLB: u32 = 0x40000;
 export const MAP_SYNC: u32 = 0x80000;
 export const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 export const MAP_UNINITIALIZED: u32 = 0x4000000;
+export const MAP_HUGE_SHIFT: u32 = 26;
+export const MAP_HUGE_2MB: u32 = 21 << 26;
+export const MAP_HUGE_1GB: u32 = 30 << 26;
 /** The flags MAP_SHARED (legacy, unvalidated) keeps (include/linux/mman.h LEGACY_MAP_MASK). */
 export const LEGACY_MAP_MASK: u32 = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE
   | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE
-  | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB;
+  | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | MAP_HUGE_2MB | MAP_HUGE_1GB;
 
 // vm_flags (include/linux/mm.h, v5.17, x86_64)
 export const VM_READ: u64 = 0x1;

@@ -7,6 +7,13 @@
 // and the caller reports a clean "engine out of memory" instead of trapping.
 
 let top: usize = 0;
+/** ceiling on linear memory in 64 KiB pages (the host may lower it; 65536 = 4 GiB) */
+let limit_pages: i32 = 65536;
+
+/** Lower (or restore) the ceiling on linear memory, in 64 KiB pages. */
+export function set_memory_limit(pages: i32): void {
+  limit_pages = pages;
+}
 
 /** Zeroed memory of `size` bytes, 16-byte aligned, or 0 when memory is exhausted. */
 export function raw_alloc(size: usize): usize {
@@ -17,6 +24,7 @@ export function raw_alloc(size: usize): usize {
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
     const pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.size() + pages > limit_pages) return 0;
     if (memory.grow(pages) < 0) return 0;
   }
   top = end;

@@ -3,7 +3,7 @@
 // mm/mmap.c, mm/util.c; v5.17), in the kernel's order of checks.
 
 import {
-  EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
+  EACCES, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
   MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
   MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_TYPE, PAGE_MASK, PAGE_SHIFT,
   PROT_EXEC, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK,
@@ -67,7 +67,13 @@ export function sys_mmap(mm: Mm, addr: u64, len: u64, prot: u32, flags: u32, fil
     if (!file) return -EBADF;
     if (flags & MAP_HUGETLB) return -EINVAL; // no hugetlbfs files are modelled
   } else if (flags & MAP_HUGETLB) {
-    return -EINVAL; // hugetlb pages are not modelled; refuse rather than pretend
+    // hstate_sizelog(): the default size (0), 2 MiB (21) or 1 GiB (30)
+    const log = (flags >> 26) & 0x3f;
+    if (log != 0 && log != 21 && log != 30) return -EINVAL;
+    // no huge pages are reserved (vm.nr_hugepages = 0): hugetlb_reserve_pages fails
+    if (!(flags & MAP_NORESERVE)) return -ENOMEM;
+    // with MAP_NORESERVE the kernel creates a hugetlb VMA, which is not modelled
+    return -ENOSYS;
   }
   flags &= ~(MAP_EXECUTABLE | MAP_DENYWRITE);
   return do_mmap(mm, file, addr, len, prot, flags, pgoff);

@@ -7,6 +7,7 @@ export interface CoreExports {
   _initialize(): void;
   kernel_config(maxMapCount: number, mmapMinAddr: number, guardGapPages: number): void;
   set_sysctl_max_map_count(n: number): void;
+  engine_memory_limit(pages: number): void;
   file_open(sizePages: number, shmem: number): number;
   file_resize(id: number, sizePages: number): number;
   file_size(id: number): number;

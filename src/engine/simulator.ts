@@ -33,9 +33,17 @@ export class EnginePoisonedError extends Error {
 export interface SimulatorOptions {
   /** which wasm build to run (default: release, or VMASIM_ENGINE=debug) */
   build?: EngineBuild;
+  /** cap on the core's memory in bytes (default: the wasm32 maximum, 4 GiB) */
+  memoryLimitBytes?: number;
 }
 
 const TWO32 = 2 ** 32;
+
+/** Syscall arguments must be integers (src/types.ts); the core converts them as C does. */
+function int(name: string, x: number): number {
+  if (!Number.isInteger(x)) throw new TypeError(`syscall argument ${name} is not an integer: ${x}`);
+  return x;
+}
 
 export class Simulator implements KernelSim {
   readonly policy: Policy;
@@ -52,6 +60,7 @@ export class Simulator implements KernelSim {
     const { exports } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
     this.core = exports as unknown as CoreExports;
     this.core._initialize();
+    if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
     this.sysctlMaxMapCount = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
     this.core.kernel_config(this.sysctlMaxMapCount, config.mmap_min_addr ?? 65536,
       config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES);
@@ -149,21 +158,25 @@ export class Process implements ProcessSim {
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const c = this.kernel.core;
-    return this.kernel.call("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 ? 0 : file, off));
+    int("addr", addr); int("len", len); int("prot", prot); int("flags", flags); int("file", file); int("off", off);
+    return this.kernel.call("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
   }
 
   munmap(addr: number, len: number): number {
     const c = this.kernel.core;
+    int("addr", addr); int("len", len);
     return this.kernel.call("munmap", () => c.munmap(this.mm, addr, len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
     const c = this.kernel.core;
+    int("addr", addr); int("len", len); int("prot", prot);
     return this.kernel.call("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
   }
 
   brk(addr: number): number {
     const c = this.kernel.core;
+    int("addr", addr);
     return this.kernel.call("brk", () => c.brk(this.mm, addr));
   }
 

@@ -1,0 +1,168 @@
+// vmasim benchmarks: the wasm engine against its baselines measured in the
+// same run: the TypeScript reference model and the real kernel of this
+// machine (a small C program, bench/native/mmap_pair.c). Figures, not
+// assertions: this machine is shared and noisy, so read the ratios.
+//
+//   npm run bench                 table on stdout
+//   npm run bench -- --json F     also write the figures to F
+//   npm run bench -- --quick      shorter runs
+//
+// Reported: ns per operation (median, with the median absolute deviation),
+// the ratio of each baseline to the engine, and the engine's memory per VMA.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { cpus, release } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Bench, hrtimeNowTimestampProvider } from "tinybench";
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../src/abi/constants.js";
+import { createKernelSync } from "../src/engine/index.js";
+import { createModelKernel } from "../src/model/index.js";
+import type { KernelSim, ProcessSim } from "../src/types.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const jsonAt = args.indexOf("--json");
+const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+const INNER = 256;
+let sink = 0;
+
+interface Row { task: string; nsP50: number; nsMad: number; samples: number }
+const rows: Row[] = [];
+
+/** ns per op of fn (which does `INNER` ops per call), batched as tinybench advises. */
+function measure(bench: Bench, task: string, fn: () => void): void {
+  bench.add(task, () => {
+    const t0 = bench.now();
+    fn();
+    const dt = bench.now() - t0;
+    return { overriddenDuration: dt / INNER, overriddenIterationCost: dt };
+  });
+}
+
+function pairLoop(p: ProcessSim): () => void {
+  return () => {
+    for (let i = 0; i < INNER; i++) {
+      const a = p.mmap(0, PAGE_SIZE, RW, ANON, -1, 0);
+      sink += p.munmap(a, PAGE_SIZE) + a;
+    }
+  };
+}
+
+function splitLoop(p: ProcessSim): () => void {
+  const a = p.mmap(0, 3 * PAGE_SIZE, RW, ANON, -1, 0);
+  return () => {
+    for (let i = 0; i < INNER; i += 2) {
+      sink += p.mprotect(a + PAGE_SIZE, PAGE_SIZE, PROT_READ);
+      sink += p.mprotect(a + PAGE_SIZE, PAGE_SIZE, RW);
+    }
+  };
+}
+
+function nativeBench(): ((which: string, n: number) => number) | null {
+  const src = fileURLToPath(new URL("./native/mmap_pair.c", import.meta.url));
+  const dir = fileURLToPath(new URL("../build/native/", import.meta.url));
+  const bin = `${dir}mmap_pair`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+      execFileSync(process.env.CC ?? "cc", ["-O2", "-o", bin, src], { stdio: "pipe" });
+    }
+  } catch (e) {
+    console.error(`real-kernel baseline skipped: cannot build ${src}: ${(e as Error).message}`);
+    return null;
+  }
+  return (which, n) => Number(execFileSync(bin, [which, String(n)], { encoding: "utf8" }).trim());
+}
+
+/** Bytes of engine memory per VMA, measured by creating many non-adjacent VMAs. */
+function engineBytesPerVma(): number {
+  const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
+  const p = k.createProcess();
+  const before = k.stats().bytesAllocated;
+  const n = 100_000;
+  for (let i = 0; i < n; i++) p.mmap(0x10000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  return (k.stats().bytesAllocated - before) / n;
+}
+
+async function main(): Promise<void> {
+  const time = quick ? 300 : 1000;
+  const bench = new Bench({ name: "vmasim", time, warmupTime: quick ? 100 : 250, timestampProvider: hrtimeNowTimestampProvider });
+  const kernels: [string, KernelSim][] = [
+    ["engine", createKernelSync({ policy: "linux-5.17" })],
+    ["model", createModelKernel({ policy: "linux-5.17" })],
+  ];
+  for (const [name, k] of kernels) measure(bench, `${name}: mmap+munmap pair`, pairLoop(k.createProcess()));
+  for (const [name, k] of kernels) measure(bench, `${name}: mprotect split + re-merge (per mprotect)`, splitLoop(k.createProcess()));
+
+  // the batch path: many syscalls per wasm call
+  const bk = createKernelSync({ policy: "linux-5.17" });
+  const bp = bk.createProcess();
+  const base = 0x10000000;
+  const cmds: ["mmap" | "munmap", ...number[]][] = [];
+  for (let i = 0; i < INNER / 2; i++) {
+    cmds.push(["mmap", base, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, 0, 0]);
+    cmds.push(["munmap", base, PAGE_SIZE]);
+  }
+  bench.add("engine batch: mmap+munmap (per syscall)", () => {
+    const t0 = bench.now();
+    const r = bp.batch(cmds);
+    sink += r[r.length - 1];
+    const dt = bench.now() - t0;
+    return { overriddenDuration: dt / INNER, overriddenIterationCost: dt };
+  });
+
+  await bench.run();
+  for (const t of bench.tasks) {
+    const r = t.result;
+    if (r.state !== "completed") throw new Error(`benchmark ${t.name} did not complete: ${r.state}`);
+    rows.push({ task: t.name, nsP50: r.latency.p50 * 1e6, nsMad: r.latency.mad * 1e6, samples: r.latency.samplesCount });
+  }
+
+  const native = nativeBench();
+  let kernelPair: number | null = null;
+  let kernelSplit: number | null = null;
+  if (native) {
+    const n = quick ? 20_000 : 200_000;
+    // median of 5 runs
+    const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+    kernelPair = med(Array.from({ length: 5 }, () => native("mmap_pair", n)));
+    kernelSplit = med(Array.from({ length: 5 }, () => native("split", n / 2))) / 2;
+    rows.push({ task: `linux ${release()}: mmap+munmap pair`, nsP50: kernelPair, nsMad: NaN, samples: 5 });
+    rows.push({ task: `linux ${release()}: mprotect split + re-merge (per mprotect)`, nsP50: kernelSplit, nsMad: NaN, samples: 5 });
+  }
+  const bytesPerVma = engineBytesPerVma();
+
+  const get = (prefix: string) => rows.find((r) => r.task.startsWith(prefix))?.nsP50 ?? NaN;
+  const ePair = get("engine: mmap+munmap");
+  const eSplit = get("engine: mprotect");
+  const ratios = {
+    "model/engine mmap+munmap": get("model: mmap+munmap") / ePair,
+    "kernel/engine mmap+munmap": kernelPair !== null ? kernelPair / ePair : NaN,
+    "model/engine mprotect": get("model: mprotect") / eSplit,
+    "kernel/engine mprotect": kernelSplit !== null ? kernelSplit / eSplit : NaN,
+  };
+
+  const w = Math.max(...rows.map((r) => r.task.length));
+  console.log(`${"task".padEnd(w)}  ${"ns/op p50".padStart(10)}  ${"mad".padStart(7)}  samples`);
+  for (const r of rows) {
+    console.log(`${r.task.padEnd(w)}  ${r.nsP50.toFixed(1).padStart(10)}  ${Number.isNaN(r.nsMad) ? "      -" : r.nsMad.toFixed(1).padStart(7)}  ${r.samples}`);
+  }
+  console.log("");
+  for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(28)} ${Number.isNaN(v) ? "-" : `${v.toFixed(2)}x`}`);
+  console.log(`${"engine bytes per VMA".padEnd(28)} ${bytesPerVma.toFixed(1)}`);
+  console.error(`(sink ${sink})`);
+
+  if (jsonPath) {
+    const out = {
+      node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(),
+      rows, ratios, engineBytesPerVma: bytesPerVma,
+    };
+    writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
+  }
+}
+
+await main();
