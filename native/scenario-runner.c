@@ -228,7 +228,7 @@ static void out_i64(int64_t v)
 static const struct { int no; const char *name; } errno_names[] = {
     { 1, "EPERM" }, { 2, "ENOENT" }, { 4, "EINTR" }, { 9, "EBADF" }, { 11, "EAGAIN" },
     { 12, "ENOMEM" }, { 13, "EACCES" }, { 14, "EFAULT" }, { 17, "EEXIST" },
-    { 19, "ENODEV" }, { 22, "EINVAL" }, { 38, "ENOSYS" }, { 75, "EOVERFLOW" },
+    { 19, "ENODEV" }, { 22, "EINVAL" }, { 38, "ENOSYS" }, { 75, "EOVERFLOW" }, { 95, "EOPNOTSUPP" },
 };
 
 /* Errno name into buf (at least 24 bytes): "ENOMEM", or "E<number>". */

@@ -19,10 +19,17 @@ export const EINVAL = 22;
 export const ENOSYS = 38;
 export const EOVERFLOW = 75;
 
+export const EOPNOTSUPP = 95;
+
+// signals a user access can raise
+export const SIGBUS = 7;
+export const SIGSEGV = 11;
+
 export const ERRNO_NAMES: Record<number, string> = {
   [EPERM]: "EPERM", [ENOENT]: "ENOENT", [EINTR]: "EINTR", [EBADF]: "EBADF", [EAGAIN]: "EAGAIN",
   [ENOMEM]: "ENOMEM", [EACCES]: "EACCES", [EFAULT]: "EFAULT", [EEXIST]: "EEXIST",
   [ENODEV]: "ENODEV", [EINVAL]: "EINVAL", [ENOSYS]: "ENOSYS", [EOVERFLOW]: "EOVERFLOW",
+  [EOPNOTSUPP]: "EOPNOTSUPP",
 };
 
 // mmap(2) prot

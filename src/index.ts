@@ -1,0 +1,17 @@
+// vmasim as a library. `createKernel` starts a simulated kernel (one wasm
+// instance) under a policy; its processes take syscalls and report their
+// state. The reference model, the scenario runner, the checker and the
+// /proc/pid/maps renderer are exported too, so embedders can build on them.
+
+export * from "./types.js";
+export * as abi from "./abi/constants.js";
+export {
+  createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, Process, Simulator,
+  type SimulatorOptions, wasmPath,
+} from "./engine/index.js";
+export { createModelKernel } from "./model/index.js";
+export { defaultImage } from "./image.js";
+export { checkProcess } from "./check/index.js";
+export { renderMaps } from "./maps.js";
+export { parseScript } from "./scenario/parse.js";
+export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";

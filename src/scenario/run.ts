@@ -1,0 +1,415 @@
+// The engine's scenario runner: executes a parsed script on any KernelSim
+// (the wasm engine or the reference model) and prints exactly what the native
+// runner (native/scenario-runner.c) prints on a real kernel, so that the two
+// outputs can be diffed byte for byte. The format and every rule are in
+// docs/scenario-language.md ("vmasim's decisions ...").
+
+import {
+  EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE,
+  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
+} from "../abi/constants.js";
+import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, vmaPerms } from "../maps.js";
+import type { KernelSim, Policy, ProcessImage, ProcessSim, VmaSnapshot } from "../types.js";
+import {
+  ARENA_PAGES, parseScript, repeatIteration,
+  type MmapOp, type Op, type RepeatOp, type ScriptEntry,
+} from "./parse.js";
+
+/** Path of the memfd whose pages guard both ends of the arena (as memfd_create names it). */
+export const ARENA_MEMFD_PATH = "/memfd:vmasim-arena (deleted)";
+/** Path of scenario temp file ID. */
+export const tempFilePath = (id: number): string => `/tmp/vmasim-file${id}`;
+
+const ARENA_BYTES = ARENA_PAGES * PAGE_SIZE;
+/** INT64_MAX / PAGE_SIZE: the largest file page offset whose byte offset fits in off_t. */
+const MAX_OFF_PAGES = 2 ** 51 - 1;
+
+export interface ScenarioOptions {
+  /** Image of the scenario's process (default: the kernel's default, src/image.ts). */
+  image?: ProcessImage;
+}
+
+export interface ScenarioResult {
+  /** Everything the script printed, each line ending in a newline. */
+  output: string;
+  /** Exit status: 2 if any line gave EPARSE, else 0. */
+  status: number;
+  /** The scenario's process in its final state. */
+  process: ProcessSim;
+  /** Address of arena page 0. */
+  arenaBase: number;
+}
+
+/** An op of the script that this runner cannot execute yet. */
+export interface NotModelledOp {
+  line: number;
+  /** The op as named in the message: `touch`, `dump full`, `mmap ... populate`. */
+  op: string;
+  /** When it arrives: `it arrives with the memory layer`. */
+  reason: string;
+}
+
+/**
+ * The script uses ops that the KernelSim/ProcessSim interfaces cannot execute
+ * yet. Thrown before anything runs; the message names every such op and line.
+ */
+export class NotModelledError extends Error {
+  constructor(readonly ops: readonly NotModelledOp[]) {
+    super(ops.map((o) => `line ${o.line}: '${o.op}' is not modelled yet (${o.reason})`).join("\n"));
+    this.name = "NotModelledError";
+  }
+}
+
+/** The arena could not be set up (the implementation refused one of its syscalls). */
+export class ArenaSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ArenaSetupError";
+  }
+}
+
+const MEMORY_LAYER = "it arrives with the memory layer";
+
+/** Whether each policy's kernel has mseal(2) (6.10+); without it `mseal` prints ENOSYS. */
+const KERNEL_HAS_MSEAL: Readonly<Record<Policy, boolean>> = { "linux-5.17": false };
+
+/**
+ * Why `op` cannot run yet on a kernel of `policy`, or null when it can. Each op
+ * that becomes executable loses its line here and gains its case in
+ * Runner.result().
+ */
+function notModelled(op: Op, policy: Policy): Omit<NotModelledOp, "line"> | null {
+  switch (op.op) {
+    case "touch": case "touchn": case "peek":
+      return { op: op.op, reason: MEMORY_LAYER };
+    case "dump":
+      return op.full ? { op: "dump full", reason: MEMORY_LAYER } : null;
+    case "mmap":
+      // populating (MAP_POPULATE, MAP_LOCKED) faults pages in: anon_vmas appear
+      if (op.populate) return { op: "mmap ... populate", reason: MEMORY_LAYER };
+      if (op.locked) return { op: "mmap ... locked", reason: MEMORY_LAYER };
+      return null;
+    case "fork":
+      return { op: op.op, reason: "it arrives with fork and exit" };
+    case "exit":
+      return { op: op.op, reason: "it arrives with fork and exit" };
+    case "mremap":
+      return { op: op.op, reason: "it arrives with mremap" };
+    case "madvise":
+      return { op: op.op, reason: "it arrives with madvise" };
+    case "mlock": case "munlock":
+      return { op: op.op, reason: "it arrives with mlock" };
+    case "mseal":
+      return KERNEL_HAS_MSEAL[policy] ? { op: op.op, reason: "it arrives with mseal" } : null;
+    case "repeat": {
+      // the repeated op is the same in every iteration; iteration 0 (@ = START >= 0) parses
+      const first = repeatIteration(op, 0).op;
+      return typeof first === "string" ? null : notModelled(first, policy);
+    }
+    case "munmap": case "mprotect": case "brk": case "dumpheap": case "count":
+    case "padvmas": case "echo":
+      return null;
+  }
+}
+
+/** The ops of a parsed script that cannot run yet on a kernel of `policy`. */
+export function findNotModelled(entries: readonly ScriptEntry[], policy: Policy): NotModelledOp[] {
+  const out: NotModelledOp[] = [];
+  for (const e of entries) {
+    if (e.op === "EPARSE") continue;
+    const r = notModelled(e, policy);
+    if (r) out.push({ line: e.line, ...r });
+  }
+  return out;
+}
+
+/** An errno result (-errno) as printed: its name, or E<number> when the table has none. */
+export function errnoName(ret: number): string {
+  return ERRNO_NAMES[-ret] ?? `E${-ret}`;
+}
+
+const pageAlign = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+
+/**
+ * Executes a script's ops and collects the printed lines. `proc` is the
+ * process running the script; the anon_vma numbering and the temp files
+ * belong to the runner, so a forked child that continues the script (`fork`)
+ * inherits them by replacing `proc`.
+ */
+class Runner {
+  private readonly lines: string[] = [];
+  /** Temp file ID -> file identity, and back. */
+  private readonly files = new Map<number, number>();
+  private readonly fileIds = new Map<number, number>();
+  /** anon_vma identity -> its number in this process's dumps (1, 2, ...). */
+  private readonly avNumbers = new Map<number, number>();
+  /** Address of arena page 0. */
+  readonly base: number;
+  /** PAGE_ALIGN(initial break). */
+  private readonly heapBase: number;
+  /** A line (or a repeat iteration) gave EPARSE: the exit status is 2. */
+  sawParseError = false;
+
+  constructor(private readonly kernel: KernelSim, private proc: ProcessSim) {
+    this.base = setupArena(kernel, proc);
+    this.heapBase = pageAlign(proc.layout().brk);
+  }
+
+  /** The process running the script. */
+  get process(): ProcessSim {
+    return this.proc;
+  }
+
+  get output(): string {
+    return this.lines.length ? this.lines.join("\n") + "\n" : "";
+  }
+
+  /** Runs one entry of the script, printing its lines. */
+  step(e: ScriptEntry): void {
+    switch (e.op) {
+      case "EPARSE":
+        this.lines.push(`${e.text} => EPARSE (line ${e.line})`);
+        this.sawParseError = true;
+        return;
+      case "echo":
+        this.lines.push(e.text);
+        return;
+      case "dump":
+        this.lines.push(e.text);
+        this.dump(this.proc.vmas().filter((v) => v.end > this.base && v.start < this.base + ARENA_BYTES), this.base);
+        return;
+      case "dumpheap": {
+        const layout = this.proc.layout();
+        this.lines.push(e.text);
+        this.dump(this.proc.vmas().filter((v) => isHeapVma(v, layout)), this.heapBase);
+        return;
+      }
+      default:
+        this.lines.push(`${e.text} => ${this.result(e)}`);
+    }
+  }
+
+  /** The one dispatch of the ops that print a result: the text after ` => `. */
+  private result(op: Op): string {
+    switch (op.op) {
+      case "mmap":
+        return this.mmap(op);
+      case "munmap":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        return this.status(this.proc.munmap(this.addr(op.page), op.pages * PAGE_SIZE));
+      case "mprotect":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        return this.status(this.proc.mprotect(this.addr(op.page), op.pages * PAGE_SIZE, op.prot));
+      case "mseal":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        // only reached on kernels without mseal(2) (see notModelled)
+        return "ENOSYS";
+      case "brk": {
+        // a target that overflows or is negative fails without a syscall
+        const target = this.heapBase + op.delta * PAGE_SIZE;
+        if (!Number.isSafeInteger(target) || target < 0) return "ENOMEM";
+        return this.proc.brk(target) === target ? "ok" : "ENOMEM";
+      }
+      case "count":
+        return this.count(op.total);
+      case "padvmas":
+        return this.padvmas(op.target, op.page);
+      case "repeat":
+        return this.repeat(op);
+      case "touch": case "touchn": case "peek": case "mremap": case "madvise": case "mlock":
+      case "munlock": case "fork": case "exit": case "dump": case "dumpheap": case "echo":
+        // rejected before the script ran (findNotModelled) or printed by step()
+        throw new Error(`line ${op.line}: '${op.op}' cannot run here`);
+    }
+  }
+
+  private addr(page: number): number {
+    return this.base + page * PAGE_SIZE;
+  }
+
+  /** `ok` for 0, else the errno name. */
+  private status(ret: number): string {
+    return ret === 0 ? "ok" : errnoName(ret);
+  }
+
+  /** `@P` for an address chosen by the kernel. */
+  private at(addr: number): string {
+    if (addr % PAGE_SIZE !== 0) return `@?${addr}`;
+    if (addr >= this.base && addr < this.base + ARENA_BYTES) return `@${(addr - this.base) / PAGE_SIZE}`;
+    return "@OUTSIDE_ARENA";
+  }
+
+  /** The identity of temp file `id`, created on first use and grown to at least `pages`. */
+  private tempFile(id: number, pages: number): number {
+    let f = this.files.get(id);
+    if (f === undefined) {
+      f = this.kernel.createFile(tempFilePath(id), pages);
+      this.files.set(id, f);
+      this.fileIds.set(f, id);
+    } else if (this.kernel.fileSizePages(f) < pages) {
+      this.kernel.resizeFile(f, pages);
+    }
+    return f;
+  }
+
+  private mmap(op: MmapOp): string {
+    if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+    let flags = op.shared ? MAP_SHARED : MAP_PRIVATE;
+    let file = -1;
+    let off = 0;
+    if (op.file) {
+      // the byte offset of FOFF+N pages must fit in off_t
+      if (op.file.offset > MAX_OFF_PAGES - op.pages) return "EOVERFLOW";
+      file = this.tempFile(op.file.id, op.file.offset + op.pages);
+      off = op.file.offset * PAGE_SIZE;
+    } else {
+      flags |= MAP_ANONYMOUS;
+    }
+    if (op.placement === "fixed") flags |= MAP_FIXED;
+    else if (op.placement === "noreplace") flags |= MAP_FIXED_NOREPLACE;
+    if (op.populate) flags |= MAP_POPULATE;
+    if (op.noreserve) flags |= MAP_NORESERVE;
+    if (op.locked) flags |= MAP_LOCKED;
+    const addr = this.addr(op.page);
+    const ret = this.proc.mmap(addr, op.pages * PAGE_SIZE, op.prot, flags, file, off);
+    if (ret < 0) return errnoName(ret);
+    if (op.placement !== "hint" && ret === addr) return "ok";
+    return `ok ${this.at(ret)}`;
+  }
+
+  /** process_vmas counts the lines of /proc/pid/maps: the VMAs and the [vsyscall] gate area. */
+  private count(total: boolean): string {
+    const vmas = this.proc.vmas();
+    const lines = mapsLineCount(this.proc);
+    const max = this.kernel.maxMapCount();
+    if (total) return `process_vmas=${lines} max_map_count=${max}`;
+    const arena = vmas.filter((v) => v.end > this.base && v.start < this.base + ARENA_BYTES).length;
+    return `process_vmas=${lines} arena_vmas=${arena} other_vmas=${lines - arena} max_map_count=${max}`;
+  }
+
+  /**
+   * 1-page read-only private anonymous VMAs at P, P+2, ... until
+   * /proc/pid/maps has `target` lines (the gate area counts: the mm then has
+   * target - 1 VMAs, as on a real x86_64 kernel). As the native runner does:
+   * count, map as many pages as are missing, count again (a page may have
+   * merged with a neighbour), until the target is reached.
+   */
+  private padvmas(target: number, page: number): string {
+    let next = page;
+    for (;;) {
+      const total = mapsLineCount(this.proc);
+      if (total >= target) return "ok";
+      for (let k = target - total; k > 0; k--, next += 2) {
+        if (!inArena(next, 1)) return "ERANGE_ARENA";
+        const addr = this.addr(next);
+        const ret = this.proc.mmap(addr, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (ret < 0) return errnoName(ret);
+        // MAP_FIXED_NOREPLACE taken as a hint (kernels before 4.17): the page was not free
+        if (ret !== addr) return errnoName(-EEXIST);
+      }
+    }
+  }
+
+  private repeat(op: RepeatOp): string {
+    for (let i = 0; i < op.count; i++) {
+      const it = repeatIteration(op, i);
+      let r: string;
+      if (it.op === "EPARSE") {
+        r = `EPARSE (line ${op.line})`;
+        this.sawParseError = true;
+      } else if (it.op === "ERANGE_ARENA") {
+        r = "ERANGE_ARENA";
+      } else {
+        r = this.result(it.op);
+      }
+      if (!r.startsWith("ok")) return `ok x${i}, then i=${i} (page ${it.at ?? "?"}): ${r}`;
+    }
+    return `ok x${op.count}`;
+  }
+
+  /**
+   * Prints VMAs in the dump format, pages relative to `base`. Only `anon`
+   * lines carry ` av=`, as the native runner prints them (its BPF reader
+   * shows the anon_vma of anonymous VMAs only).
+   */
+  private dump(vmas: readonly VmaSnapshot[], base: number): void {
+    const basePfn = base / PAGE_SIZE;
+    for (const v of vmas) {
+      const start = (v.start - base) / PAGE_SIZE;
+      const end = (v.end - base) / PAGE_SIZE;
+      const av = v.file === 0 ? ` ${this.anonVma(v)}` : "";
+      this.lines.push(`  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)}${av}`);
+    }
+    this.lines.push(`  (${vmas.length} vmas)`);
+  }
+
+  /**
+   * `anon X` (X = vm_pgoff - basePfn), `fileN X` (temp file N), `shmem X`
+   * (shared anonymous memory), or `other X` for any other file, which scripts
+   * cannot map in the arena.
+   */
+  private kind(v: VmaSnapshot, basePfn: number): string {
+    if (v.file === 0) return `anon ${v.pgoff - basePfn}`;
+    const id = this.fileIds.get(v.file);
+    if (id !== undefined) return `file${id} ${v.pgoff}`;
+    return `${this.kernel.filePath(v.file) === SHMEM_ZERO_PATH ? "shmem" : "other"} ${v.pgoff}`;
+  }
+
+  /** `av=-`, or `av=A/R` with anon_vmas numbered in order of first appearance. */
+  private anonVma(v: VmaSnapshot): string {
+    if (v.anonVma === 0) return "av=-";
+    const a = this.avNumber(v.anonVma);
+    const r = this.avNumber(v.anonVmaRoot === 0 ? v.anonVma : v.anonVmaRoot);
+    return `av=${a}/${r}`;
+  }
+
+  private avNumber(id: number): number {
+    let n = this.avNumbers.get(id);
+    if (n === undefined) {
+      n = this.avNumbers.size + 1;
+      this.avNumbers.set(id, n);
+    }
+    return n;
+  }
+}
+
+/** `[P, P+N)` lies inside the arena (P, N >= 0 by the grammar). */
+function inArena(page: number, pages: number): boolean {
+  return page + pages <= ARENA_PAGES;
+}
+
+/**
+ * Sets the arena up as the native runner does: reserve 1 GiB + 2 pages
+ * (PROT_NONE, private, anonymous, noreserve), map a 1-page memfd MAP_SHARED
+ * and PROT_READ over the first and the last page (guards that never merge
+ * with arena VMAs), unmap the 1 GiB in between. Returns the address of arena
+ * page 0.
+ */
+function setupArena(kernel: KernelSim, proc: ProcessSim): number {
+  const size = ARENA_BYTES + 2 * PAGE_SIZE;
+  const r = proc.mmap(0, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r < 0) throw new ArenaSetupError(`arena: reserving ${size} bytes failed: ${errnoName(r)}`);
+  const memfd = kernel.createFile(ARENA_MEMFD_PATH, 1);
+  for (const guard of [r, r + size - PAGE_SIZE]) {
+    const g = proc.mmap(guard, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, memfd, 0);
+    if (g !== guard) throw new ArenaSetupError(`arena: mapping the guard page at 0x${guard.toString(16)} failed: ${g < 0 ? errnoName(g) : `got 0x${g.toString(16)}`}`);
+  }
+  const u = proc.munmap(r + PAGE_SIZE, ARENA_BYTES);
+  if (u !== 0) throw new ArenaSetupError(`arena: unmapping the arena failed: ${errnoName(u)}`);
+  return r + PAGE_SIZE;
+}
+
+/**
+ * Runs a scenario script in a new process of `kernel` and returns what it
+ * printed. Throws NotModelledError, before anything runs, when the script uses
+ * an op that cannot be executed yet.
+ */
+export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOptions = {}): ScenarioResult {
+  const entries = parseScript(script);
+  const missing = findNotModelled(entries, kernel.policy);
+  if (missing.length) throw new NotModelledError(missing);
+  const proc = kernel.createProcess(opts.image);
+  const runner = new Runner(kernel, proc);
+  for (const e of entries) runner.step(e);
+  return { output: runner.output, status: runner.sawParseError ? 2 : 0, process: runner.process, arenaBase: runner.base };
+}

@@ -1,0 +1,260 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main, type CliIo, type NativeRunner } from "../../src/cli/main.js";
+import { layoutOnly } from "../../src/kernel/native.js";
+import { renderMaps } from "../../src/maps.js";
+import { runScenario } from "../../src/scenario/run.js";
+import { IMPLS } from "../helpers/impls.js";
+
+const FIXTURES = new URL("../fixtures/scenarios/", import.meta.url);
+const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname;
+const fixture = (name: string): string => readFileSync(fixturePath(name), "utf8");
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+const tmp = mkdtempSync(join(tmpdir(), "vmasim-cli-"));
+function scriptFile(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+for (const impl of IMPLS) {
+  /** Runs main with the implementation injected and captured streams. */
+  async function cli(argv: string[], extra: Partial<CliIo> = {}): Promise<Run> {
+    let stdout = "";
+    let stderr = "";
+    const io: CliIo = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      createKernel: (config) => impl.create(config),
+      ...extra,
+    };
+    const status = await main(argv, io);
+    return { status, stdout, stderr };
+  }
+
+  describe(`vmasim CLI with ${impl.name}`, () => {
+    describe("run", () => {
+      it("prints the scenario's output, as recorded on a real kernel", async () => {
+        const r = await cli(["run", fixturePath("10-mprotect-split-merge.script")]);
+        expect(r).toEqual({ status: 0, stdout: fixture("10-mprotect-split-merge.linux-6.18.out"), stderr: "" });
+      });
+
+      it("reads the script from standard input with -", async () => {
+        const r = await cli(["run", "-"], { readStdin: async () => "mmap 0 2 rw\ndump\n" });
+        expect(r).toEqual({ status: 0, stdout: "mmap 0 2 rw => ok\ndump\n  0 2 rw-p anon 0 av=-\n  (1 vmas)\n", stderr: "" });
+      });
+
+      it("accepts --policy with a known policy", async () => {
+        const r = await cli(["run", "--policy", "linux-5.17", "-"], { readStdin: async () => "mmap 0 1 r\n" });
+        expect(r).toEqual({ status: 0, stdout: "mmap 0 1 r => ok\n", stderr: "" });
+        const eq = await cli(["run", "--policy=linux-5.17", "-"], { readStdin: async () => "mmap 0 1 r\n" });
+        expect(eq.status).toBe(0);
+      });
+
+      it("--maps prints /proc/pid/maps of the process after the output", async () => {
+        const script = "mmap 0 4 rw\nbrk 2\n";
+        const r = await cli(["run", "--maps", "-"], { readStdin: async () => script });
+        const expected = runScenario(impl.create({ policy: "linux-5.17" }), script);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toBe(expected.output + renderMaps(expected.process));
+        expect(r.stdout).toMatch(/^mmap 0 4 rw => ok\nbrk 2 => ok\n[0-9a-f]{8,}-/);
+        expect(r.stdout).toContain("[heap]\n");
+        expect(r.stdout).toContain("/memfd:vmasim-arena (deleted)\n");
+        expect(r.stdout).toMatch(/\[stack\]\nffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 +\[vsyscall\]\n$/);
+      });
+
+      it("exits 2 when a line gave EPARSE, after running the whole script", async () => {
+        const r = await cli(["run", scriptFile("bad.script", "mmap 0 1 rw\nmmap 1 1 rw sideways\nmunmap 0 1\n")]);
+        expect(r).toEqual({
+          status: 2,
+          stdout: "mmap 0 1 rw => ok\nmmap 1 1 rw sideways => EPARSE (line 2)\nmunmap 0 1 => ok\n",
+          stderr: "",
+        });
+      });
+
+      it("refuses a script with ops not modelled yet, before running it (exit 2)", async () => {
+        const r = await cli(["run", scriptFile("touch.script", "mmap 0 1 rw\n\ntouch 0\ndump full\n")]);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe([
+          "vmasim: the engine cannot run this script yet:",
+          "line 3: 'touch' is not modelled yet (it arrives with the memory layer)",
+          "line 4: 'dump full' is not modelled yet (it arrives with the memory layer)",
+          "",
+        ].join("\n"));
+      });
+
+      it("rejects an unknown policy, listing the known ones", async () => {
+        const r = await cli(["run", "--policy", "linux-9.9", fixturePath("01-adjacent-anon-unfaulted.script")]);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe("vmasim: unknown policy 'linux-9.9' (policies: linux-5.17)\nTry 'vmasim --help'.\n");
+      });
+
+      it("usage errors: unknown option, missing value, missing or extra SCRIPT", async () => {
+        expect(await cli(["run", "--frob", "x"])).toEqual({ status: 2, stdout: "", stderr: "vmasim: run: unknown option '--frob'\nTry 'vmasim --help'.\n" });
+        expect(await cli(["run", "-z", "x"])).toMatchObject({ status: 2, stderr: "vmasim: run: unknown option '-z'\nTry 'vmasim --help'.\n" });
+        expect(await cli(["run", "x", "--policy"])).toMatchObject({ status: 2, stderr: "vmasim: run: option '--policy' needs a value\nTry 'vmasim --help'.\n" });
+        expect(await cli(["run"])).toMatchObject({ status: 2, stderr: "vmasim: run: missing SCRIPT (a file, or - for standard input)\nTry 'vmasim --help'.\n" });
+        expect(await cli(["run", "a", "b"])).toMatchObject({ status: 2, stderr: "vmasim: run: unexpected argument 'b'\nTry 'vmasim --help'.\n" });
+      });
+
+      it("a missing or unreadable script file", async () => {
+        const missing = join(tmp, "no-such.script");
+        expect(await cli(["run", missing])).toEqual({ status: 2, stdout: "", stderr: `vmasim: cannot read script '${missing}': no such file\n` });
+        expect(await cli(["run", tmp])).toEqual({ status: 2, stdout: "", stderr: `vmasim: cannot read script '${tmp}': is a directory\n` });
+      });
+
+      it("a kernel factory that fails is an internal error (exit 70)", async () => {
+        const r = await cli(["run", "-"], {
+          readStdin: async () => "dump\n",
+          createKernel: () => {
+            throw new Error("no wasm");
+          },
+        });
+        expect(r.status).toBe(70);
+        expect(r.stderr).toMatch(/^vmasim: internal error: Error: no wasm\n/);
+      });
+    });
+
+    describe("help, version, commands", () => {
+      it("--help, -h and help print the usage on stdout", async () => {
+        for (const argv of [["--help"], ["-h"], ["help"], ["run", "--help"], ["diff", "-h"], ["kernel", "--help"]]) {
+          const r = await cli(argv);
+          expect(r.status).toBe(0);
+          expect(r.stderr).toBe("");
+          expect(r.stdout).toContain("vmasim run [--policy P] [--maps] SCRIPT");
+          expect(r.stdout).toContain("vmasim diff [--policy P] [--layout] SCRIPT");
+          expect(r.stdout).toContain("one of: linux-5.17");
+        }
+      });
+
+      it("--version prints package.json's version", async () => {
+        expect(await cli(["--version"])).toEqual({ status: 0, stdout: `vmasim ${pkg.version}\n`, stderr: "" });
+      });
+
+      it("no command, an unknown command or option", async () => {
+        expect(await cli([])).toEqual({ status: 2, stdout: "", stderr: "vmasim: missing command\nTry 'vmasim --help'.\n" });
+        expect(await cli(["frob"])).toEqual({ status: 2, stdout: "", stderr: "vmasim: unknown command 'frob'\nTry 'vmasim --help'.\n" });
+        expect(await cli(["--frob"])).toEqual({ status: 2, stdout: "", stderr: "vmasim: unknown option '--frob'\nTry 'vmasim --help'.\n" });
+      });
+    });
+
+    describe("kernel and diff (with a stand-in for the native runner)", () => {
+      /** A native runner that "prints" a recorded output. */
+      const recorded = (output: string, status = 0): NativeRunner & { scripts: string[] } => {
+        const scripts: string[] = [];
+        return {
+          scripts,
+          runOnKernel: (script: string) => {
+            scripts.push(script);
+            return { output, status };
+          },
+          layoutOnly,
+        };
+      };
+
+      it("kernel prints the native runner's output and exits with its status", async () => {
+        const native = recorded("mmap 0 1 rw => ok\n", 0);
+        const path = scriptFile("k.script", "mmap 0 1 rw\n");
+        expect(await cli(["kernel", path], { native })).toEqual({ status: 0, stdout: "mmap 0 1 rw => ok\n", stderr: "" });
+        expect(native.scripts).toEqual(["mmap 0 1 rw\n"]);
+        expect(await cli(["kernel", path], { native: recorded("x => EPARSE (line 1)\n", 2) })).toMatchObject({ status: 2 });
+      });
+
+      it("kernel: a failing native runner is reported (exit 2)", async () => {
+        const native: NativeRunner = {
+          runOnKernel: () => {
+            throw new Error("no C compiler found: install gcc or set CC");
+          },
+          layoutOnly,
+        };
+        expect(await cli(["kernel", scriptFile("k2.script", "dump\n")], { native })).toEqual({
+          status: 2, stdout: "", stderr: "vmasim: cannot run the script on the kernel: no C compiler found: install gcc or set CC\n",
+        });
+      });
+
+      it("diff: identical outputs (image-dependent counts aside) print nothing, exit 0", async () => {
+        // recorded on 6.18 with process_vmas=22 other_vmas=13: the engine's image differs
+        const native = recorded(fixture("01-adjacent-anon-unfaulted.linux-6.18.out"));
+        const r = await cli(["diff", fixturePath("01-adjacent-anon-unfaulted.script")], { native });
+        expect(r).toEqual({ status: 0, stdout: "", stderr: "" });
+      });
+
+      it("diff: a unified diff of kernel (---) against engine (+++), exit 1", async () => {
+        const kernelOut = fixture("10-mprotect-split-merge.linux-6.18.out").replace("  100 110 rw-p anon 100 av=-\n  (2 vmas)", "  100 105 rw-p anon 100 av=-\n  105 110 rw-p anon 105 av=-\n  (3 vmas)");
+        const r = await cli(["diff", fixturePath("10-mprotect-split-merge.script")], { native: recorded(kernelOut) });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe([
+          "--- kernel",
+          "+++ engine --policy linux-5.17",
+          "@@ -42,9 +42,8 @@",
+          " mprotect 100 10 rw => ok",
+          " dump",
+          "   0 16 r--p anon 0 av=-",
+          "-  100 105 rw-p anon 100 av=-",
+          "-  105 110 rw-p anon 105 av=-",
+          "-  (3 vmas)",
+          "+  100 110 rw-p anon 100 av=-",
+          "+  (2 vmas)",
+          " echo == mprotect over a range with a hole -> ENOMEM (partially applied)",
+          " mmap 200 4 rw => ok",
+          " mmap 208 4 rw => ok",
+          "",
+        ].join("\n"));
+      });
+
+      it("diff --layout ignores anon pgoffs and av= (a kernel runner without BPF prints anon ?)", async () => {
+        const native = recorded(fixture("10-mprotect-split-merge.linux-5.10.out"));
+        const script = fixturePath("10-mprotect-split-merge.script");
+        const full = await cli(["diff", script], { native });
+        expect(full.status).toBe(1);
+        expect(full.stdout).toContain("-  0 4 rw-p anon ?\n");
+        expect(full.stdout).toContain("+  0 4 rw-p anon 0 av=-\n");
+        expect(full.stderr).toBe("vmasim: the kernel runner could not read anon pgoffs and anon_vmas here (`anon ?`): try --layout\n");
+        expect(await cli(["diff", "--layout", script], { native })).toEqual({ status: 0, stdout: "", stderr: "" });
+      });
+
+      it("diff --layout still shows layout differences", async () => {
+        const native = recorded("mmap 0 4 rw => ok\ndump\n  0 4 r--p anon ?\n  (1 vmas)\n");
+        const r = await cli(["diff", "--layout", "-"], { native, readStdin: async () => "mmap 0 4 rw\ndump\n" });
+        expect(r).toEqual({
+          status: 1,
+          stderr: "",
+          stdout: [
+            "--- kernel, layout only",
+            "+++ engine --policy linux-5.17, layout only",
+            "@@ -1,4 +1,4 @@",
+            " mmap 0 4 rw => ok",
+            " dump",
+            "-  0 4 r--p anon ?",
+            "+  0 4 rw-p anon ?",
+            "   (1 vmas)",
+            "",
+          ].join("\n"),
+        });
+        expect(native.scripts).toEqual(["mmap 0 4 rw\ndump\n"]);
+      });
+
+      it("diff exits 2 when the script has EPARSE lines, and checks the engine first", async () => {
+        const native = recorded("bogus => EPARSE (line 1)\n", 2);
+        expect(await cli(["diff", "-"], { native, readStdin: async () => "bogus\n" })).toEqual({ status: 2, stdout: "", stderr: "" });
+        const untouched = recorded("");
+        const r = await cli(["diff", "-"], { native: untouched, readStdin: async () => "touch 0\n" });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("line 1: 'touch' is not modelled yet");
+        expect(untouched.scripts).toEqual([]);
+      });
+    });
+  });
+}
