@@ -1,0 +1,167 @@
+// Records the scenario corpus on the running kernel:
+//
+//   npx tsx scripts/record-corpus.ts [--check] [NAME...]
+//
+// For every test/scenarios/corpus/NN-name.script (or only those whose name
+// contains one of the NAME arguments) it runs the native runner
+// (native/scenario-runner.c, through src/kernel/native.ts) and writes the
+// runner's stdout, unchanged, to NN-name.linux-MAJOR.MINOR.out, MAJOR.MINOR
+// being the running kernel's (e.g. linux-6.18).
+//
+// It refuses to record (exit 2) unless the anon lines can be complete: it must
+// run as root and the runner's BPF reader of the hidden anon state (vm_pgoff,
+// anon_vma) must work; otherwise every anon line would read `anon ?`.
+//
+// --check re-runs everything and compares with the recorded files instead of
+// writing them; the process_vmas=/other_vmas= numbers of `count` lines are
+// masked (imageIndependent). Exit 1 on any difference or missing recording.
+//
+// Both modes also lint the outputs for a known source of non-determinism (a
+// warning, not an error): the runner numbers anon_vmas by kernel address, so
+// an anon_vma freed after it was shown and a new one allocated at the same
+// address (slab reuse) would show the OLD number. A number that reappears in a
+// dump after being absent from the previous dump is reported.
+
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { canRunNative, hiddenStateAvailable, imageIndependent, runOnKernel } from "../src/kernel/native.js";
+
+const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "test", "scenarios", "corpus");
+
+/** `linux-MAJOR.MINOR` of the running kernel, or null when os.release() does not start with it. */
+export function kernelTag(release: string = os.release()): string | null {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? `linux-${m[1]}.${m[2]}` : null;
+}
+
+/** The corpus script names (without `.script`), sorted. */
+export function corpusNames(dir: string = CORPUS): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".script"))
+    .map((f) => f.slice(0, -".script".length))
+    .sort();
+}
+
+/**
+ * Lint: anon_vma numbers that reappear in a dump after being absent from the
+ * previous dump of the output (possible slab address reuse, see the header).
+ * Returns one message per suspicious number.
+ */
+export function avReuseWarnings(output: string): string[] {
+  const warnings: string[] = [];
+  const lines = output.split("\n");
+  const seen = new Set<string>();
+  let previous = new Set<string>();
+  let current: Set<string> | null = null;
+  let currentStart = 0;
+  const close = (): void => {
+    if (current === null) return;
+    for (const n of current) {
+      if (seen.has(n) && !previous.has(n)) {
+        warnings.push(`av number ${n} reappears in the dump at output line ${currentStart + 1} after being absent from the previous dump`);
+      }
+    }
+    for (const n of current) seen.add(n);
+    previous = current;
+    current = null;
+  };
+  lines.forEach((line, i) => {
+    if (line === "dump" || line === "dump full") {
+      close();
+      current = new Set();
+      currentStart = i;
+      return;
+    }
+    if (current === null) return;
+    const m = / av=(\d+)\/(\d+)/.exec(line);
+    if (m) {
+      current.add(m[1]!);
+      current.add(m[2]!);
+    } else if (/^ {2}\(\d+ vmas\)$/.test(line)) {
+      close();
+    }
+  });
+  close();
+  return warnings;
+}
+
+/** The first differing line of two texts, as a short report, or null when equal. */
+export function firstDifference(expected: string, actual: string): string | null {
+  if (expected === actual) return null;
+  const a = expected.split("\n");
+  const b = actual.split("\n");
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) {
+      return `line ${i + 1}:\n    recorded: ${a[i] === undefined ? "(end of file)" : JSON.stringify(a[i])}\n    now:      ${b[i] === undefined ? "(end of output)" : JSON.stringify(b[i])}`;
+    }
+  }
+  return "outputs differ";
+}
+
+function refuse(why: string): never {
+  console.error(`record-corpus: refusing to run: ${why}`);
+  process.exit(2);
+}
+
+function main(argv: string[]): void {
+  const check = argv.includes("--check");
+  const filters = argv.filter((a) => a !== "--check");
+  const unknown = filters.filter((a) => a.startsWith("-"));
+  if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [NAME...])`);
+
+  const tag = kernelTag();
+  if (tag === null) refuse(`cannot read the kernel version from os.release() = ${JSON.stringify(os.release())}`);
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    refuse("not running as root: the runner's BPF reader of vm_pgoff/anon_vma needs root, and without it every anon line reads `anon ?`");
+  }
+  const native = canRunNative();
+  if (!native.ok) refuse(`the native runner cannot run here: ${native.reason}`);
+  if (!hiddenStateAvailable()) {
+    refuse("the runner's BPF iterator (hidden anon state) is unavailable here (it needs root, /sys/kernel/btf/vmlinux and kernel >= 6.1): anon lines would be incomplete");
+  }
+
+  let names = corpusNames();
+  if (filters.length) names = names.filter((n) => filters.some((f) => n.includes(f)));
+  if (names.length === 0) refuse(`no corpus script matches ${filters.join(" ")} in ${CORPUS}`);
+
+  let failures = 0;
+  let warnings = 0;
+  for (const name of names) {
+    const script = readFileSync(path.join(CORPUS, `${name}.script`), "utf8");
+    const outFile = path.join(CORPUS, `${name}.${tag}.out`);
+    const started = Date.now();
+    const { output, status } = runOnKernel(script);
+    const ms = Date.now() - started;
+    for (const w of avReuseWarnings(output)) {
+      warnings++;
+      console.warn(`WARNING ${name}: ${w}`);
+    }
+    const info = `status ${status}, ${output.split("\n").length - 1} lines, ${ms} ms`;
+    if (check) {
+      if (!existsSync(outFile)) {
+        failures++;
+        console.log(`MISSING ${name}: no ${path.basename(outFile)}`);
+        continue;
+      }
+      const diff = firstDifference(imageIndependent(readFileSync(outFile, "utf8")), imageIndependent(output));
+      if (diff !== null) {
+        failures++;
+        console.log(`DIFF    ${name} (${info}): ${diff}`);
+      } else {
+        console.log(`same    ${name} (${info})`);
+      }
+    } else {
+      writeFileSync(outFile, output);
+      console.log(`wrote   ${path.basename(outFile)} (${info})`);
+    }
+  }
+  const what = check ? `${names.length - failures} of ${names.length} outputs reproduced` : `${names.length} outputs recorded`;
+  console.log(`${what} on ${os.release()} (${tag})${warnings ? `, ${warnings} warning(s)` : ""}`);
+  if (failures) process.exit(1);
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2));
+}

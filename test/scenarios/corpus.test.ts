@@ -1,0 +1,123 @@
+// The scenario corpus (test/scenarios/corpus/NN-name.script) and its outputs
+// recorded on Linux 6.18 (NN-name.linux-6.18.out, written by
+// scripts/record-corpus.ts):
+//   (a) always: every script has its recording, every recording its script,
+//       every script starts with a header comment, and the TypeScript parser
+//       agrees with the native runner on which lines are syntax errors;
+//   (b) on a 6.18.x kernel, as root, with a C compiler and the runner's BPF
+//       reader of the hidden anon state: re-running the native runner
+//       reproduces every recording exactly (count numbers masked);
+//   (c) with the native runner: 20 generated scripts (fixed seeds) run
+//       without the runner failing (status 0).
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { canRunNative, hiddenStateAvailable, imageIndependent, runOnKernel } from "../../src/kernel/native.js";
+import { generateScript } from "../../src/scenario/generate.js";
+import { parseScript } from "../../src/scenario/parse.js";
+
+const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
+const TAG = "linux-6.18";
+
+const files = readdirSync(CORPUS);
+const names = files.filter((f) => f.endsWith(".script")).map((f) => f.slice(0, -".script".length)).sort();
+const script = (name: string): string => readFileSync(path.join(CORPUS, `${name}.script`), "utf8");
+const recordingPath = (name: string): string => path.join(CORPUS, `${name}.${TAG}.out`);
+
+/** Why the native comparisons cannot run here, or null when they can. */
+function nativeUnavailable(needHiddenState: boolean, needRelease: boolean): string | null {
+  const native = canRunNative();
+  if (!native.ok) return `the native runner cannot run here: ${native.reason}`;
+  if (needRelease && !/^6\.18\./.test(os.release())) return `the running kernel is ${os.release()}, not 6.18.x`;
+  if (needHiddenState) {
+    if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root (anon lines would read `anon ?`)";
+    if (!hiddenStateAvailable()) return "the runner's BPF reader of the hidden anon state is unavailable";
+  }
+  return null;
+}
+
+describe("scenario corpus: files", () => {
+  it("has at least 70 scripts", () => {
+    expect(names.length).toBeGreaterThanOrEqual(70);
+  });
+
+  it("has a recording for every script and a script for every recording", () => {
+    const missing = names.filter((n) => !existsSync(recordingPath(n)));
+    expect(missing, `scripts without ${TAG} recording`).toEqual([]);
+    const orphans = files
+      .filter((f) => f.endsWith(".out"))
+      .filter((f) => !names.includes(f.replace(/\.linux-\d+\.\d+\.out$/, "")));
+    expect(orphans, "recordings without a script").toEqual([]);
+  });
+
+  it("numbers scripts uniquely and starts each with a header comment", () => {
+    const numbers = names.map((n) => /^(\d{2,3})-[a-z0-9-]+$/.exec(n)?.[1]);
+    expect(numbers.filter((n) => n === undefined), "names not of the form NN-name").toEqual([]);
+    expect(new Set(numbers).size).toBe(names.length);
+    for (const n of names) expect(script(n).startsWith("# "), n).toBe(true);
+  });
+
+  for (const name of names) {
+    it(`${name}: the parser and the recorded native output agree on the lines and on EPARSE`, () => {
+      if (!existsSync(recordingPath(name))) return; // reported by the test above
+      const entries = parseScript(script(name));
+      const recorded = readFileSync(recordingPath(name), "utf8");
+      // each entry's normalized text starts one output line, in order (dump
+      // bodies, fork lines and results are in between)
+      const lines = recorded.split("\n");
+      let at = 0;
+      for (const e of entries) {
+        const prefix = e.text;
+        while (at < lines.length && !(lines[at] === prefix || lines[at]!.startsWith(`${prefix} => `))) at++;
+        expect(at, `line ${e.line} "${e.text}" not found in order in the recording`).toBeLessThan(lines.length);
+        const eparse = lines[at]!.endsWith(` => EPARSE (line ${e.line})`);
+        expect(eparse, `line ${e.line} "${e.text}": EPARSE in the recording vs the parser`).toBe(e.op === "EPARSE");
+        at++;
+      }
+    });
+  }
+});
+
+describe("scenario corpus: recordings reproduced on this kernel", () => {
+  const why = nativeUnavailable(true, true);
+  if (why !== null) {
+    console.log(`corpus re-run on the native runner skipped: ${why}`);
+    it.skip(`re-run the ${names.length} corpus scripts on the native runner (${why})`, () => {});
+    return;
+  }
+  for (const name of names) {
+    it(name, () => {
+      const { output } = runOnKernel(script(name));
+      expect(imageIndependent(output)).toBe(imageIndependent(readFileSync(recordingPath(name), "utf8")));
+    });
+  }
+});
+
+describe("generated scripts on the native runner", () => {
+  const why = nativeUnavailable(false, false);
+  if (why !== null) {
+    console.log(`generated scripts on the native runner skipped: ${why}`);
+    it.skip(`run 20 generated scripts (${why})`, () => {});
+    return;
+  }
+  // every 2nd keeps addresses inside the arena, every 4th uses only the VMA-layer ops
+  const VMA_LAYER = ["mmap", "munmap", "mprotect", "brk", "dump", "dumpheap", "count", "echo"];
+  const CASES = Array.from({ length: 20 }, (_, i) => ({
+    seed: 1000 + i * 37,
+    ops: 80,
+    topDown: i % 2 === 0,
+    ...(i % 4 === 3 ? { allow: VMA_LAYER } : {}),
+  }));
+  for (const opts of CASES) {
+    it(`seed ${opts.seed}${opts.topDown ? "" : ", topDown false"}${opts.allow ? ", VMA-layer ops" : ""}`, () => {
+      const s = generateScript(opts);
+      const r = runOnKernel(s);
+      expect(r.status, r.output.slice(-2000)).toBe(0);
+      // the runner got to the end: the final count line is there
+      expect(r.output).toMatch(/\ncount => process_vmas=\d+ arena_vmas=\d+ other_vmas=\d+ max_map_count=\d+\n$/);
+      expect(r.output).not.toContain("EPARSE");
+    });
+  }
+});
