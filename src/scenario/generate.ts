@@ -19,7 +19,11 @@ export interface GenerateOptions {
   seed: number;
   /** Number of operations, not counting the `dump` after each, `echo` headers and the final `count`. */
   ops: number;
-  /** The op names that may appear (default: all of GENERATED_OPS); the others never do. */
+  /**
+   * The op names that may appear (default: all of GENERATED_OPS); the others
+   * never do. `mmap ... populate` needs "touch" (it faults pages in) and
+   * `mmap ... locked` needs "mlock" and "touch".
+   */
   allow?: readonly string[];
   /** Pages of the arena used, from page 0 (default 512; 16..262144). */
   arenaPages?: number;
@@ -310,8 +314,9 @@ class Generator {
     else if (placement < 30 && this.opts.topDown) parts.push("hint");
     else if (placement < 38) parts.push("noreplace");
     if (this.rng.chance(0.1)) parts.push("noreserve");
-    if (this.rng.chance(0.06)) parts.push("populate");
-    if (this.rng.chance(0.04)) parts.push("locked");
+    // populate and locked fault pages in: only when faults (touch) and mlock are allowed too
+    if (this.rng.chance(0.06) && this.has("touch")) parts.push("populate");
+    if (this.rng.chance(0.04) && this.has("mlock") && this.has("touch")) parts.push("locked");
     // option keywords may come in any order: shuffle the tail sometimes
     if (this.rng.chance(0.2) && parts.length > 2) {
       const head = parts[0]!;

@@ -27,6 +27,11 @@ const MAX_OFF_PAGES = 2 ** 51 - 1;
 export interface ScenarioOptions {
   /** Image of the scenario's process (default: the kernel's default, src/image.ts). */
   image?: ProcessImage;
+  /**
+   * Called after every line that ran (not after blank or comment lines), with
+   * the scenario's current process: lets tests check invariants step by step.
+   */
+  onStep?: (process: ProcessSim, entry: ScriptEntry) => void;
 }
 
 export interface ScenarioResult {
@@ -410,6 +415,9 @@ export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOpt
   if (missing.length) throw new NotModelledError(missing);
   const proc = kernel.createProcess(opts.image);
   const runner = new Runner(kernel, proc);
-  for (const e of entries) runner.step(e);
+  for (const e of entries) {
+    runner.step(e);
+    opts.onStep?.(runner.process, e);
+  }
   return { output: runner.output, status: runner.sawParseError ? 2 : 0, process: runner.process, arenaBase: runner.base };
 }
