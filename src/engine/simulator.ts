@@ -3,7 +3,7 @@
 // number of processes) under one policy.
 
 import { instantiateSync } from "@assemblyscript/loader";
-import { DEFAULT_MAX_MAP_COUNT, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { DEFAULT_MAX_MAP_COUNT, ENOMEM, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   KernelConfig, KernelSim, MmCounters, MmLayout, Policy, ProcessImage, ProcessSim, VmaSnapshot,
@@ -97,6 +97,16 @@ export class Simulator implements KernelSim {
     return r;
   }
 
+  /**
+   * A syscall into the core. Running out of wasm memory surfaces as -ENOMEM
+   * (with the core's flag set), so the flag is only read for that result.
+   */
+  syscall(what: string, fn: () => number): number {
+    const r = this.call(what, fn, false);
+    if (r === -ENOMEM && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
+    return r;
+  }
+
   createFile(path: string, sizePages: number): number {
     const shmem = path.startsWith("/memfd:") || path.startsWith("/dev/shm/") || path.startsWith("/tmp/") ? 1 : 0;
     const id = this.call("createFile", () => this.core.file_open(sizePages, shmem));
@@ -159,25 +169,28 @@ export class Process implements ProcessSim {
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("prot", prot); int("flags", flags); int("file", file); int("off", off);
-    return this.kernel.call("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
+    return this.kernel.syscall("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
   }
 
   munmap(addr: number, len: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len);
-    return this.kernel.call("munmap", () => c.munmap(this.mm, addr, len));
+    return this.kernel.syscall("munmap", () => c.munmap(this.mm, addr, len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("prot", prot);
-    return this.kernel.call("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
+    return this.kernel.syscall("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
   }
 
   brk(addr: number): number {
     const c = this.kernel.core;
     int("addr", addr);
-    return this.kernel.call("brk", () => c.brk(this.mm, addr));
+    const r = this.kernel.call("brk", () => c.brk(this.mm, addr), false);
+    // brk reports failure by returning the old break: read the flag every time
+    if (this.kernel.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    return r;
   }
 
   vmas(): VmaSnapshot[] {
