@@ -10,7 +10,11 @@ import { PAGE_SHIFT } from "./abi/constants";
 import { raw_alloc, raw_allocated, set_memory_limit } from "./lib/alloc";
 import { FMODE_READ, FMODE_WRITE, FILE_REGULAR, FILE_SHMEM, File, file_by_id, file_create, files_live, fput } from "./fs/file";
 import { BRK_RESERVE, sys_brk } from "./mm/brk";
+import { dup_mmap, mmput } from "./mm/fork";
+import { FAULT_OOM, peek as mm_peek, touch as mm_touch } from "./mm/memory";
 import { insert_image_vma, mm_create } from "./mm/mm";
+import { pages_live } from "./mm/page";
+import { pgtables_live } from "./mm/pgtable";
 import { MMAP_RESERVE, sys_mmap } from "./mm/mmap";
 import { MUNMAP_RESERVE, do_munmap } from "./mm/munmap";
 import { sys_mprotect } from "./mm/mprotect";
@@ -18,6 +22,10 @@ import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
 import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
 import { vma_tree_check } from "./mm/vma_tree";
+import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
+import {
+  snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
+} from "./snapshot";
 
 const ENOMEM_F: f64 = -12;
 
@@ -85,12 +93,27 @@ export function mm_new(mmap_base: f64, start_brk: f64, start_stack: f64): u32 {
   return <u32>changetype<usize>(mm_create(<u64>mmap_base, <u64>start_brk, <u64>start_stack));
 }
 
+/** fork(): the child's mm handle, 0 when out of memory (nothing of the child remains). */
+export function mm_fork(mm: u32): u32 {
+  return <u32>changetype<usize>(dup_mmap(changetype<Mm>(<usize>mm)));
+}
+
+/** A thread (or vfork child) starts using mm (mm_users++). */
+export function mm_get(mm: u32): void {
+  changetype<Mm>(<usize>mm).mm_users++;
+}
+
+/** A user of mm goes (mmput): the last one tears the address space down. */
+export function mm_put(mm: u32): void {
+  mmput(changetype<Mm>(<usize>mm));
+}
+
 /**
  * Insert one VMA of a process image. `file` 0 = anonymous; `ops` see
  * mm/types.ts VM_OPS_*; `special` 1 [vvar], 2 [vdso]. Returns 0, -1 for an
  * invalid or overlapping range, -2 when out of memory, -3 for a bad file.
  */
-export function mm_insert_image_vma(mm: u32, start: f64, end: f64, flags_lo: u32, flags_hi: u32, pgoff: f64, file: u32, ops: u32, special: u32): i32 {
+export function mm_insert_image_vma(mm: u32, start: f64, end: f64, flags_lo: u32, flags_hi: u32, pgoff: f64, file: u32, ops: u32, special: u32, faulted: bool): i32 {
   let f: File | null = null;
   if (file != 0) {
     f = file_by_id(file);
@@ -98,7 +121,8 @@ export function mm_insert_image_vma(mm: u32, start: f64, end: f64, flags_lo: u32
   }
   if (!reserve(1, 0)) return -2;
   const flags = (<u64>flags_hi << 32) | <u64>flags_lo;
-  const v = insert_image_vma(changetype<Mm>(<usize>mm), <u64>start, <u64>end, flags, <u64>pgoff, f, ops, special);
+  const v = insert_image_vma(changetype<Mm>(<usize>mm), <u64>start, <u64>end, flags, <u64>pgoff, f, ops, special, faulted);
+  if (engine_is_oom()) return -2;
   return v ? 0 : -1;
 }
 
@@ -122,6 +146,18 @@ export function brk(mm: u32, addr: f64): f64 {
   return <f64>sys_brk(m, to_u64(addr));
 }
 
+/** A one-byte user access (the scenario's touch): 0, SIGSEGV 11, SIGBUS 7; -1 out of memory. */
+export function touch(mm: u32, addr: f64, write: bool): i32 {
+  return mm_touch(changetype<Mm>(<usize>mm), to_u64(addr), write);
+}
+
+/** Read the byte at addr: 0..255, -SIGSEGV, -SIGBUS; -1 out of memory. */
+export function peek(mm: u32, addr: f64): i32 {
+  return mm_peek(changetype<Mm>(<usize>mm), to_u64(addr));
+}
+
+export const FAULT_OUT_OF_MEMORY: i32 = FAULT_OOM;
+
 /** True once if an operation failed because the engine ran out of wasm memory. */
 export function engine_take_oom(): bool {
   return take_engine_oom();
@@ -129,50 +165,36 @@ export function engine_take_oom(): bool {
 
 // ---- state readers ---------------------------------------------------------------
 
-/** Snapshot record layout (bytes), mirrored in src/engine/abi.ts. */
+/** Snapshot record size of mm_snapshot (bytes), mirrored in src/engine/abi.ts. */
 export const SNAP_RECORD_SIZE: u32 = 64;
-let snap_buf: usize = 0;
-let snap_cap: u32 = 0;
 
-/**
- * Writes every VMA of mm into the snapshot buffer and returns its address:
- * u32 count at +0, records from +16, each
- *   +0 vm_start f64, +8 vm_end f64, +16 vm_pgoff f64, +24 flags lo u32, +28 flags hi u32,
- *   +32 file id u32, +36 anon_vma id u32, +40 anon_vma root id u32, +44 anon name u32,
- *   +48 special u32, +52 vm_ops u32.
- * Returns 0 when out of memory.
- */
+/** VMAs (snapshot.ts snapshot_vmas). */
 export function mm_snapshot(mm: u32): usize {
-  const m = changetype<Mm>(<usize>mm);
-  if (m.map_count > snap_cap) {
-    let cap = snap_cap == 0 ? <u32>1024 : snap_cap;
-    while (cap < m.map_count) cap *= 2;
-    const b = raw_alloc(16 + <usize>cap * SNAP_RECORD_SIZE);
-    if (b == 0) return 0;
-    snap_buf = b;
-    snap_cap = cap;
-  }
-  let p = snap_buf + 16;
-  let n: u32 = 0;
-  let v = m.mmap;
-  while (v) {
-    store<f64>(p, <f64>v.vm_start, 0);
-    store<f64>(p, <f64>v.vm_end, 8);
-    store<f64>(p, <f64>v.vm_pgoff, 16);
-    store<u32>(p, <u32>v.vm_flags, 24);
-    store<u32>(p, <u32>(v.vm_flags >> 32), 28);
-    store<u32>(p, v.vm_file ? v.vm_file!.id : 0, 32);
-    store<u32>(p, 0, 36); // anon_vma identities arrive with the memory layer
-    store<u32>(p, 0, 40);
-    store<u32>(p, v.anon_name, 44);
-    store<u32>(p, v.special, 48);
-    store<u32>(p, v.vm_ops, 52);
-    p += SNAP_RECORD_SIZE;
-    n++;
-    v = v.vm_next;
-  }
-  store<u32>(snap_buf, n);
-  return snap_buf;
+  return snapshot_vmas(changetype<Mm>(<usize>mm));
+}
+
+export function mm_usage(mm: u32): usize {
+  return snapshot_usage(changetype<Mm>(<usize>mm));
+}
+
+export function mm_chains(mm: u32): usize {
+  return snapshot_chains(changetype<Mm>(<usize>mm));
+}
+
+export function mm_ptes(mm: u32): usize {
+  return snapshot_ptes(changetype<Mm>(<usize>mm));
+}
+
+export function mm_pgtables(mm: u32): usize {
+  return snapshot_pgtables(changetype<Mm>(<usize>mm));
+}
+
+export function kernel_pages(): usize {
+  return snapshot_pages();
+}
+
+export function kernel_anon_vmas(): usize {
+  return snapshot_anon_vmas();
 }
 
 const counters_buf = memory.data(16 * 8, 8);
@@ -180,7 +202,7 @@ const counters_buf = memory.data(16 * 8, 8);
 /**
  * mm counters and layout as f64 at the returned address: map_count, total_vm,
  * data_vm, exec_vm, stack_vm, locked_vm, mmap_base, task_size, start_brk,
- * brk, start_stack.
+ * brk, start_stack, mm id, page tables accounted, rss anon, rss file, users.
  */
 export function mm_counters(mm: u32): usize {
   const m = changetype<Mm>(<usize>mm);
@@ -195,6 +217,11 @@ export function mm_counters(mm: u32): usize {
   store<f64>(counters_buf, <f64>m.start_brk, 64);
   store<f64>(counters_buf, <f64>m.brk, 72);
   store<f64>(counters_buf, <f64>m.start_stack, 80);
+  store<f64>(counters_buf, <f64>m.id, 88);
+  store<f64>(counters_buf, <f64>(m.nr_ptes + m.nr_pmds + m.nr_puds), 96);
+  store<f64>(counters_buf, <f64>m.rss_anon, 104);
+  store<f64>(counters_buf, <f64>m.rss_file, 112);
+  store<f64>(counters_buf, <f64>m.mm_users, 120);
   return counters_buf;
 }
 
@@ -203,15 +230,19 @@ export function mm_check(mm: u32): i32 {
   return vma_tree_check(changetype<Mm>(<usize>mm));
 }
 
-const stats_buf = memory.data(8 * 8, 8);
+const stats_buf = memory.data(16 * 8, 8);
 
-/** Live records and memory use: vmas, mms, files, bytes handed out. */
+/** Live records and memory use: vmas, mms, files, bytes handed out, memory size, pages, anon_vmas, AVCs, page tables (PGDs included). */
 export function engine_stats(): usize {
   store<f64>(stats_buf, <f64>vmas_live(), 0);
   store<f64>(stats_buf, <f64>mms_live(), 8);
   store<f64>(stats_buf, <f64>files_live(), 16);
   store<f64>(stats_buf, <f64>raw_allocated(), 24);
   store<f64>(stats_buf, <f64>(<u64>memory.size() << 16), 32);
+  store<f64>(stats_buf, <f64>pages_live(), 40);
+  store<f64>(stats_buf, <f64>anon_vmas_live(), 48);
+  store<f64>(stats_buf, <f64>avcs_live(), 56);
+  store<f64>(stats_buf, <f64>pgtables_live(), 64);
   return stats_buf;
 }
 

@@ -92,6 +92,85 @@ export interface KernelConfig {
   stack_guard_gap_pages?: number;
 }
 
+/** smaps-like usage of one VMA, in pages. */
+export interface VmaUsage {
+  /** resident pages: present PTEs mapping a normal page (not the zero page) */
+  rss: number;
+  /** of which anonymous pages */
+  anon: number;
+  /** smaps "Locked": the proportional share of resident pages when the VMA is VM_LOCKED, in whole pages (kB / 4, rounded down) */
+  locked: number;
+}
+
+/** One present PTE of a process. */
+export interface PteSnapshot {
+  addr: number;
+  /** page identity; 0 = the shared zero page */
+  page: number;
+  write: boolean;
+}
+
+/** One page-table page (below the PGD, which every mm has exactly one of). */
+export interface PgtableSnapshot {
+  /** 3 = PUD table, 2 = PMD table, 1 = PTE table */
+  level: number;
+  /** the first address the table covers */
+  addr: number;
+}
+
+/** A process's memory state, for the checker and for differential tests. */
+export interface MemorySnapshot {
+  /** identity of the mm (allocation order per kernel, from 1) */
+  mm: number;
+  /** each VMA's anon_vma chain: anon_vma identities, newest first (the list order) */
+  chains: { start: number; end: number; anonVma: number; chain: number[] }[];
+  /** present PTEs by address */
+  ptes: PteSnapshot[];
+  /** page-table pages by level, then address */
+  pgtables: PgtableSnapshot[];
+  /** the mm's page-table accounting (mm_pgtables_bytes / PAGE_SIZE): must equal pgtables.length */
+  pgtablesAccounted: number;
+  /** RSS counters (MM_ANONPAGES, MM_FILEPAGES + MM_SHMEMPAGES) */
+  rssAnon: number;
+  rssFile: number;
+}
+
+/** One live page frame (struct page). */
+export interface PageSnapshot {
+  /** identity: allocation order per kernel, from 1 (the zero page is 0 and never listed) */
+  id: number;
+  anon: boolean;
+  /** anon: the anon_vma identity page->mapping points to; file: the file identity */
+  mapping: number;
+  /** page->index */
+  index: number;
+  /** page_mapcount(): PTEs mapping it */
+  mapcount: number;
+  /** page_count(): one per mapping PTE, plus one while in a page cache */
+  refcount: number;
+  /** the one byte of content vmasim keeps per page */
+  content: number;
+}
+
+/** One live anon_vma. */
+export interface AnonVmaSnapshot {
+  id: number;
+  root: number;
+  parent: number;
+  refcount: number;
+  degree: number;
+  /** its interval tree: one entry per AVC, by (mm, start) */
+  avcs: { mm: number; start: number; end: number; pgoff: number }[];
+}
+
+/** Kernel-wide memory state. */
+export interface KernelMemorySnapshot {
+  /** live pages by id */
+  pages: PageSnapshot[];
+  /** live anon_vmas by id */
+  anonVmas: AnonVmaSnapshot[];
+}
+
 /** A simulated kernel: files and processes under one policy. */
 export interface KernelSim {
   readonly policy: Policy;
@@ -105,11 +184,19 @@ export interface KernelSim {
   maxMapCount(): number;
   /** A new process with the given image (default: src/image.ts defaultImage()). */
   createProcess(image?: ProcessImage): ProcessSim;
+  /** Live processes (not exited), in creation order. */
+  processes(): ProcessSim[];
+  /** Pages and anon_vmas of the whole kernel. */
+  memory(): KernelMemorySnapshot;
 }
 
-/** One process's address space (an mm_struct) and the syscalls on it. */
+/** One process (a task) and its address space (an mm_struct, maybe shared with threads). */
 export interface ProcessSim {
   readonly kernel: KernelSim;
+  /** process identity: creation order per kernel, from 1 */
+  readonly pid: number;
+  /** true once exit() ran (every other method then throws) */
+  readonly exited: boolean;
   /** mmap(2); `file` is a struct file identity or -1. Returns the address or -errno. */
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number;
   /** munmap(2): 0 or -errno. */
@@ -118,8 +205,28 @@ export interface ProcessSim {
   mprotect(addr: number, len: number, prot: number): number;
   /** brk(2): the new break, or the old one on failure. */
   brk(addr: number): number;
+  /**
+   * A one-byte user access at addr (the scenario's `touch`): a write does
+   * `*p = *p + 1` as one write access. Returns 0, or the signal the access
+   * raised (SIGSEGV 11, SIGBUS 7), with no state change beyond the fault's.
+   */
+  touch(addr: number, write: boolean): number;
+  /** Read the byte at addr (the scenario's `peek`): 0..255, or -SIGSEGV / -SIGBUS. */
+  peek(addr: number): number;
+  /** fork(2): a child process with a copy of this address space (dup_mmap). */
+  fork(): ProcessSim;
+  /** A thread (clone(CLONE_VM)) sharing this address space; vfork is one too. */
+  cloneVm(): ProcessSim;
+  /** The task exits; the mm is torn down (exit_mmap) when its last user goes. */
+  exit(): void;
+  /** execve(2): a fresh mm from the image; the old one is released. */
+  exec(image?: ProcessImage): void;
   /** All VMAs, sorted by address. */
   vmas(): VmaSnapshot[];
+  /** Per-VMA memory usage, in the order of vmas(). */
+  usage(): VmaUsage[];
   counters(): MmCounters;
   layout(): MmLayout;
+  /** The address space's memory state (see MemorySnapshot). */
+  memory(): MemorySnapshot;
 }

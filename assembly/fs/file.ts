@@ -21,6 +21,8 @@ export const FMODE_WRITE: u32 = 2;
   f_count: u32 = 0;
   f_mode: u32 = 0;
   kind: u32 = 0;
+  /** newest page of this file's page cache (fs/pagecache.ts), 0 = none */
+  pages: usize = 0;
 }
 
 const pool: Pool = pool_create(offsetof<File>(), 256);
@@ -80,6 +82,11 @@ export function fput(f: File): void {
     table_set(f.id, 0);
     pool_free(pool, changetype<usize>(f));
   }
+}
+
+/** The highest file id handed out so far. */
+export function file_max_id(): u32 {
+  return next_id - 1;
 }
 
 export function files_live(): u32 {

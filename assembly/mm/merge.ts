@@ -16,6 +16,11 @@
 
 import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
 import { fput } from "../fs/file";
+import {
+  anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, chain_is_singular,
+  unlink_anon_vmas,
+} from "../rmap/anon_vma";
+import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
 import { vma_bounds_changed, vma_unlink } from "./vma_tree";
 
@@ -49,21 +54,12 @@ function is_mergeable_vma(v: Vma, a: MergeAttrs): bool {
 }
 
 /**
- * list_is_singular(&v->anon_vma_chain). Chains are linked by the memory
- * layer (anon_vma_prepare, anon_vma_clone); a VMA without an anon_vma has an
- * empty chain, which is not singular.
- */
-function anon_vma_chain_is_singular(v: Vma): bool {
-  return false;
-}
-
-/**
  * is_mergeable_anon_vma(a1, a2, v): one side has no anon_vma and v (the
  * neighbour owning a2, or NULL in the both-sides test) was not forked into,
  * or both are the same anon_vma.
  */
 export function is_mergeable_anon_vma(a1: usize, a2: usize, v: Vma | null): bool {
-  if ((a1 == 0 || a2 == 0) && (v == null || anon_vma_chain_is_singular(v))) return true;
+  if ((a1 == 0 || a2 == 0) && (v == null || chain_is_singular(v))) return true;
   return a1 == a2;
 }
 
@@ -94,26 +90,28 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
   // can it merge with the predecessor?
   if (prev && prev.vm_end == addr && prev.vm_policy == a.policy && can_vma_merge_after(prev, a)) {
     // ... and the successor as well?
+    let err: i32;
     if (next && end == next.vm_start && a.policy == next.vm_policy
         && can_vma_merge_before(next, a, a.pgoff + pglen)
         && is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null)) {
-      vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
+      err = vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
     } else {
-      vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7
+      err = vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7
     }
-    return prev;
+    return err ? null : prev;
   }
 
   // can the range be merged in front of next?
   if (next && end == next.vm_start && a.policy == next.vm_policy && can_vma_merge_before(next, a, a.pgoff + pglen)) {
+    let err: i32;
     if (prev && addr < prev.vm_end) {
-      vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, next); // case 4
+      err = vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, next); // case 4
     } else {
       // cases 3, 8: in case 3 area == next; in case 8 area is removed and next grows down over it
-      vma_adjust(mm, area!, addr, next.vm_end, next.vm_pgoff - pglen, null, next);
+      err = vma_adjust(mm, area!, addr, next.vm_end, next.vm_pgoff - pglen, null, next);
       area = next;
     }
-    return area;
+    return err ? null : area;
   }
   return null;
 }
@@ -121,6 +119,8 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
 /** Free a VMA that a merge removed (the tail of __vma_adjust's removal step). */
 function remove_merged(mm: Mm, victim: Vma): void {
   vma_unlink(mm, victim);
+  // anon_vma_merge(): in v5.17 just unlink_anon_vmas (the anon_vmas are identical)
+  if (victim.anon_vma) unlink_anon_vmas(victim);
   if (victim.vm_file) fput(victim.vm_file!);
   vm_area_free(victim);
 }
@@ -128,15 +128,16 @@ function remove_merged(mm: Mm, victim: Vma): void {
 /**
  * __vma_adjust() without an insert (split_vma does its own insertion, see
  * split.ts): set vma to [start, end) with pgoff, and remove or shift `next`
- * as the merge case requires. `expand` is the VMA that grows.
- * The anon_vma import (importer/exporter + anon_vma_clone) belongs to the
- * memory layer; it cannot apply while no VMA has an anon_vma.
+ * as the merge case requires. `expand` is the VMA that grows. 0, or -1 when
+ * importing the anon_vma ran out of memory (nothing changed).
  */
-export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, insert: Vma | null, expand: Vma | null): void {
+export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, insert: Vma | null, expand: Vma | null): i32 {
   let next = vma.vm_next;
   let remove_next = 0;
   let adjust_next: i64 = 0;
   if (next && !insert) {
+    let exporter: Vma | null = null;
+    let importer: Vma | null = null;
     if (end >= next.vm_end) {
       if (next == expand) {
         // case 8: next survives and grows down over vma
@@ -149,13 +150,32 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
         remove_next = end > next.vm_end ? 2 : 1;
         end = next.vm_end;
       }
+      exporter = next;
+      importer = vma;
+      // a middle VMA without anon_vma: import from the one after it
+      if (remove_next == 2 && !next.anon_vma) exporter = next.vm_next;
     } else if (end > next.vm_start) {
       adjust_next = <i64>(end - next.vm_start); // case 5: the boundary moves up
+      exporter = next;
+      importer = vma;
     } else if (end < vma.vm_end) {
       adjust_next = -<i64>(vma.vm_end - end); // case 4: the boundary moves down
+      exporter = vma;
+      importer = next;
+    }
+    // the VMA that takes over pages must be in their anon_vma
+    if (exporter && exporter.anon_vma && !importer!.anon_vma) {
+      importer!.anon_vma = exporter.anon_vma;
+      if (!anon_vma_clone(importer!, exporter)) {
+        importer!.anon_vma = 0;
+        engine_oom_set();
+        return -1;
+      }
     }
   }
   while (true) {
+    anon_vma_interval_tree_pre_update_vma(vma);
+    if (adjust_next != 0) anon_vma_interval_tree_pre_update_vma(next!);
     vma.vm_start = start;
     vma.vm_end = end;
     vma.vm_pgoff = pgoff;
@@ -164,10 +184,12 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       n.vm_start = <u64>(<i64>n.vm_start + adjust_next);
       n.vm_pgoff = <u64>(<i64>n.vm_pgoff + (adjust_next >> <i64>PAGE_SHIFT));
     }
+    anon_vma_interval_tree_post_update_vma(vma);
+    if (adjust_next != 0) anon_vma_interval_tree_post_update_vma(next!);
     if (remove_next == 0) {
       vma_bounds_changed(mm, vma);
       if (adjust_next != 0) vma_bounds_changed(mm, next!);
-      return;
+      return 0;
     }
     remove_merged(mm, next!);
     vma_bounds_changed(mm, vma);
@@ -178,6 +200,6 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       end = next!.vm_end;
       continue;
     }
-    return;
+    return 0;
   }
 }

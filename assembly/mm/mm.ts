@@ -6,15 +6,43 @@ import {
   PAGE_SHIFT, TASK_SIZE, VM_EXEC, VM_LOCKED, VM_SHARED, VM_SOFTDIRTY, VM_STACK, VM_WRITE,
 } from "../abi/constants";
 import { File, get_file } from "../fs/file";
+import { anon_vma_prepare } from "../rmap/anon_vma";
+import { pgd_alloc, pgtable_reserve } from "./pgtable";
 import { Mm, Vma, mm_alloc, vm_area_alloc } from "./types";
 import { find_vma_before, find_vma_intersection, vma_link } from "./vma_tree";
 
 /** RLIM_INFINITY */
 export const RLIM_INFINITY: u64 = 0xffffffffffffffff;
 
-/** A new, empty mm with the given layout (mm_init + arch_pick_mmap_layout, ASLR off). */
-export function mm_create(mmap_base: u64, start_brk: u64, start_stack: u64): Mm {
+/** The live mms, newest first (the file rmap and kernel-wide snapshots walk them). */
+export let mm_list: Mm | null = null;
+
+/** An empty mm with one user and its PGD (mm_alloc + mm_init + pgd_alloc). Requires mm_reserve(1). */
+export function mm_new_empty(): Mm | null {
+  if (!pgtable_reserve(1)) return null;
   const mm = mm_alloc();
+  pgd_alloc(mm);
+  mm.mm_users = 1;
+  mm.mm_next = mm_list;
+  if (mm_list) mm_list!.mm_prev = mm;
+  mm_list = mm;
+  return mm;
+}
+
+/** Take a dead mm off the list. */
+export function mm_list_del(mm: Mm): void {
+  if (mm.mm_prev) mm.mm_prev!.mm_next = mm.mm_next;
+  else mm_list = mm.mm_next;
+  if (mm.mm_next) mm.mm_next!.mm_prev = mm.mm_prev;
+  mm.mm_prev = null;
+  mm.mm_next = null;
+}
+
+/** A new, empty mm with the given layout (mm_init + arch_pick_mmap_layout, ASLR off). NULL: out of memory. */
+export function mm_create(mmap_base: u64, start_brk: u64, start_stack: u64): Mm | null {
+  const m = mm_new_empty();
+  if (!m) return null;
+  const mm = m!;
   mm.task_size = TASK_SIZE;
   mm.mmap_base = mmap_base;
   // mmap_legacy_base = TASK_UNMAPPED_BASE = PAGE_ALIGN(TASK_SIZE / 3)
@@ -24,6 +52,7 @@ export function mm_create(mmap_base: u64, start_brk: u64, start_stack: u64): Mm 
   mm.start_stack = start_stack;
   mm.rlimit_as = RLIM_INFINITY;
   mm.rlimit_data = RLIM_INFINITY;
+  mm.rlimit_stack = 8 << 20;
   return mm;
 }
 
@@ -61,7 +90,7 @@ export function may_expand_vm(mm: Mm, flags: u64, npages: u64): bool {
  * the initial layout this way). Returns the VMA, or NULL if the range is
  * invalid or overlaps. Requires one reserved VMA record.
  */
-export function insert_image_vma(mm: Mm, start: u64, end: u64, flags: u64, pgoff: u64, file: File | null, ops: u32, special: u32): Vma | null {
+export function insert_image_vma(mm: Mm, start: u64, end: u64, flags: u64, pgoff: u64, file: File | null, ops: u32, special: u32, faulted: bool): Vma | null {
   if (start >= end || (start & 4095) || (end & 4095) || end > TASK_SIZE) return null;
   if (find_vma_intersection(mm, start, end)) return null;
   const v = vm_area_alloc(mm);
@@ -76,5 +105,7 @@ export function insert_image_vma(mm: Mm, start: u64, end: u64, flags: u64, pgoff
   const pages = <i64>((end - start) >> PAGE_SHIFT);
   vm_stat_account(mm, flags, pages);
   if (flags & VM_LOCKED) mm.locked_vm += <u64>pages;
+  // written during exec: it has an anon_vma (its pages are not modelled)
+  if (faulted && !anon_vma_prepare(v)) return null;
   return v;
 }

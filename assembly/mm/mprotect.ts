@@ -8,6 +8,7 @@ import {
   PROT_SEM, PROT_WRITE, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_NORESERVE,
   VM_PKEY_MASK, VM_READ, VM_SHARED, VM_WRITE,
 } from "../abi/constants";
+import { change_protection } from "./memory";
 import { MergeAttrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { calc_vm_prot_bits } from "./mmap";
@@ -68,6 +69,7 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
   }
   pprev = vma;
   vma.vm_flags = newflags;
+  change_protection(vma, start, end, newflags);
   vm_stat_account(mm, oldflags, -<i64>nrpages);
   vm_stat_account(mm, newflags, <i64>nrpages);
   return 0;

@@ -1,9 +1,13 @@
-// Unmapping: __do_munmap() and its helpers (mm/mmap.c, v5.17). There is no
-// merge after munmap: removing VMAs never joins their neighbours.
+// Unmapping: __do_munmap(), unmap_region(), free_pgtables() and
+// remove_vma_list() (mm/mmap.c, mm/memory.c; v5.17). There is no merge after
+// munmap: removing VMAs never joins their neighbours.
 
-import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_LOCKED } from "../abi/constants";
+import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_LOCKED, VM_LOCKED_CLEAR_MASK } from "../abi/constants";
 import { fput } from "../fs/file";
+import { unlink_anon_vmas } from "../rmap/anon_vma";
+import { zap_page_range } from "./memory";
 import { vm_stat_account } from "./mm";
+import { PMD_SIZE, free_pgd_range } from "./pgtable";
 import { __split_vma } from "./split";
 import { sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, vm_area_free, vma_pages } from "./types";
@@ -39,28 +43,69 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
     if (err) return err;
   }
 
-  // detach and free every VMA in [start, end)
+  // unlock_range() + detach_vmas_to_be_unmapped(): a private list through vm_next
   vma = prev ? prev.vm_next : mm.mmap;
+  let head: Vma | null = null;
+  let tail: Vma | null = null;
   while (vma && vma.vm_start < end) {
     const next = vma.vm_next;
-    remove_vma(mm, vma);
+    if (vma.vm_flags & VM_LOCKED) {
+      mm.locked_vm -= vma_pages(vma);
+      vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
+    }
+    vma_unlink(mm, vma);
+    if (tail) tail.vm_next = vma;
+    else head = vma;
+    tail = vma;
     vma = next;
   }
+  const next = prev ? prev.vm_next : mm.mmap;
+  unmap_region(mm, head, prev ? prev.vm_end : 0, next ? next.vm_start : 0, start, end);
+  remove_vma_list(mm, head);
   return 0;
 }
 
 /**
- * Detach one whole VMA and release it: munlock accounting (unlock_range),
- * vm_stat_account(-pages), file reference, the record (remove_vma_list).
- * Page tables and anon_vma unlinking arrive with the memory layer.
+ * unmap_region(): zap the PTEs of the detached VMAs in [start, end), then
+ * free_pgtables between floor and ceiling (0 = the top).
  */
-export function remove_vma(mm: Mm, vma: Vma): void {
-  const pages = vma_pages(vma);
-  if (vma.vm_flags & VM_LOCKED) mm.locked_vm -= pages;
-  vma_unlink(mm, vma);
-  vm_stat_account(mm, vma.vm_flags, -<i64>pages);
-  if (vma.vm_file) fput(vma.vm_file!);
-  vm_area_free(vma);
+export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: u64, start: u64, end: u64): void {
+  let v = detached;
+  while (v) {
+    zap_page_range(v, start, end);
+    v = v.vm_next;
+  }
+  free_pgtables(mm, detached, floor, ceiling);
+}
+
+/**
+ * free_pgtables(): unlink the detached VMAs from their anon_vmas and free
+ * the page tables of their ranges, gathering VMAs less than a PMD apart.
+ */
+export function free_pgtables(mm: Mm, vma: Vma | null, floor: u64, ceiling: u64): void {
+  while (vma) {
+    let next = vma.vm_next;
+    const addr = vma.vm_start;
+    unlink_anon_vmas(vma);
+    while (next && next.vm_start <= vma.vm_end + PMD_SIZE) {
+      vma = next;
+      next = vma.vm_next;
+      unlink_anon_vmas(vma);
+    }
+    free_pgd_range(mm, addr, vma.vm_end, floor, next ? next.vm_start : ceiling);
+    vma = next;
+  }
+}
+
+/** remove_vma_list(): unaccount and free the detached VMAs. */
+export function remove_vma_list(mm: Mm, vma: Vma | null): void {
+  while (vma) {
+    const next = vma.vm_next;
+    vm_stat_account(mm, vma.vm_flags, -<i64>vma_pages(vma));
+    if (vma.vm_file) fput(vma.vm_file!);
+    vm_area_free(vma);
+    vma = next;
+  }
 }
 
 /** The pages of existing VMAs inside [start, end) (count_vma_pages_range). */

@@ -15,6 +15,11 @@ export function reserve(vmas: u32, files: u32): bool {
   return false;
 }
 
+/** Record that an allocation inside an operation failed. */
+export function engine_oom_set(): void {
+  engine_oom = true;
+}
+
 /** Read and clear the out-of-memory flag. */
 export function take_engine_oom(): bool {
   const r = engine_oom;

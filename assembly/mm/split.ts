@@ -2,8 +2,10 @@
 
 import { EINVAL, ENOMEM, PAGE_SHIFT } from "../abi/constants";
 import { get_file } from "../fs/file";
+import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma } from "../rmap/anon_vma";
+import { engine_oom_set } from "./reserve";
 import { sysctl_max_map_count } from "./sysctl";
-import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc } from "./types";
+import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free } from "./types";
 import { vma_bounds_changed, vma_link } from "./vma_tree";
 
 /**
@@ -28,21 +30,30 @@ export function __split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
   nv.vm_policy = vma.vm_policy;
   nv.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx;
   nv.special = vma.special;
-  if (nv.vm_file) get_file(nv.vm_file!);
   const delta = (addr - vma.vm_start) >> PAGE_SHIFT;
-  if (new_below) {
-    nv.vm_end = addr;
-    vma.vm_start = addr;
-    vma.vm_pgoff += delta;
-    vma_bounds_changed(mm, vma);
-    vma_link(mm, nv, vma.vm_prev);
-  } else {
+  if (new_below) nv.vm_end = addr;
+  else {
     nv.vm_start = addr;
     nv.vm_pgoff += delta;
-    vma.vm_end = addr;
-    vma_bounds_changed(mm, vma);
-    vma_link(mm, nv, vma);
   }
+  // the new VMA joins every anon_vma of the old one, with its own range
+  if (!anon_vma_clone(nv, vma)) {
+    vm_area_free(nv);
+    engine_oom_set();
+    return -ENOMEM;
+  }
+  if (nv.vm_file) get_file(nv.vm_file!);
+  // vma_adjust(vma, ..., insert = nv)
+  anon_vma_interval_tree_pre_update_vma(vma);
+  if (new_below) {
+    vma.vm_start = addr;
+    vma.vm_pgoff += delta;
+  } else {
+    vma.vm_end = addr;
+  }
+  anon_vma_interval_tree_post_update_vma(vma);
+  vma_bounds_changed(mm, vma);
+  vma_link(mm, nv, new_below ? vma.vm_prev : vma);
   return 0;
 }
 

@@ -34,8 +34,10 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   vm_mm: Mm | null = null;
   vm_file: File | null = null;
   vm_ops: u32 = 0;
-  /** struct anon_vma (the memory layer); 0 = none */
+  /** the anon_vma new anonymous pages go to (rmap/anon_vma.ts AnonVma); 0 = none */
   anon_vma: usize = 0;
+  /** newest AVC of this VMA's anon_vma_chain (rmap/anon_vma.ts Avc); 0 = empty */
+  anon_vma_chain: usize = 0;
   /** interned anon VMA name (PR_SET_VMA_ANON_NAME); 0 = none */
   anon_name: u32 = 0;
   /** NUMA mempolicy identity; 0 = default (mpol_equal compares these) */
@@ -72,6 +74,21 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   /** resource limits in bytes (u64 max = RLIM_INFINITY) */
   rlimit_as: u64 = 0;
   rlimit_data: u64 = 0;
+  rlimit_stack: u64 = 0;
+  /** the top-level page table (mm/pgtable.ts PgTable, level 4) */
+  pgd: usize = 0;
+  /** page-table pages below the PGD (mm_pgtables_bytes / PAGE_SIZE, by level) */
+  nr_ptes: u32 = 0;
+  nr_pmds: u32 = 0;
+  nr_puds: u32 = 0;
+  /** tasks using this mm (mm_users) */
+  mm_users: u32 = 0;
+  /** RSS counters: MM_ANONPAGES, MM_FILEPAGES + MM_SHMEMPAGES */
+  rss_anon: u64 = 0;
+  rss_file: u64 = 0;
+  /** the list of live mms (for the file rmap and kernel-wide snapshots) */
+  mm_prev: Mm | null = null;
+  mm_next: Mm | null = null;
 }
 
 const vma_pool: Pool = pool_create(offsetof<Vma>(), 4096);

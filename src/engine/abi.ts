@@ -13,7 +13,18 @@ export interface CoreExports {
   file_size(id: number): number;
   file_close(id: number): number;
   mm_new(mmapBase: number, startBrk: number, startStack: number): number;
-  mm_insert_image_vma(mm: number, start: number, end: number, flagsLo: number, flagsHi: number, pgoff: number, file: number, ops: number, special: number): number;
+  mm_insert_image_vma(mm: number, start: number, end: number, flagsLo: number, flagsHi: number, pgoff: number, file: number, ops: number, special: number, faulted: number): number;
+  mm_fork(mm: number): number;
+  mm_get(mm: number): void;
+  mm_put(mm: number): void;
+  touch(mm: number, addr: number, write: number): number;
+  peek(mm: number, addr: number): number;
+  mm_usage(mm: number): number;
+  mm_chains(mm: number): number;
+  mm_ptes(mm: number): number;
+  mm_pgtables(mm: number): number;
+  kernel_pages(): number;
+  kernel_anon_vmas(): number;
   mmap(mm: number, addr: number, len: number, prot: number, flags: number, file: number, off: number): number;
   munmap(mm: number, addr: number, len: number): number;
   mprotect(mm: number, addr: number, len: number, prot: number): number;
@@ -42,6 +53,19 @@ export const SNAP = {
   start: 0, end: 8, pgoff: 16, flagsLo: 24, flagsHi: 28, file: 32, anonVma: 36, anonRoot: 40,
   anonName: 44, special: 48, ops: 52,
 } as const;
+
+/** Record sizes of the other readers (assembly/snapshot.ts) */
+export const USAGE_RECORD = 24;
+export const PAIR_RECORD = 16; // chains, PTEs, page tables
+export const PAGE_RECORD = 32;
+export const ANON_VMA_RECORD = 48;
+/** Offsets in the mm_counters buffer (f64 slots) */
+export const COUNTERS = {
+  map_count: 0, total_vm: 1, data_vm: 2, exec_vm: 3, stack_vm: 4, locked_vm: 5, mmap_base: 6, task_size: 7,
+  start_brk: 8, brk: 9, start_stack: 10, mm_id: 11, pgtables: 12, rss_anon: 13, rss_file: 14, users: 15,
+} as const;
+/** touch/peek result meaning "the engine ran out of memory" */
+export const FAULT_OUT_OF_MEMORY = -1;
 
 /** vm_ops kinds (assembly/mm/types.ts VM_OPS_*) */
 export const VM_OPS_NONE = 0;

@@ -6,11 +6,13 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { DEFAULT_MAX_MAP_COUNT, ENOMEM, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
-  KernelConfig, KernelSim, MmCounters, MmLayout, Policy, ProcessImage, ProcessSim, VmaSnapshot,
+  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout,
+  PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import {
-  CMD_CAPACITY, CMD_SLOTS, type CoreExports, OP, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS,
-  SPECIAL_NAMES, VM_OPS_FILE, VM_OPS_NONE, VM_OPS_SPECIAL,
+  ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
+  PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
+  VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
 import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
 
@@ -50,6 +52,8 @@ export class Simulator implements KernelSim {
   readonly core: CoreExports;
   private poisoned: Error | null = null;
   private paths = new Map<number, string>();
+  private pidSeq = 0;
+  private live: Process[] = [];
   private sysctlMaxMapCount: number;
   private buf: ArrayBuffer;
   private f64: Float64Array;
@@ -139,6 +143,11 @@ export class Simulator implements KernelSim {
   }
 
   createProcess(image: ProcessImage = defaultImage()): Process {
+    return this.adopt(new Process(this, this.buildMm(image), ++this.pidSeq));
+  }
+
+  /** A new mm holding the image's VMAs (as exec builds it); returns its handle. */
+  buildMm(image: ProcessImage): number {
     const mm = this.call("createProcess", () => this.core.mm_new(image.mmap_base, image.start_brk, image.start_stack));
     if (mm === 0) throw new EngineOutOfMemoryError("createProcess");
     const fileIds = image.files.map((f) => this.createFile(f.path, f.sizePages));
@@ -148,23 +157,214 @@ export class Simulator implements KernelSim {
       const ops = v.special ? VM_OPS_SPECIAL : v.fileIndex >= 0 ? VM_OPS_FILE : VM_OPS_NONE;
       const special = v.special ? SPECIAL_KINDS[v.special] ?? 0 : 0;
       const r = this.call("createProcess", () => this.core.mm_insert_image_vma(mm, v.start, v.end,
-        v.flags >>> 0, Math.floor(v.flags / TWO32), v.pgoff, file, ops, special));
-      if (r === -2) throw new EngineOutOfMemoryError("createProcess");
+        v.flags >>> 0, Math.floor(v.flags / TWO32), v.pgoff, file, ops, special, v.faulted ? 1 : 0), false);
+      if (r === -2) {
+        this.core.engine_take_oom();
+        throw new EngineOutOfMemoryError("createProcess");
+      }
       if (r !== 0) throw new Error(`process image: invalid or overlapping VMA 0x${v.start.toString(16)}-0x${v.end.toString(16)}`);
     }
-    return new Process(this, mm);
+    // the image's files are open only through their mappings now
+    for (const id of fileIds) this.call("createProcess", () => this.core.file_close(id));
+    return mm;
+  }
+
+  /** @internal a new task joins the kernel's list */
+  adopt(p: Process): Process {
+    this.live.push(p);
+    return p;
+  }
+
+  /** @internal a task leaves it */
+  forget(p: Process): void {
+    this.live = this.live.filter((q) => q !== p);
+  }
+
+  /** @internal the next pid */
+  nextPid(): number {
+    return ++this.pidSeq;
+  }
+
+  processes(): Process[] {
+    return [...this.live];
+  }
+
+  memory(): KernelMemorySnapshot {
+    const pages = new Map<number, PageSnapshot>();
+    {
+      const base = this.reader("memory", () => this.core.kernel_pages());
+      const { f64, u32 } = this.views();
+      const i32 = new Int32Array(u32.buffer);
+      const n = u32[base >>> 2];
+      for (let i = 0; i < n; i++) {
+        const r = base + SNAP_HEADER + i * PAGE_RECORD;
+        const id = u32[r >>> 2];
+        if (pages.has(id)) continue;
+        const flags = u32[(r + 4) >>> 2];
+        pages.set(id, {
+          id, anon: (flags & 1) !== 0, mapping: u32[(r + 8) >>> 2], index: f64[(r + 24) >>> 3],
+          mapcount: i32[(r + 12) >>> 2], refcount: i32[(r + 16) >>> 2], content: u32[(r + 20) >>> 2],
+        });
+      }
+    }
+    const avs = new Map<number, AnonVmaSnapshot>();
+    {
+      const base = this.reader("memory", () => this.core.kernel_anon_vmas());
+      const { f64, u32 } = this.views();
+      const i32 = new Int32Array(u32.buffer);
+      const n = u32[base >>> 2];
+      let cur: AnonVmaSnapshot | null = null;
+      let skipping = false;
+      for (let i = 0; i < n; i++) {
+        const r = base + SNAP_HEADER + i * ANON_VMA_RECORD;
+        const id = u32[r >>> 2];
+        if (u32[(r + 20) >>> 2] === 0) {
+          skipping = avs.has(id);
+          if (skipping) continue;
+          cur = { id, root: u32[(r + 4) >>> 2], parent: u32[(r + 8) >>> 2], refcount: i32[(r + 12) >>> 2], degree: i32[(r + 16) >>> 2], avcs: [] };
+          avs.set(id, cur);
+        } else if (!skipping && cur) {
+          cur.avcs.push({ mm: u32[(r + 4) >>> 2], start: f64[(r + 24) >>> 3], end: f64[(r + 32) >>> 3], pgoff: f64[(r + 40) >>> 3] });
+        }
+      }
+    }
+    for (const av of avs.values()) av.avcs.sort((a, b) => a.mm - b.mm || a.start - b.start);
+    return {
+      pages: [...pages.values()].sort((a, b) => a.id - b.id),
+      anonVmas: [...avs.values()].sort((a, b) => a.id - b.id),
+    };
+  }
+
+  /** @internal call a snapshot reader; 0 means the core could not allocate its buffer */
+  reader(what: string, fn: () => number): number {
+    const base = this.call(what, fn);
+    if (base === 0) throw new EngineOutOfMemoryError(what);
+    return base;
   }
 
   /** Live record counts and memory use of the core (for leak tests and benchmarks). */
-  stats(): { vmas: number; mms: number; files: number; bytesAllocated: number; memoryBytes: number } {
+  stats(): {
+    vmas: number; mms: number; files: number; bytesAllocated: number; memoryBytes: number;
+    pages: number; anonVmas: number; avcs: number; pgtables: number;
+  } {
     const p = this.call("stats", () => this.core.engine_stats()) >>> 3;
     const f = this.views().f64;
-    return { vmas: f[p], mms: f[p + 1], files: f[p + 2], bytesAllocated: f[p + 3], memoryBytes: f[p + 4] };
+    return {
+      vmas: f[p], mms: f[p + 1], files: f[p + 2], bytesAllocated: f[p + 3], memoryBytes: f[p + 4],
+      pages: f[p + 5], anonVmas: f[p + 6], avcs: f[p + 7], pgtables: f[p + 8],
+    };
   }
 }
 
 export class Process implements ProcessSim {
-  constructor(readonly kernel: Simulator, readonly mm: number) {}
+  private _exited = false;
+
+  constructor(readonly kernel: Simulator, private _mm: number, readonly pid: number) {}
+
+  /** The core's handle of this task's mm (changes on exec). */
+  get mm(): number {
+    if (this._exited) throw new Error(`process ${this.pid} has exited`);
+    return this._mm;
+  }
+
+  get exited(): boolean {
+    return this._exited;
+  }
+
+  touch(addr: number, write: boolean): number {
+    int("addr", addr);
+    const mm = this.mm;
+    const r = this.kernel.call("touch", () => this.kernel.core.touch(mm, addr, write ? 1 : 0), false);
+    if (r === FAULT_OUT_OF_MEMORY) {
+      this.kernel.core.engine_take_oom();
+      throw new EngineOutOfMemoryError("touch");
+    }
+    return r;
+  }
+
+  peek(addr: number): number {
+    int("addr", addr);
+    const mm = this.mm;
+    const r = this.kernel.call("peek", () => this.kernel.core.peek(mm, addr), false);
+    if (r === FAULT_OUT_OF_MEMORY) {
+      this.kernel.core.engine_take_oom();
+      throw new EngineOutOfMemoryError("peek");
+    }
+    return r;
+  }
+
+  fork(): Process {
+    const mm = this.mm;
+    const child = this.kernel.call("fork", () => this.kernel.core.mm_fork(mm), false);
+    if (child === 0) {
+      this.kernel.core.engine_take_oom();
+      throw new EngineOutOfMemoryError("fork");
+    }
+    return this.kernel.adopt(new Process(this.kernel, child, this.kernel.nextPid()));
+  }
+
+  cloneVm(): Process {
+    const mm = this.mm;
+    this.kernel.call("cloneVm", () => this.kernel.core.mm_get(mm));
+    return this.kernel.adopt(new Process(this.kernel, mm, this.kernel.nextPid()));
+  }
+
+  exit(): void {
+    const mm = this.mm;
+    this.kernel.call("exit", () => this.kernel.core.mm_put(mm));
+    this._exited = true;
+    this.kernel.forget(this);
+  }
+
+  exec(image: ProcessImage = defaultImage()): void {
+    const old = this.mm;
+    const mm = this.kernel.buildMm(image);
+    this._mm = mm;
+    this.kernel.call("exec", () => this.kernel.core.mm_put(old));
+  }
+
+  usage(): VmaUsage[] {
+    const mm = this.mm;
+    const base = this.kernel.reader("usage", () => this.kernel.core.mm_usage(mm));
+    const { f64, u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
+    const out: VmaUsage[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = (base + SNAP_HEADER + i * USAGE_RECORD) >>> 3;
+      out.push({ rss: f64[r], anon: f64[r + 1], locked: f64[r + 2] });
+    }
+    return out;
+  }
+
+  memory(): MemorySnapshot {
+    const mm = this.mm;
+    const core = this.kernel.core;
+    const chains: MemorySnapshot["chains"] = this.vmas().map((v) => ({ start: v.start, end: v.end, anonVma: v.anonVma, chain: [] }));
+    const byStart = new Map(chains.map((c) => [c.start, c]));
+    this.pairs("memory", () => core.mm_chains(mm), (a, b) => byStart.get(a)?.chain.push(b));
+    const ptes: PteSnapshot[] = [];
+    this.pairs("memory", () => core.mm_ptes(mm), (a, b, c) => ptes.push({ addr: a, page: b, write: c !== 0 }));
+    const pgtables: PgtableSnapshot[] = [];
+    this.pairs("memory", () => core.mm_pgtables(mm), (a, b) => pgtables.push({ level: b, addr: a }));
+    pgtables.sort((x, y) => y.level - x.level || x.addr - y.addr);
+    const p = this.kernel.call("memory", () => core.mm_counters(mm)) >>> 3;
+    const f = this.kernel.views().f64;
+    return {
+      mm: f[p + COUNTERS.mm_id], chains, ptes, pgtables, pgtablesAccounted: f[p + COUNTERS.pgtables],
+      rssAnon: f[p + COUNTERS.rss_anon], rssFile: f[p + COUNTERS.rss_file],
+    };
+  }
+
+  /** Read 16-byte (f64, u32, u32) records of a reader. */
+  private pairs(what: string, fn: () => number, each: (a: number, b: number, c: number) => void): void {
+    const base = this.kernel.reader(what, fn);
+    const { f64, u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
+    for (let i = 0; i < n; i++) {
+      const r = base + SNAP_HEADER + i * PAIR_RECORD;
+      each(f64[r >>> 3], u32[(r + 8) >>> 2], u32[(r + 12) >>> 2]);
+    }
+  }
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const c = this.kernel.core;
@@ -194,8 +394,8 @@ export class Process implements ProcessSim {
   }
 
   vmas(): VmaSnapshot[] {
-    const base = this.kernel.call("vmas", () => this.kernel.core.mm_snapshot(this.mm));
-    if (base === 0) throw new EngineOutOfMemoryError("vmas");
+    const mm = this.mm;
+    const base = this.kernel.reader("vmas", () => this.kernel.core.mm_snapshot(mm));
     const { f64, u32 } = this.kernel.views();
     const n = u32[base >>> 2];
     const out: VmaSnapshot[] = [];

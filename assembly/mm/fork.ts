@@ -1,0 +1,128 @@
+// Address spaces across processes: fork's dup_mmap() (kernel/fork.c) and the
+// teardown exit_mmap() (mm/mmap.c), v5.17.
+
+import { VM_DONTCOPY, VM_HUGETLB, VM_LOCKED, VM_LOCKONFAULT, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_WIPEONFORK } from "../abi/constants";
+import { get_file } from "../fs/file";
+import { anon_vma_fork } from "../rmap/anon_vma";
+import { copy_page_range } from "./memory";
+import { mm_list_del, mm_new_empty, vm_stat_account } from "./mm";
+import { remove_vma_list, unmap_region } from "./munmap";
+import { pgd_free } from "./pgtable";
+import { engine_oom_set } from "./reserve";
+import { Mm, Vma, mm_free, mm_reserve, vm_area_alloc, vm_area_free, vma_pages, vma_reserve } from "./types";
+import { vma_link, vma_unlink } from "./vma_tree";
+
+/**
+ * dup_mmap(): the child's mm, a copy of the parent's VMAs (never merged)
+ * with their anon_vmas forked and their PTEs copied copy-on-write.
+ * NULL when the engine ran out of memory (the partial child is torn down).
+ */
+export function dup_mmap(oldmm: Mm): Mm | null {
+  if (!mm_reserve(1)) {
+    engine_oom_set();
+    return null;
+  }
+  const m = mm_new_empty();
+  if (!m) {
+    engine_oom_set();
+    return null;
+  }
+  const mm = m!;
+  // the byte copy of the mm, then mm_init's resets
+  mm.mmap_base = oldmm.mmap_base;
+  mm.mmap_legacy_base = oldmm.mmap_legacy_base;
+  mm.task_size = oldmm.task_size;
+  mm.start_brk = oldmm.start_brk;
+  mm.brk = oldmm.brk;
+  mm.start_stack = oldmm.start_stack;
+  mm.rlimit_as = oldmm.rlimit_as;
+  mm.rlimit_data = oldmm.rlimit_data;
+  mm.rlimit_stack = oldmm.rlimit_stack;
+  mm.total_vm = oldmm.total_vm;
+  mm.data_vm = oldmm.data_vm;
+  mm.exec_vm = oldmm.exec_vm;
+  mm.stack_vm = oldmm.stack_vm;
+  mm.locked_vm = 0;
+  mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE;
+
+  let prev: Vma | null = null;
+  let mpnt = oldmm.mmap;
+  while (mpnt) {
+    if (mpnt.vm_flags & VM_DONTCOPY) {
+      vm_stat_account(mm, mpnt.vm_flags, -<i64>vma_pages(mpnt));
+      mpnt = mpnt.vm_next;
+      continue;
+    }
+    if (!vma_reserve(1)) return fork_failed(mm);
+    const tmp = vm_area_alloc(mm);
+    tmp.vm_start = mpnt.vm_start;
+    tmp.vm_end = mpnt.vm_end;
+    tmp.vm_pgoff = mpnt.vm_pgoff;
+    tmp.vm_flags = mpnt.vm_flags;
+    tmp.vm_ops = mpnt.vm_ops;
+    tmp.anon_name = mpnt.anon_name;
+    tmp.vm_policy = mpnt.vm_policy;
+    tmp.vm_userfaultfd_ctx = mpnt.vm_userfaultfd_ctx;
+    tmp.special = mpnt.special;
+    if (mpnt.vm_flags & VM_WIPEONFORK) {
+      // the child gets fresh, empty memory here
+      tmp.anon_vma = 0;
+    } else if (!anon_vma_fork(tmp, mpnt)) {
+      // nothing was linked: only the record to release
+      vm_area_free(tmp);
+      return fork_failed(mm);
+    }
+    tmp.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
+    tmp.vm_file = mpnt.vm_file;
+    if (tmp.vm_file) get_file(tmp.vm_file!);
+    vma_link(mm, tmp, prev);
+    prev = tmp;
+    if (!(tmp.vm_flags & VM_WIPEONFORK)
+        && ((mpnt.vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)) || mpnt.anon_vma)) {
+      if (!copy_page_range(tmp, mpnt)) return fork_failed(mm);
+    }
+    mpnt = mpnt.vm_next;
+  }
+  return mm;
+}
+
+function fork_failed(mm: Mm): Mm | null {
+  engine_oom_set();
+  mmput(mm);
+  return null;
+}
+
+/** mmput(): drop one user; the last one tears the mm down. */
+export function mmput(mm: Mm): void {
+  if (--mm.mm_users == 0) exit_mmap(mm);
+}
+
+/**
+ * exit_mmap(): unmap everything, free every page table and VMA, and the mm.
+ */
+export function exit_mmap(mm: Mm): void {
+  // munlock everything
+  let v = mm.mmap;
+  while (v) {
+    if (v.vm_flags & VM_LOCKED) v.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
+    v = v.vm_next;
+  }
+  mm.locked_vm = 0;
+  // detach every VMA into a private list through vm_next
+  let head: Vma | null = null;
+  let tail: Vma | null = null;
+  v = mm.mmap;
+  while (v) {
+    const next = v.vm_next;
+    vma_unlink(mm, v);
+    if (tail) tail.vm_next = v;
+    else head = v;
+    tail = v;
+    v = next;
+  }
+  unmap_region(mm, head, 0, 0, 0, 0xffffffffffffffff);
+  remove_vma_list(mm, head);
+  pgd_free(mm);
+  mm_list_del(mm);
+  mm_free(mm);
+}

@@ -1,0 +1,61 @@
+// Page frames (struct page): allocation, references and the byte of content
+// vmasim keeps per page. The shared zero page is not a frame here: a zero-page
+// PTE is a special PTE with no page (mm/pgtable.ts), as vm_normal_page() sees it.
+
+import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
+
+/** page->mapping points to an anon_vma (PAGE_MAPPING_ANON) */
+export const PG_ANON: u32 = 1;
+/** the page is in a file's page cache (which holds one reference) */
+export const PG_CACHE: u32 = 2;
+
+@unmanaged export class Page {
+  _pool: u32 = 0;
+  /** allocation order per kernel, from 1 (snapshot identity) */
+  id: u32 = 0;
+  /** AnonVma (PG_ANON) or File */
+  mapping: usize = 0;
+  /** page->index: the linear page index (anon) or the file page offset */
+  index: u64 = 0;
+  /** page_mapcount(): PTEs mapping the page */
+  mapcount: i32 = 0;
+  /** page_count() */
+  refcount: i32 = 0;
+  flags: u32 = 0;
+  content: u32 = 0;
+  /** page cache: hash chain and the file's list of its pages */
+  hash_next: Page | null = null;
+  file_prev: Page | null = null;
+  file_next: Page | null = null;
+}
+
+const pool: Pool = pool_create(offsetof<Page>(), 4096);
+let page_seq: u32 = 0;
+/** every page of every state, for kernel-wide snapshots: the live ones are walked through their owners */
+export function page_reserve(n: u32): bool { return pool_reserve(pool, n); }
+
+/** A new page with one reference (alloc_page). Requires page_reserve. */
+export function alloc_page(): Page {
+  const p = changetype<Page>(pool_alloc(pool));
+  p.id = ++page_seq;
+  p.refcount = 1;
+  return p;
+}
+
+/** get_page() */
+// @ts-ignore: decorator
+@inline export function get_page(p: Page): void {
+  p.refcount++;
+}
+
+/** put_page(): the page is freed when its last reference goes. */
+export function put_page(p: Page): void {
+  assert(p.refcount > 0, "put_page of a free page");
+  if (--p.refcount == 0) {
+    assert(p.mapcount == 0 && !(p.flags & PG_CACHE), "freeing a page still mapped or cached");
+    pool_free(pool, changetype<usize>(p));
+  }
+}
+
+export function pages_live(): u32 { return pool.live; }
+export function pages_allocated(): u32 { return page_seq; }
