@@ -5,10 +5,11 @@
 // docs/scenario-language.md ("vmasim's decisions ...").
 
 import {
+  SIGBUS, SIGSEGV,
   EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE,
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
-import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, vmaPerms } from "../maps.js";
+import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, smapsVmFlags, vmaPerms } from "../maps.js";
 import type { KernelSim, Policy, ProcessImage, ProcessSim, VmaSnapshot } from "../types.js";
 import {
   ARENA_PAGES, parseScript, repeatIteration,
@@ -73,7 +74,7 @@ export class ArenaSetupError extends Error {
   }
 }
 
-const MEMORY_LAYER = "it arrives with the memory layer";
+const POPULATE = "it arrives with mlock and populate";
 
 /** Whether each policy's kernel has mseal(2) (6.10+); without it `mseal` prints ENOSYS. */
 const KERNEL_HAS_MSEAL: Readonly<Record<Policy, boolean>> = { "linux-5.17": false };
@@ -85,19 +86,13 @@ const KERNEL_HAS_MSEAL: Readonly<Record<Policy, boolean>> = { "linux-5.17": fals
  */
 function notModelled(op: Op, policy: Policy): Omit<NotModelledOp, "line"> | null {
   switch (op.op) {
-    case "touch": case "touchn": case "peek":
-      return { op: op.op, reason: MEMORY_LAYER };
-    case "dump":
-      return op.full ? { op: "dump full", reason: MEMORY_LAYER } : null;
-    case "mmap":
-      // populating (MAP_POPULATE, MAP_LOCKED) faults pages in: anon_vmas appear
-      if (op.populate) return { op: "mmap ... populate", reason: MEMORY_LAYER };
-      if (op.locked) return { op: "mmap ... locked", reason: MEMORY_LAYER };
+    case "touch": case "touchn": case "peek": case "dump": case "fork": case "exit":
       return null;
-    case "fork":
-      return { op: op.op, reason: "it arrives with fork and exit" };
-    case "exit":
-      return { op: op.op, reason: "it arrives with fork and exit" };
+    case "mmap":
+      // populating (MAP_POPULATE, MAP_LOCKED) faults pages in through mm_populate, which arrives with mlock
+      if (op.populate) return { op: "mmap ... populate", reason: POPULATE };
+      if (op.locked) return { op: "mmap ... locked", reason: POPULATE };
+      return null;
     case "mremap":
       return { op: op.op, reason: "it arrives with mremap" };
     case "madvise":
@@ -154,6 +149,12 @@ class Runner {
   private readonly heapBase: number;
   /** A line (or a repeat iteration) gave EPARSE: the exit status is 2. */
   sawParseError = false;
+  /** `exit` ran: the script stops here with exitCode. */
+  done = false;
+  exitCode = 0;
+  /** Parents waiting for the child that continues the script (`fork`), and parked children (`fork parent`). */
+  readonly waiting: ProcessSim[] = [];
+  readonly parked: ProcessSim[] = [];
 
   constructor(private readonly kernel: KernelSim, private proc: ProcessSim) {
     this.base = setupArena(kernel, proc);
@@ -181,12 +182,20 @@ class Runner {
         return;
       case "dump":
         this.lines.push(e.text);
-        this.dump(this.proc.vmas().filter((v) => v.end > this.base && v.start < this.base + ARENA_BYTES), this.base);
+        this.dump(this.proc, this.base, (v) => v.end > this.base && v.start < this.base + ARENA_BYTES, e.full);
+        return;
+      case "fork":
+        this.fork(e.mode, e.text);
+        return;
+      case "exit":
+        this.lines.push(`${e.text} => ok`);
+        this.exitCode = e.code;
+        this.done = true;
         return;
       case "dumpheap": {
         const layout = this.proc.layout();
         this.lines.push(e.text);
-        this.dump(this.proc.vmas().filter((v) => isHeapVma(v, layout)), this.heapBase);
+        this.dump(this.proc, this.heapBase, (v) => isHeapVma(v, layout), false);
         return;
       }
       default:
@@ -221,7 +230,23 @@ class Runner {
         return this.padvmas(op.target, op.page);
       case "repeat":
         return this.repeat(op);
-      case "touch": case "touchn": case "peek": case "mremap": case "madvise": case "mlock":
+      case "touch":
+        if (!inArena(op.page, 1)) return "ERANGE_ARENA";
+        return this.fault(op.page, this.proc.touch(this.addr(op.page), op.write));
+      case "touchn": {
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        for (let i = 0; i < op.pages; i++) {
+          const r = this.proc.touch(this.addr(op.page + i), op.write);
+          if (r !== 0) return this.fault(op.page + i, r);
+        }
+        return "ok";
+      }
+      case "peek": {
+        if (!inArena(op.page, 1)) return "ERANGE_ARENA";
+        const r = this.proc.peek(this.addr(op.page));
+        return r >= 0 ? `ok ${r}` : this.fault(op.page, -r);
+      }
+      case "mremap": case "madvise": case "mlock":
       case "munlock": case "fork": case "exit": case "dump": case "dumpheap": case "echo":
         // rejected before the script ran (findNotModelled) or printed by step()
         throw new Error(`line ${op.line}: '${op.op}' cannot run here`);
@@ -230,6 +255,30 @@ class Runner {
 
   private addr(page: number): number {
     return this.base + page * PAGE_SIZE;
+  }
+
+  /** A user access's result: `ok`, or the signal it raised at page P. */
+  private fault(page: number, sig: number): string {
+    if (sig === 0) return "ok";
+    return `${sig === SIGSEGV ? "SIGSEGV" : sig === SIGBUS ? "SIGBUS" : `signal ${sig}`} at ${page}`;
+  }
+
+  /**
+   * `fork` / `fork child`: the child continues the script and the parent
+   * waits (it stays alive, so COW sharing stays); `fork parent`: the parent
+   * continues and the child stays parked. The anon_vma numbering and the temp
+   * files carry over to whichever process continues.
+   */
+  private fork(mode: "child" | "parent", text: string): void {
+    const child = this.proc.fork();
+    if (mode === "child") {
+      this.lines.push(`${text} => child continues (parent waits)`);
+      this.waiting.push(this.proc);
+      this.proc = child;
+    } else {
+      this.lines.push(`${text} => parent continues (child parked)`);
+      this.parked.push(child);
+    }
   }
 
   /** `ok` for 0, else the errno name. */
@@ -333,19 +382,31 @@ class Runner {
   }
 
   /**
-   * Prints VMAs in the dump format, pages relative to `base`. Only `anon`
+   * Prints the VMAs of `proc` that `pick` selects in the dump format, pages
+   * relative to `base`; `full` adds smaps-like usage and VmFlags. Only `anon`
    * lines carry ` av=`, as the native runner prints them (its BPF reader
    * shows the anon_vma of anonymous VMAs only).
    */
-  private dump(vmas: readonly VmaSnapshot[], base: number): void {
+  private dump(proc: ProcessSim, base: number, pick: (v: VmaSnapshot) => boolean, full: boolean): void {
     const basePfn = base / PAGE_SIZE;
-    for (const v of vmas) {
+    const all = proc.vmas();
+    const usage = full ? proc.usage() : [];
+    let n = 0;
+    all.forEach((v, i) => {
+      if (!pick(v)) return;
+      n++;
       const start = (v.start - base) / PAGE_SIZE;
       const end = (v.end - base) / PAGE_SIZE;
       const av = v.file === 0 ? ` ${this.anonVma(v)}` : "";
-      this.lines.push(`  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)}${av}`);
-    }
-    this.lines.push(`  (${vmas.length} vmas)`);
+      let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)}${av}`;
+      if (full) {
+        const u = usage[i]!;
+        const flags = smapsVmFlags(v).filter((f) => f !== "sd");
+        line += ` rss=${u.rss} anon=${u.anon} locked=${u.locked} flags=${flags.length ? flags.join(",") : "-"}`;
+      }
+      this.lines.push(line);
+    });
+    this.lines.push(`  (${n} vmas)`);
   }
 
   /**
@@ -418,6 +479,10 @@ export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOpt
   for (const e of entries) {
     runner.step(e);
     opts.onStep?.(runner.process, e);
+    if (runner.done) break;
   }
-  return { output: runner.output, status: runner.sawParseError ? 2 : 0, process: runner.process, arenaBase: runner.base };
+  return {
+    output: runner.output, status: runner.done ? runner.exitCode : runner.sawParseError ? 2 : 0,
+    process: runner.process, arenaBase: runner.base,
+  };
 }
