@@ -13,6 +13,7 @@ import { BRK_RESERVE, sys_brk } from "./mm/brk";
 import { dup_mmap, mmput } from "./mm/fork";
 import { FAULT_OOM, peek as mm_peek, touch as mm_touch } from "./mm/memory";
 import { insert_image_vma, mm_create } from "./mm/mm";
+import { truncate_pagecache } from "./mm/truncate";
 import { pages_live } from "./mm/page";
 import { pgtables_live } from "./mm/pgtable";
 import { MMAP_RESERVE, sys_mmap } from "./mm/mmap";
@@ -64,11 +65,13 @@ export function file_open(size_pages: f64, shmem: bool): u32 {
   return file_create(<u64>size_pages, FMODE_READ | FMODE_WRITE, shmem ? FILE_SHMEM : FILE_REGULAR).id;
 }
 
-/** ftruncate in pages; false if the file does not exist. */
+/** ftruncate in pages; false if the file does not exist. Shrinking unmaps and drops the pages beyond the end. */
 export function file_resize(id: u32, size_pages: f64): bool {
   const f = file_by_id(id);
   if (!f) return false;
-  f.size_pages = <u64>size_pages;
+  const n = <u64>size_pages;
+  if (n < f.size_pages) truncate_pagecache(f, n);
+  f.size_pages = n;
   return true;
 }
 

@@ -78,6 +78,34 @@ function nativeBench(): ((which: string, n: number) => number) | null {
   return (which, n) => Number(execFileSync(bin, [which, String(n)], { encoding: "utf8" }).trim());
 }
 
+/** ns per write fault on fresh anonymous pages: a 4096-page region written page by page. */
+function faultLoop(p: ProcessSim): () => void {
+  const region = 4096 * PAGE_SIZE;
+  let a = p.mmap(0, region, RW, ANON, -1, 0);
+  let next = 0;
+  return () => {
+    for (let i = 0; i < INNER; i++) {
+      if (next === 4096) {
+        p.munmap(a, region);
+        a = p.mmap(0, region, RW, ANON, -1, 0);
+        next = 0;
+      }
+      sink += p.touch(a + next++ * PAGE_SIZE, true);
+    }
+  };
+}
+
+/** A process with 1,000 faulted 1-page VMAs (every other page, so none merge). */
+function thousandVmas(k: KernelSim): ProcessSim {
+  const p = k.createProcess();
+  const base = 0x10000000;
+  for (let i = 0; i < 1000; i++) {
+    p.mmap(base + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+    p.touch(base + 2 * i * PAGE_SIZE, true);
+  }
+  return p;
+}
+
 /** Bytes of engine memory per VMA, measured by creating many non-adjacent VMAs. */
 function engineBytesPerVma(): number {
   const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
@@ -97,6 +125,22 @@ async function main(): Promise<void> {
   ];
   for (const [name, k] of kernels) measure(bench, `${name}: mmap+munmap pair`, pairLoop(k.createProcess()));
   for (const [name, k] of kernels) measure(bench, `${name}: mprotect split + re-merge (per mprotect)`, splitLoop(k.createProcess()));
+  for (const [name, k] of kernels) {
+    if (!("touch" in k.createProcess())) continue;
+    measure(bench, `${name}: write fault`, faultLoop(k.createProcess()));
+  }
+  // fork of a process with 1,000 faulted VMAs: the child exits right away (not timed)
+  for (const [name, k] of kernels) {
+    if (!("fork" in k.createProcess())) continue;
+    const parent = thousandVmas(k);
+    bench.add(`${name}: fork of 1,000 faulted VMAs`, () => {
+      const t0 = bench.now();
+      const child = parent.fork();
+      const dt = bench.now() - t0;
+      child.exit();
+      return { overriddenDuration: dt, overriddenIterationCost: dt };
+    });
+  }
 
   // the batch path: many syscalls per wasm call
   const bk = createKernelSync({ policy: "linux-5.17" });
@@ -125,6 +169,8 @@ async function main(): Promise<void> {
   const native = nativeBench();
   let kernelPair: number | null = null;
   let kernelSplit: number | null = null;
+  let kernelFault: number | null = null;
+  let kernelFork: number | null = null;
   if (native) {
     const n = quick ? 20_000 : 200_000;
     // median of 5 runs
@@ -133,6 +179,10 @@ async function main(): Promise<void> {
     kernelSplit = med(Array.from({ length: 5 }, () => native("split", n / 2))) / 2;
     rows.push({ task: `linux ${release()}: mmap+munmap pair`, nsP50: kernelPair, nsMad: NaN, samples: 5 });
     rows.push({ task: `linux ${release()}: mprotect split + re-merge (per mprotect)`, nsP50: kernelSplit, nsMad: NaN, samples: 5 });
+    kernelFault = med(Array.from({ length: 5 }, () => native("fault", n)));
+    kernelFork = med(Array.from({ length: 5 }, () => native("fork", quick ? 200 : 1000)));
+    rows.push({ task: `linux ${release()}: write fault`, nsP50: kernelFault, nsMad: NaN, samples: 5 });
+    rows.push({ task: `linux ${release()}: fork of 1,000 faulted VMAs (+ child exit, wait)`, nsP50: kernelFork, nsMad: NaN, samples: 5 });
   }
   const bytesPerVma = engineBytesPerVma();
 
@@ -144,6 +194,10 @@ async function main(): Promise<void> {
     "kernel/engine mmap+munmap": kernelPair !== null ? kernelPair / ePair : NaN,
     "model/engine mprotect": get("model: mprotect") / eSplit,
     "kernel/engine mprotect": kernelSplit !== null ? kernelSplit / eSplit : NaN,
+    "model/engine write fault": get("model: write fault") / get("engine: write fault"),
+    "kernel/engine write fault": kernelFault !== null ? kernelFault / get("engine: write fault") : NaN,
+    "model/engine fork 1,000": get("model: fork") / get("engine: fork"),
+    "kernel/engine fork 1,000": kernelFork !== null ? kernelFork / get("engine: fork") : NaN,
   };
 
   const w = Math.max(...rows.map((r) => r.task.length));

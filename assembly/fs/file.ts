@@ -7,6 +7,7 @@
 
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
 import { raw_alloc } from "../lib/alloc";
+import { truncate_inode_pages } from "./pagecache";
 
 export const FILE_REGULAR: u32 = 0;
 export const FILE_SHMEM: u32 = 1;
@@ -79,6 +80,8 @@ export function get_file(f: File): File {
 export function fput(f: File): void {
   assert(f.f_count > 0, "fput of a file with no reference");
   if (--f.f_count == 0) {
+    // the last reference of an unlinked file: its inode and page cache go
+    truncate_inode_pages(f, 0);
     table_set(f.id, 0);
     pool_free(pool, changetype<usize>(f));
   }

@@ -87,3 +87,13 @@ export function delete_from_page_cache(p: Page): void {
   count--;
   put_page(p);
 }
+
+/** truncate_inode_pages(): drop the cached pages at or beyond `from` (they are unmapped by then). */
+export function truncate_inode_pages(file: File, from: u64): void {
+  let p = changetype<Page | null>(file.pages);
+  while (p) {
+    const next = p.file_next;
+    if (p.index >= from) delete_from_page_cache(p);
+    p = next;
+  }
+}
