@@ -19,6 +19,9 @@ import { pgtables_live } from "./mm/pgtable";
 import { MMAP_RESERVE, sys_mmap } from "./mm/mmap";
 import { MUNMAP_RESERVE, do_munmap } from "./mm/munmap";
 import { sys_mprotect } from "./mm/mprotect";
+import { do_madvise, madvise_walk_vmas } from "./mm/madvise";
+import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
+import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
 import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
@@ -141,6 +144,49 @@ export function munmap(mm: u32, addr: f64, len: f64): f64 {
 
 export function mprotect(mm: u32, addr: f64, len: f64, prot: u32): f64 {
   return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), prot);
+}
+
+/** mremap(2): the new address or -errno; +14 (the v5.17 sign quirk) for an address in no VMA. */
+export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: u32, new_addr: f64): f64 {
+  if (!mremap_reserve()) return ENOMEM_F;
+  return <f64>sys_mremap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(old_len), to_u64(new_len), flags, to_u64(new_addr));
+}
+
+export function madvise(mm: u32, addr: f64, len: f64, advice: i32): f64 {
+  return <f64>do_madvise(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), advice);
+}
+
+/** mlock (flags 0) and mlock2 (flags: MLOCK_ONFAULT). */
+export function mlock(mm: u32, addr: f64, len: f64, flags: u32): f64 {
+  return <f64>do_mlock(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), flags);
+}
+
+export function munlock(mm: u32, addr: f64, len: f64): f64 {
+  return <f64>do_munlock(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len));
+}
+
+export function mlockall(mm: u32, flags: u32): f64 {
+  return <f64>do_mlockall(changetype<Mm>(<usize>mm), flags);
+}
+
+export function munlockall(mm: u32): f64 {
+  return <f64>do_munlockall(changetype<Mm>(<usize>mm));
+}
+
+/**
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name): `name` is an
+ * interned name id (0 = clear); the host validates the string (EINVAL).
+ */
+export function set_anon_name(mm: u32, addr: f64, len_in: f64, name: u32): f64 {
+  const start = to_u64(addr);
+  const l = to_u64(len_in);
+  if (start & 4095) return -22;
+  const len = (l + 4095) & ~(<u64>4095);
+  if (l && !len) return -22;
+  const end = start + len;
+  if (end < start) return -22;
+  if (end == start) return 0;
+  return <f64>madvise_walk_vmas(changetype<Mm>(<usize>mm), start, end, 0, name, true);
 }
 
 export function brk(mm: u32, addr: f64): f64 {

@@ -205,6 +205,22 @@ export interface ProcessSim {
   mprotect(addr: number, len: number, prot: number): number;
   /** brk(2): the new break, or the old one on failure. */
   brk(addr: number): number;
+  /** mremap(2): the new address or -errno (v5.17 returns +14, EFAULT's value, for an address in no VMA). */
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number;
+  /** madvise(2): 0 or -errno. */
+  madvise(addr: number, len: number, advice: number): number;
+  /** mlock(2) (flags 0) or mlock2(2) (flags MLOCK_ONFAULT): 0 or -errno. */
+  mlock(addr: number, len: number, flags: number): number;
+  /** munlock(2): 0 or -errno. */
+  munlock(addr: number, len: number): number;
+  /** mlockall(2) (MCL_CURRENT/FUTURE/ONFAULT): 0 or -errno. */
+  mlockall(flags: number): number;
+  /** munlockall(2): 0. */
+  munlockall(): number;
+  /** prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name): 0 or -errno; null clears the name. */
+  setAnonName(addr: number, len: number, name: string | null): number;
+  /** mseal(2): 0 or -errno (ENOSYS on kernels before 6.10). */
+  mseal(addr: number, len: number, flags: number): number;
   /**
    * A one-byte user access at addr (the scenario's `touch`): a write does
    * `*p = *p + 1` as one write access. Returns 0, or the signal the access

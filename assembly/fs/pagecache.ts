@@ -97,3 +97,13 @@ export function truncate_inode_pages(file: File, from: u64): void {
     p = next;
   }
 }
+
+/** Drop the cached pages with first <= index < last (they are unmapped by then). */
+export function truncate_inode_range(file: File, first: u64, last: u64): void {
+  let p = changetype<Page | null>(file.pages);
+  while (p) {
+    const next = p.file_next;
+    if (p.index >= first && p.index < last) delete_from_page_cache(p);
+    p = next;
+  }
+}

@@ -4,6 +4,7 @@
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS, VM_EXEC, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants";
 import { MergeAttrs, vma_merge } from "./merge";
 import { may_expand_vm } from "./mm";
+import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import { sysctl_max_map_count } from "./sysctl";
 import { Mm, VM_OPS_NONE, vm_area_alloc } from "./types";
@@ -48,6 +49,8 @@ export function sys_brk(mm: Mm, brk: u64): u64 {
   if (next && newbrk + 4096 > vm_start_gap(next)) return origbrk;
   if (do_brk_flags(mm, oldbrk, newbrk - oldbrk, 0) < 0) return origbrk;
   mm.brk = brk;
+  // mlockall(MCL_FUTURE): the new heap is populated
+  if (mm.def_flags & VM_LOCKED) mm_populate(mm, oldbrk, newbrk - oldbrk, true);
   return brk;
 }
 

@@ -368,6 +368,22 @@ export function zap_page_range(vma: Vma, start: u64, end: u64): void {
   }
 }
 
+/** Zap only the page-cache pages of [start, end) (unmap_mapping_range without even_cows). */
+export function zap_file_pages(vma: Vma, start: u64, end: u64): void {
+  const mm = vma.vm_mm!;
+  it.init(mm, start, end);
+  while (it.next()) {
+    const pte = load<u64>(it.slot);
+    if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL)) continue;
+    const page = changetype<Page>(pte_page(pte));
+    if (is_anon(page)) continue;
+    store<u64>(it.slot, 0);
+    rss_add(mm, page, -1);
+    page_remove_rmap(page);
+    put_page(page);
+  }
+}
+
 /**
  * copy_page_range(): fork copies the PTEs of a VMA that has an anon_vma
  * (or is PFNMAP/MIXEDMAP/HUGETLB). The child gets a table wherever the
@@ -468,4 +484,46 @@ export function vma_usage(vma: Vma, out: usize): void {
   store<f64>(out, <f64>rss, 0);
   store<f64>(out, <f64>anon, 8);
   store<f64>(out, <f64>(((pss_locked >> 12) >> 10) / 4), 16);
+}
+
+/**
+ * __get_user_pages() for populating [start, end) of vma (one VMA): each page
+ * not yet mapped with the access is faulted in. `mlock_populate`: the
+ * populate_vma_page_range flags (write faults for private writable mappings,
+ * FOLL_FORCE when accessible); otherwise MADV_POPULATE_(READ|WRITE), whose
+ * incompatible mappings give -EINVAL. Returns the pages done (if any), else
+ * -EFAULT / -EINVAL, or FAULT_OOM.
+ */
+export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock_populate: bool): i64 {
+  const mm = vma.vm_mm!;
+  const flags = vma.vm_flags;
+  let force = false;
+  if (mlock_populate) {
+    write = (flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+    force = (flags & (VM_READ | VM_WRITE | VM_EXEC)) != 0;
+  }
+  // check_vma_flags()
+  let bad = false;
+  if (flags & ((<u64>0x4000) | (<u64>0x400))) bad = true; // VM_IO | VM_PFNMAP
+  else if (write) {
+    if (!(flags & VM_WRITE)) bad = !force || (flags & (VM_SHARED | VM_MAYWRITE)) != VM_MAYWRITE;
+  } else if (!(flags & VM_READ)) {
+    bad = !force || !(flags & (<u64>0x10)); // VM_MAYREAD
+  }
+  if (bad) return mlock_populate ? -14 : -22;
+  let done: i64 = 0;
+  for (let addr = start; addr < end; addr += 4096) {
+    const slot = pte_slot(mm, addr);
+    const pte: u64 = slot ? load<u64>(slot) : 0;
+    if ((pte & PTE_PRESENT) && (!write || (pte & PTE_WRITE))) {
+      done++;
+      continue;
+    }
+    if (!fault_reserve()) return FAULT_OOM;
+    const r = handle_mm_fault(vma, addr, write);
+    if (r == FAULT_OOM) return FAULT_OOM;
+    if (r != 0) return done > 0 ? done : -14; // VM_FAULT_SIGBUS / SIGSEGV: -EFAULT
+    done++;
+  }
+  return done;
 }

@@ -5,13 +5,14 @@
 import {
   EACCES, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
   MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
-  MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_TYPE, PAGE_MASK, PAGE_SHIFT,
+  MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_TYPE, PAGE_MASK, PAGE_SHIFT,
   PROT_EXEC, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK,
   VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_SHARED, VM_SOFTDIRTY, VM_SPECIAL,
   VM_SYNC, VM_WRITE,
 } from "../abi/constants";
 import { File, FILE_SHMEM, FMODE_READ, FMODE_WRITE, file_by_id, file_create, get_file } from "../fs/file";
 import { MergeAttrs, vma_merge } from "./merge";
+import { mm_populate } from "./mlock";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { count_vma_pages_range, do_munmap } from "./munmap";
 import { mmap_min_addr, sysctl_max_map_count } from "./sysctl";
@@ -76,7 +77,12 @@ export function sys_mmap(mm: Mm, addr: u64, len: u64, prot: u32, flags: u32, fil
     return -ENOSYS;
   }
   flags &= ~(MAP_EXECUTABLE | MAP_DENYWRITE);
-  return do_mmap(mm, file, addr, len, prot, flags, pgoff);
+  const r = do_mmap(mm, file, addr, len, prot, flags, pgoff);
+  // vm_mmap_pgoff(): mm_populate for MAP_LOCKED (or mlockall's future locking) and MAP_POPULATE
+  if (r >= 0 && (((flags & MAP_LOCKED) || (mm.def_flags & VM_LOCKED)) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE)) {
+    mm_populate(mm, <u64>r, (len + 4095) & PAGE_MASK, true);
+  }
+  return r;
 }
 
 /** do_mmap() */

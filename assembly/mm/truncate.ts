@@ -5,8 +5,8 @@
 // and truncation is rare.
 
 import { File } from "../fs/file";
-import { truncate_inode_pages } from "../fs/pagecache";
-import { zap_page_range } from "./memory";
+import { truncate_inode_pages, truncate_inode_range } from "../fs/pagecache";
+import { zap_file_pages, zap_page_range } from "./memory";
 import { mm_list } from "./mm";
 import { vma_pages } from "./types";
 
@@ -25,4 +25,27 @@ export function truncate_pagecache(file: File, size_pages: u64): void {
     mm = mm.mm_next;
   }
   truncate_inode_pages(file, size_pages);
+}
+
+/**
+ * A hole punched in a shmem file (MADV_REMOVE -> fallocate PUNCH_HOLE):
+ * shared mappings of the pages lose them (private copies stay), and the page
+ * cache drops them.
+ */
+export function punch_hole(file: File, first: u64, pages: u64): void {
+  const last = first + pages; // exclusive
+  let mm = mm_list;
+  while (mm) {
+    let v = mm.mmap;
+    while (v) {
+      if (v.vm_file == file && v.vm_pgoff < last && v.vm_pgoff + vma_pages(v) > first) {
+        const lo = v.vm_pgoff > first ? v.vm_pgoff : first;
+        const hi = v.vm_pgoff + vma_pages(v) < last ? v.vm_pgoff + vma_pages(v) : last;
+        zap_file_pages(v, v.vm_start + ((lo - v.vm_pgoff) << 12), v.vm_start + ((hi - v.vm_pgoff) << 12));
+      }
+      v = v.vm_next;
+    }
+    mm = mm.mm_next;
+  }
+  truncate_inode_range(file, first, last);
 }

@@ -61,6 +61,28 @@ export const MAP_HUGETLB = 0x40000;
 export const MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 
+// mremap(2) flags
+export const MREMAP_MAYMOVE = 1;
+export const MREMAP_FIXED = 2;
+export const MREMAP_DONTUNMAP = 4;
+
+// mlock2(2) and mlockall(2) flags
+export const MLOCK_ONFAULT = 1;
+export const MCL_CURRENT = 1;
+export const MCL_FUTURE = 2;
+export const MCL_ONFAULT = 4;
+
+// madvise(2) advice (include/uapi/asm-generic/mman-common.h)
+export const MADV = {
+  normal: 0, random: 1, sequential: 2, willneed: 3, dontneed: 4, free: 8, remove: 9, dontfork: 10, dofork: 11,
+  mergeable: 12, unmergeable: 13, hugepage: 14, nohugepage: 15, dontdump: 16, dodump: 17, wipeonfork: 18,
+  keeponfork: 19, cold: 20, pageout: 21, populate_read: 22, populate_write: 23, dontneed_locked: 24,
+  collapse: 25, hwpoison: 100, soft_offline: 101, guard_install: 102, guard_remove: 103,
+} as const;
+
+/** prctl(PR_SET_VMA_ANON_NAME): at most 79 characters, printable, none of \\ ` $ [ ] */
+export const ANON_VMA_NAME_MAX_LEN = 80;
+
 // vm_flags (include/linux/mm.h, v5.17, x86_64). Bits >= 32 are kept in a
 // separate "hi" word on the host (JS bitwise operators are 32-bit).
 export const VM_NONE = 0x0;

@@ -29,6 +29,13 @@ export interface CoreExports {
   munmap(mm: number, addr: number, len: number): number;
   mprotect(mm: number, addr: number, len: number, prot: number): number;
   brk(mm: number, addr: number): number;
+  mremap(mm: number, addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number;
+  madvise(mm: number, addr: number, len: number, advice: number): number;
+  mlock(mm: number, addr: number, len: number, flags: number): number;
+  munlock(mm: number, addr: number, len: number): number;
+  mlockall(mm: number, flags: number): number;
+  munlockall(mm: number): number;
+  set_anon_name(mm: number, addr: number, len: number, name: number): number;
   engine_take_oom(): number;
   mm_snapshot(mm: number): number;
   mm_counters(mm: number): number;

@@ -3,7 +3,7 @@
 // number of processes) under one policy.
 
 import { instantiateSync } from "@assemblyscript/loader";
-import { DEFAULT_MAX_MAP_COUNT, ENOMEM, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EINVAL, ENOMEM, ENOSYS, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout,
@@ -41,6 +41,16 @@ export interface SimulatorOptions {
 
 const TWO32 = 2 ** 32;
 
+/** strndup_user(name, ANON_VMA_NAME_MAX_LEN) and is_valid_name_char() (kernel/sys.c). */
+export function validAnonName(name: string): boolean {
+  if (name.length >= ANON_VMA_NAME_MAX_LEN) return false;
+  for (const ch of name) {
+    const c = ch.charCodeAt(0);
+    if (c < 0x20 || c > 0x7e || ch === "\\" || ch === "`" || ch === "$" || ch === "[" || ch === "]") return false;
+  }
+  return true;
+}
+
 /** Syscall arguments must be integers (src/types.ts); the core converts them as C does. */
 function int(name: string, x: number): number {
   if (!Number.isInteger(x)) throw new TypeError(`syscall argument ${name} is not an integer: ${x}`);
@@ -54,6 +64,8 @@ export class Simulator implements KernelSim {
   private paths = new Map<number, string>();
   private pidSeq = 0;
   private live: Process[] = [];
+  private names = new Map<string, number>();
+  private nameById = [""];
   private sysctlMaxMapCount: number;
   private buf: ArrayBuffer;
   private f64: Float64Array;
@@ -178,6 +190,22 @@ export class Simulator implements KernelSim {
   /** @internal a task leaves it */
   forget(p: Process): void {
     this.live = this.live.filter((q) => q !== p);
+  }
+
+  /** @internal anon VMA names are interned: equal strings, equal ids (what merging compares) */
+  internName(name: string): number {
+    let id = this.names.get(name);
+    if (id === undefined) {
+      id = this.nameById.length;
+      this.names.set(name, id);
+      this.nameById.push(name);
+    }
+    return id;
+  }
+
+  /** @internal */
+  nameOf(id: number): string | null {
+    return id === 0 ? null : this.nameById[id] ?? null;
   }
 
   /** @internal the next pid */
@@ -384,6 +412,55 @@ export class Process implements ProcessSim {
     return this.kernel.syscall("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
   }
 
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    const c = this.kernel.core;
+    int("addr", addr); int("oldLen", oldLen); int("newLen", newLen); int("flags", flags); int("newAddr", newAddr);
+    return this.kernel.syscall("mremap", () => c.mremap(this.mm, addr, oldLen, newLen, flags >>> 0, newAddr));
+  }
+
+  madvise(addr: number, len: number, advice: number): number {
+    const c = this.kernel.core;
+    int("addr", addr); int("len", len); int("advice", advice);
+    return this.kernel.syscall("madvise", () => c.madvise(this.mm, addr, len, advice | 0));
+  }
+
+  mlock(addr: number, len: number, flags: number): number {
+    const c = this.kernel.core;
+    int("addr", addr); int("len", len); int("flags", flags);
+    return this.kernel.syscall("mlock", () => c.mlock(this.mm, addr, len, flags >>> 0));
+  }
+
+  munlock(addr: number, len: number): number {
+    const c = this.kernel.core;
+    int("addr", addr); int("len", len);
+    return this.kernel.syscall("munlock", () => c.munlock(this.mm, addr, len));
+  }
+
+  mlockall(flags: number): number {
+    const c = this.kernel.core;
+    int("flags", flags);
+    return this.kernel.syscall("mlockall", () => c.mlockall(this.mm, flags >>> 0));
+  }
+
+  munlockall(): number {
+    const c = this.kernel.core;
+    return this.kernel.syscall("munlockall", () => c.munlockall(this.mm));
+  }
+
+  setAnonName(addr: number, len: number, name: string | null): number {
+    const c = this.kernel.core;
+    int("addr", addr); int("len", len);
+    if (name !== null && !validAnonName(name)) return -EINVAL;
+    const id = name === null ? 0 : this.kernel.internName(name);
+    return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.mm, addr, len, id));
+  }
+
+  mseal(addr: number, len: number, flags: number): number {
+    int("addr", addr); int("len", len); int("flags", flags);
+    // mseal(2) arrived in 6.10: linux-5.17 has no such system call
+    return -ENOSYS;
+  }
+
   brk(addr: number): number {
     const c = this.kernel.core;
     int("addr", addr);
@@ -412,7 +489,7 @@ export class Process implements ProcessSim {
         file: u32[(r + SNAP.file) >>> 2],
         anonVma: u32[(r + SNAP.anonVma) >>> 2],
         anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
-        anonName: null,
+        anonName: this.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
         special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[special] ?? "[special]" : null,
       });
     }

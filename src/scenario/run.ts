@@ -5,7 +5,7 @@
 // docs/scenario-language.md ("vmasim's decisions ...").
 
 import {
-  SIGBUS, SIGSEGV,
+  MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, SIGBUS, SIGSEGV,
   EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE,
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
@@ -74,42 +74,14 @@ export class ArenaSetupError extends Error {
   }
 }
 
-const POPULATE = "it arrives with mlock and populate";
-
-/** Whether each policy's kernel has mseal(2) (6.10+); without it `mseal` prints ENOSYS. */
-const KERNEL_HAS_MSEAL: Readonly<Record<Policy, boolean>> = { "linux-5.17": false };
 
 /**
- * Why `op` cannot run yet on a kernel of `policy`, or null when it can. Each op
- * that becomes executable loses its line here and gains its case in
- * Runner.result().
+ * Why `op` cannot run yet on a kernel of `policy`, or null when it can. Every
+ * op of the language runs now; an op that a later policy or layer adds gets
+ * its line here until it lands.
  */
-function notModelled(op: Op, policy: Policy): Omit<NotModelledOp, "line"> | null {
-  switch (op.op) {
-    case "touch": case "touchn": case "peek": case "dump": case "fork": case "exit":
-      return null;
-    case "mmap":
-      // populating (MAP_POPULATE, MAP_LOCKED) faults pages in through mm_populate, which arrives with mlock
-      if (op.populate) return { op: "mmap ... populate", reason: POPULATE };
-      if (op.locked) return { op: "mmap ... locked", reason: POPULATE };
-      return null;
-    case "mremap":
-      return { op: op.op, reason: "it arrives with mremap" };
-    case "madvise":
-      return { op: op.op, reason: "it arrives with madvise" };
-    case "mlock": case "munlock":
-      return { op: op.op, reason: "it arrives with mlock" };
-    case "mseal":
-      return KERNEL_HAS_MSEAL[policy] ? { op: op.op, reason: "it arrives with mseal" } : null;
-    case "repeat": {
-      // the repeated op is the same in every iteration; iteration 0 (@ = START >= 0) parses
-      const first = repeatIteration(op, 0).op;
-      return typeof first === "string" ? null : notModelled(first, policy);
-    }
-    case "munmap": case "mprotect": case "brk": case "dumpheap": case "count":
-    case "padvmas": case "echo":
-      return null;
-  }
+function notModelled(_op: Op, _policy: Policy): Omit<NotModelledOp, "line"> | null {
+  return null;
 }
 
 /** The ops of a parsed script that cannot run yet on a kernel of `policy`. */
@@ -216,8 +188,26 @@ class Runner {
         return this.status(this.proc.mprotect(this.addr(op.page), op.pages * PAGE_SIZE, op.prot));
       case "mseal":
         if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
-        // only reached on kernels without mseal(2) (see notModelled)
-        return "ENOSYS";
+        return this.status(this.proc.mseal(this.addr(op.page), op.pages * PAGE_SIZE, 0));
+      case "mremap": {
+        if (!inArena(op.page, op.oldPages) || (op.fixedPage !== null && !inArena(op.fixedPage, op.newPages))) return "ERANGE_ARENA";
+        let flags = 0;
+        if (op.maymove || op.fixedPage !== null || op.dontunmap) flags |= MREMAP_MAYMOVE;
+        if (op.fixedPage !== null) flags |= MREMAP_FIXED;
+        if (op.dontunmap) flags |= MREMAP_DONTUNMAP;
+        const r = this.proc.mremap(this.addr(op.page), op.oldPages * PAGE_SIZE, op.newPages * PAGE_SIZE, flags,
+          op.fixedPage !== null ? this.addr(op.fixedPage) : 0);
+        return r < 0 ? errnoName(r) : `ok ${this.at(r)}`;
+      }
+      case "madvise":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        return this.status(this.proc.madvise(this.addr(op.page), op.pages * PAGE_SIZE, op.advice));
+      case "mlock":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        return this.status(this.proc.mlock(this.addr(op.page), op.pages * PAGE_SIZE, op.onfault ? MLOCK_ONFAULT : 0));
+      case "munlock":
+        if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
+        return this.status(this.proc.munlock(this.addr(op.page), op.pages * PAGE_SIZE));
       case "brk": {
         // a target that overflows or is negative fails without a syscall
         const target = this.heapBase + op.delta * PAGE_SIZE;
@@ -246,8 +236,7 @@ class Runner {
         const r = this.proc.peek(this.addr(op.page));
         return r >= 0 ? `ok ${r}` : this.fault(op.page, -r);
       }
-      case "mremap": case "madvise": case "mlock":
-      case "munlock": case "fork": case "exit": case "dump": case "dumpheap": case "echo":
+      case "fork": case "exit": case "dump": case "dumpheap": case "echo":
         // rejected before the script ran (findNotModelled) or printed by step()
         throw new Error(`line ${op.line}: '${op.op}' cannot run here`);
     }

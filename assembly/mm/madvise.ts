@@ -1,0 +1,211 @@
+// madvise(2) (mm/madvise.c, v5.17): the advice that change vm_flags merge
+// or split like mprotect (madvise_update_vma, with ENOMEM reported as
+// EAGAIN); DONTNEED zaps, REMOVE punches a hole in a shared file, POPULATE
+// faults pages in; the others leave the state alone. Unmapped parts of the
+// range are skipped and make the result ENOMEM at the end. Kernel config as
+// Debian's: KSM, THP and MEMORY_FAILURE are built in.
+
+import {
+  EACCES, EAGAIN, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB,
+  VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_SEQ_READ,
+  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND,
+} from "../abi/constants";
+import { FAULT_OOM, faultin_range, zap_page_range } from "./memory";
+import { vma_merge } from "./merge";
+import { existing_range_attrs } from "./mprotect";
+import { reserve } from "./reserve";
+import { __split_vma } from "./split";
+import { sysctl_max_map_count } from "./sysctl";
+import { Mm, Vma, vma_is_anonymous } from "./types";
+import { find_vma, find_vma_before } from "./vma_tree";
+import { punch_hole } from "./truncate";
+
+export const MADV_NORMAL: i32 = 0;
+export const MADV_RANDOM: i32 = 1;
+export const MADV_SEQUENTIAL: i32 = 2;
+export const MADV_WILLNEED: i32 = 3;
+export const MADV_DONTNEED: i32 = 4;
+export const MADV_FREE: i32 = 8;
+export const MADV_REMOVE: i32 = 9;
+export const MADV_DONTFORK: i32 = 10;
+export const MADV_DOFORK: i32 = 11;
+export const MADV_MERGEABLE: i32 = 12;
+export const MADV_UNMERGEABLE: i32 = 13;
+export const MADV_HUGEPAGE: i32 = 14;
+export const MADV_NOHUGEPAGE: i32 = 15;
+export const MADV_DONTDUMP: i32 = 16;
+export const MADV_DODUMP: i32 = 17;
+export const MADV_WIPEONFORK: i32 = 18;
+export const MADV_KEEPONFORK: i32 = 19;
+export const MADV_COLD: i32 = 20;
+export const MADV_PAGEOUT: i32 = 21;
+export const MADV_POPULATE_READ: i32 = 22;
+export const MADV_POPULATE_WRITE: i32 = 23;
+export const MADV_HWPOISON: i32 = 100;
+export const MADV_SOFT_OFFLINE: i32 = 101;
+
+/** madvise_behavior_valid() for v5.17 (DONTNEED_LOCKED, COLLAPSE, guards come later). */
+function behavior_valid(b: i32): bool {
+  return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
+}
+
+let pprev: Vma | null = null;
+
+/** madvise_update_vma(): merge or split like mprotect; anon name unchanged. */
+export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_flags: u64, anon_name: u32): i64 {
+  if (new_flags == vma.vm_flags && anon_name == vma.anon_name) {
+    pprev = vma;
+    return 0;
+  }
+  if (!reserve(2, 0)) return -ENOMEM;
+  const a = existing_range_attrs(vma, start, new_flags);
+  a.anon_name = anon_name;
+  const merged = vma_merge(mm, pprev, start, end, a);
+  if (merged) {
+    vma = merged;
+  } else {
+    pprev = vma;
+    if (start != vma.vm_start) {
+      if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+      const err = __split_vma(mm, vma, start, true);
+      if (err) return err;
+    }
+    if (end != vma.vm_end) {
+      if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+      const err = __split_vma(mm, vma, end, false);
+      if (err) return err;
+    }
+  }
+  pprev = vma;
+  vma.vm_flags = new_flags;
+  // names live on anonymous VMAs only (file VMAs share that storage)
+  if (!vma.vm_file) vma.anon_name = anon_name;
+  return 0;
+}
+
+/** madvise_vma_behavior(): one VMA's part [start, end). */
+function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i64 {
+  let new_flags = vma.vm_flags;
+  switch (behavior) {
+    case MADV_REMOVE: {
+      // the lock is dropped: the walk then goes on with find_vma
+      pprev = null;
+      if (vma.vm_flags & VM_LOCKED) return -EINVAL;
+      if (!vma.vm_file) return -EINVAL;
+      if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return -EACCES;
+      punch_hole(vma.vm_file!, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), (end - start) >> PAGE_SHIFT);
+      return 0;
+    }
+    case MADV_WILLNEED:
+      // readahead: no effect on tmpfs/anonymous memory without swap
+      pprev = vma;
+      return 0;
+    case MADV_COLD: case MADV_PAGEOUT:
+      pprev = vma;
+      if (vma.vm_flags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) return -EINVAL;
+      // no swap: nothing can be paged out
+      return 0;
+    case MADV_FREE: case MADV_DONTNEED: {
+      pprev = vma;
+      if (vma.vm_flags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) return -EINVAL;
+      if (behavior == MADV_DONTNEED) {
+        zap_page_range(vma, start, end);
+        return 0;
+      }
+      // MADV_FREE marks exclusive anonymous pages lazily freeable: without
+      // memory pressure they stay mapped
+      if (!vma_is_anonymous(vma)) return -EINVAL;
+      return 0;
+    }
+    case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
+      pprev = vma;
+      const r = faultin_range(vma, start, end, behavior == MADV_POPULATE_WRITE, false);
+      if (r == FAULT_OOM) return -ENOMEM;
+      if (r < 0) return r; // -EINVAL (incompatible mapping) or -EFAULT (SIGBUS/SIGSEGV)
+      if (<u64>r < ((end - start) >> PAGE_SHIFT)) return -14;
+      return 0;
+    }
+    case MADV_NORMAL: new_flags &= ~(VM_RAND_READ | VM_SEQ_READ); break;
+    case MADV_SEQUENTIAL: new_flags = (new_flags & ~VM_RAND_READ) | VM_SEQ_READ; break;
+    case MADV_RANDOM: new_flags = (new_flags & ~VM_SEQ_READ) | VM_RAND_READ; break;
+    case MADV_DONTFORK: new_flags |= VM_DONTCOPY; break;
+    case MADV_DOFORK:
+      if (vma.vm_flags & VM_IO) return -EINVAL;
+      new_flags &= ~VM_DONTCOPY;
+      break;
+    case MADV_WIPEONFORK:
+      // anonymous private memory only
+      if (vma.vm_file || (vma.vm_flags & VM_SHARED)) return -EINVAL;
+      new_flags |= VM_WIPEONFORK;
+      break;
+    case MADV_KEEPONFORK: new_flags &= ~VM_WIPEONFORK; break;
+    case MADV_DONTDUMP: new_flags |= VM_DONTDUMP; break;
+    case MADV_DODUMP:
+      if (!(vma.vm_flags & VM_HUGETLB) && (new_flags & VM_SPECIAL)) return -EINVAL;
+      new_flags &= ~VM_DONTDUMP;
+      break;
+    case MADV_MERGEABLE:
+      // ksm_madvise(): silently ignored for shared, special or hugetlb VMAs
+      if (!(new_flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP))) {
+        new_flags |= VM_MERGEABLE;
+      }
+      break;
+    case MADV_UNMERGEABLE: new_flags &= ~VM_MERGEABLE; break;
+    case MADV_HUGEPAGE: new_flags = (new_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
+    case MADV_NOHUGEPAGE: new_flags = (new_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+  }
+  const err = madvise_update_vma(mm, vma, start, end, new_flags, vma.anon_name);
+  // "kernel resources temporarily unavailable"
+  return err == -ENOMEM ? -EAGAIN : err;
+}
+
+/** do_madvise(): 0 or -errno. */
+export function do_madvise(mm: Mm, start: u64, len_in: u64, behavior: i32): i64 {
+  if (!behavior_valid(behavior)) return -EINVAL;
+  if (start & ~PAGE_MASK) return -EINVAL;
+  const len = (len_in + 4095) & PAGE_MASK;
+  // a small negative length rounded up to zero
+  if (len_in && !len) return -EINVAL;
+  const end = start + len;
+  if (end < start) return -EINVAL;
+  if (end == start) return 0;
+  // madvise_inject_error(): CAP_SYS_ADMIN only
+  if (behavior == MADV_HWPOISON || behavior == MADV_SOFT_OFFLINE) return -EPERM;
+  return madvise_walk_vmas(mm, start, end, behavior, 0, false);
+}
+
+/**
+ * madvise_walk_vmas(): visit each VMA part of [start, end); gaps make the
+ * result ENOMEM at the end. `name` mode applies an anon name (prctl).
+ */
+export function madvise_walk_vmas(mm: Mm, start: u64, end: u64, behavior: i32, anon_name: u32, name: bool): i64 {
+  let unmapped_error: i64 = 0;
+  let vma = find_vma(mm, start);
+  pprev = vma ? vma.vm_prev : find_vma_before(mm, start);
+  if (vma && start > vma.vm_start) pprev = vma;
+  while (true) {
+    if (!vma) return -ENOMEM;
+    if (start < vma.vm_start) {
+      unmapped_error = -ENOMEM;
+      start = vma.vm_start;
+      if (start >= end) break;
+    }
+    let tmp = vma.vm_end;
+    if (end < tmp) tmp = end;
+    let err: i64;
+    if (name) {
+      // madvise_vma_anon_name(): file VMAs have no anon name
+      if (vma.vm_file) return -9; // EBADF
+      err = madvise_update_vma(mm, vma, start, tmp, vma.vm_flags, anon_name);
+      if (err == -ENOMEM) err = -EAGAIN;
+    } else {
+      err = vma_behavior(mm, vma, start, tmp, behavior);
+    }
+    if (err) return err;
+    start = tmp;
+    if (pprev && start < pprev!.vm_end) start = pprev!.vm_end;
+    if (start >= end) break;
+    vma = pprev ? pprev!.vm_next : find_vma(mm, start);
+  }
+  return unmapped_error;
+}

@@ -1,0 +1,352 @@
+// mremap(2): sys_mremap(), vma_to_resize(), vma_expandable(), mremap_to(),
+// move_vma(), move_page_tables() (mm/mremap.c) and copy_vma() (mm/mmap.c),
+// v5.17, in the kernel's order of checks, quirks included: an address in no
+// VMA returns +EFAULT (14), growing in place never merges with the next VMA,
+// and a faulted anonymous VMA keeps its pgoff when moved.
+
+import {
+  EFAULT, EINVAL, ENOMEM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
+  VM_DONTEXPAND, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED,
+} from "../abi/constants";
+import { get_file } from "../fs/file";
+import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
+import { MergeAttrs, vma_merge } from "./merge";
+import { may_expand_vm, vm_stat_account } from "./mm";
+import { mm_populate } from "./mlock";
+import { do_munmap } from "./munmap";
+import {
+  PMD_SIZE, PUD_SIZE, PgTable, child, entry_ptr, pgtable_reserve, table_alloc_walk, table_index, table_lookup,
+} from "./pgtable";
+import { engine_oom_set } from "./reserve";
+import { sysctl_max_map_count } from "./sysctl";
+import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
+import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
+import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, vma_link } from "./vma_tree";
+
+export const MREMAP_MAYMOVE: u32 = 1;
+export const MREMAP_FIXED: u32 = 2;
+export const MREMAP_DONTUNMAP: u32 = 4;
+
+/** VMA records one mremap may need: munmaps at the destination and the source (2 + 2), the copy. */
+export const MREMAP_RESERVE: u32 = 6;
+
+const attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
+
+// @ts-ignore: decorator
+@inline function PAGE_ALIGN(x: u64): u64 {
+  return (x + 4095) & PAGE_MASK;
+}
+
+/** vma_lookup(): the VMA containing addr, or NULL. */
+function vma_lookup(mm: Mm, addr: u64): Vma | null {
+  const v = find_vma(mm, addr);
+  return v && v.vm_start <= addr ? v : null;
+}
+
+/** vma_to_resize(): the VMA for [addr, addr+old_len), or a negative errno (as u64 via the global). */
+let resize_err: i64 = 0;
+function vma_to_resize(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32): Vma | null {
+  resize_err = 0;
+  const vma = vma_lookup(mm, addr);
+  if (!vma) { resize_err = -EFAULT; return null; }
+  // "duplicate a shm area" with old_len 0 is for shared mappings only
+  if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) { resize_err = -EINVAL; return null; }
+  if ((flags & MREMAP_DONTUNMAP) && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP))) { resize_err = -EINVAL; return null; }
+  if (vma.vm_flags & VM_HUGETLB) { resize_err = -EINVAL; return null; }
+  // no remapping across VMA boundaries
+  if (old_len > vma.vm_end - addr) { resize_err = -EFAULT; return null; }
+  if (new_len == old_len) return vma;
+  const pgoff = ((addr - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
+  if (pgoff + (new_len >> PAGE_SHIFT) < pgoff) { resize_err = -EINVAL; return null; }
+  if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) { resize_err = -EFAULT; return null; }
+  // RLIMIT_MEMLOCK is unlimited here: no EAGAIN from VM_LOCKED growth
+  if (!may_expand_vm(mm, vma.vm_flags, (new_len - old_len) >> PAGE_SHIFT)) { resize_err = -ENOMEM; return null; }
+  return vma;
+}
+
+/** vma_expandable(): can vma grow by delta in place? */
+function vma_expandable(mm: Mm, vma: Vma, delta: u64): bool {
+  const end = vma.vm_end + delta;
+  if (end < vma.vm_end) return false;
+  if (vma.vm_next && vma.vm_next!.vm_start < end) return false;
+  if (get_unmapped_area(mm, vma.vm_start, end - vma.vm_start, MAP_FIXED) & ~PAGE_MASK) return false;
+  return true;
+}
+
+/** Set when the remapped VMA is VM_LOCKED: its growth is populated at the end. */
+let locked = false;
+
+/** sys_mremap(): the new address, or -errno; +EFAULT (14) for an address in no VMA. */
+export function sys_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64): i64 {
+  locked = false;
+  const r = mremap_inner(mm, addr, old_len, new_len, flags, new_addr);
+  const ol = (old_len + 4095) & PAGE_MASK;
+  const nl = (new_len + 4095) & PAGE_MASK;
+  if (locked && r >= 0 && !(r & 4095) && nl > ol) mm_populate(mm, <u64>r + ol, nl - ol, true);
+  return r;
+}
+
+function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64): i64 {
+  if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL;
+  if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
+  // DONTUNMAP always moves and never resizes
+  if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len)) return -EINVAL;
+  if (addr & ~PAGE_MASK) return -EINVAL;
+  old_len = PAGE_ALIGN(old_len);
+  new_len = PAGE_ALIGN(new_len);
+  if (!new_len) return -EINVAL;
+
+  let vma = find_vma(mm, addr);
+  // v5.17 returns the positive EFAULT here
+  if (!vma || vma.vm_start > addr) return EFAULT;
+  if (vma.vm_flags & VM_HUGETLB) return -EINVAL;
+
+  if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) return mremap_to(mm, addr, old_len, new_addr, new_len, flags);
+
+  // shrinking just unmaps the tail (even across VMAs and holes)
+  if (old_len >= new_len) {
+    const r = do_munmap(mm, addr + new_len, old_len - new_len);
+    if (r < 0 && old_len != new_len) return r;
+    return <i64>addr;
+  }
+
+  vma = vma_to_resize(mm, addr, old_len, new_len, flags);
+  if (!vma) return resize_err;
+
+  // old_len reaches the end of the VMA: can it grow in place?
+  if (old_len == vma.vm_end - addr && vma_expandable(mm, vma, new_len - old_len)) {
+    const pages = (new_len - old_len) >> PAGE_SHIFT;
+    // vma_adjust without a merge: the grown VMA never joins the next one
+    anon_vma_interval_tree_pre_update_vma(vma);
+    vma.vm_end = addr + new_len;
+    anon_vma_interval_tree_post_update_vma(vma);
+    vma_bounds_changed(mm, vma);
+    vm_stat_account(mm, vma.vm_flags, <i64>pages);
+    if (vma.vm_flags & VM_LOCKED) {
+      mm.locked_vm += pages;
+      locked = true;
+    }
+    return <i64>addr;
+  }
+
+  if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+  const map_flags: u32 = (vma.vm_flags & VM_MAYSHARE) ? MAP_SHARED : 0;
+  const a = get_unmapped_area(mm, 0, new_len, map_flags);
+  if (IS_ERR_VALUE(a)) return <i64>a;
+  return move_vma(mm, vma, addr, old_len, new_len, a, flags);
+}
+
+/** mremap_to(): MREMAP_FIXED and/or MREMAP_DONTUNMAP. */
+function mremap_to(mm: Mm, addr: u64, old_len: u64, new_addr: u64, new_len: u64, flags: u32): i64 {
+  if (new_addr & ~PAGE_MASK) return -EINVAL;
+  if (new_len > TASK_SIZE || new_addr > TASK_SIZE - new_len) return -EINVAL;
+  // the old and new ranges must not overlap
+  if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;
+  // stay 4 maps below the limit even if both ends split in 3
+  if (<i64>mm.map_count + 2 >= <i64>sysctl_max_map_count - 3) return -ENOMEM;
+  if (flags & MREMAP_FIXED) {
+    const r = do_munmap(mm, new_addr, new_len);
+    if (r) return r;
+  }
+  if (old_len > new_len) {
+    const r = do_munmap(mm, addr + new_len, old_len - new_len);
+    if (r) return r;
+    old_len = new_len;
+  }
+  const vma = vma_to_resize(mm, addr, old_len, new_len, flags);
+  if (!vma) return resize_err;
+  if ((flags & MREMAP_DONTUNMAP) && !may_expand_vm(mm, vma.vm_flags, old_len >> PAGE_SHIFT)) return -ENOMEM;
+  let map_flags: u32 = 0;
+  if (flags & MREMAP_FIXED) map_flags |= MAP_FIXED;
+  if (vma.vm_flags & VM_MAYSHARE) map_flags |= MAP_SHARED;
+  const a = get_unmapped_area(mm, new_addr, new_len, map_flags);
+  if (IS_ERR_VALUE(a)) return <i64>a;
+  if (!(flags & MREMAP_FIXED)) new_addr = a;
+  return move_vma(mm, vma, addr, old_len, new_len, new_addr, flags);
+}
+
+/** copy_vma()'s result: the new VMA; `copy_vma_src` is the (maybe merged) source. */
+let copy_vma_src: Vma | null = null;
+
+/**
+ * copy_vma(): the destination VMA of a move, merged with its neighbours if
+ * possible. An unfaulted anonymous VMA takes the destination's linear pgoff.
+ * NULL when the engine ran out of memory.
+ */
+function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null {
+  const vma_start = vma.vm_start;
+  copy_vma_src = vma;
+  // an unfaulted anonymous VMA becomes pgoff-linear at its new place "to increase its chance of merging"
+  if (vma_is_anonymous(vma) && !vma.anon_vma) pgoff = addr >> PAGE_SHIFT;
+  if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
+  const prev = find_vma_before(mm, addr);
+  attrs.vm_flags = vma.vm_flags;
+  attrs.anon_vma = vma.anon_vma;
+  attrs.file = changetype<usize>(vma.vm_file);
+  attrs.pgoff = pgoff;
+  attrs.policy = vma.vm_policy;
+  attrs.uffd_ctx = vma.vm_userfaultfd_ctx;
+  attrs.anon_name = vma.anon_name;
+  const merged = vma_merge(mm, prev, addr, addr + len, attrs);
+  if (merged) {
+    // the source itself may have been merged into the new VMA (only if unfaulted)
+    if (vma_start >= merged.vm_start && vma_start < merged.vm_end) copy_vma_src = merged;
+    return merged;
+  }
+  const nv = vm_area_alloc(mm);
+  nv.vm_start = addr;
+  nv.vm_end = addr + len;
+  nv.vm_pgoff = pgoff;
+  nv.vm_flags = vma.vm_flags;
+  nv.vm_ops = vma.vm_ops;
+  nv.anon_vma = vma.anon_vma;
+  nv.anon_name = vma.anon_name;
+  nv.vm_policy = vma.vm_policy;
+  nv.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx;
+  nv.special = vma.special;
+  nv.vm_file = vma.vm_file;
+  if (!anon_vma_clone(nv, vma)) {
+    vm_area_free(nv);
+    engine_oom_set();
+    return null;
+  }
+  if (nv.vm_file) get_file(nv.vm_file!);
+  vma_link(mm, nv, prev);
+  return nv;
+}
+
+/** get_extent(): the next step of a table walk, bounded by both sides' table spans. */
+function get_extent(size: u64, old_addr: u64, old_end: u64, new_addr: u64): u64 {
+  const mask = ~(size - 1);
+  let next = (old_addr + size) & mask;
+  let extent = next - old_addr;
+  if (extent > old_end - old_addr) extent = old_end - old_addr;
+  next = (new_addr + size) & mask;
+  if (extent > next - new_addr) extent = next - new_addr;
+  return extent;
+}
+
+/**
+ * move_page_tables(): move the PTEs of [old_addr, old_addr+len) to new_addr.
+ * Whole PMD tables (1 GiB) or PTE tables (2 MiB) move when both sides are
+ * aligned and the destination slot is empty (HAVE_MOVE_PUD/PMD); otherwise
+ * PTE by PTE. Pages are not touched. Returns the length moved.
+ */
+function move_page_tables(mm: Mm, old_addr: u64, new_addr: u64, len: u64): u64 {
+  if (!len) return 0;
+  const old_end = old_addr + len;
+  let extent: u64 = 0;
+  for (; old_addr < old_end; old_addr += extent, new_addr += extent) {
+    extent = get_extent(PUD_SIZE, old_addr, old_end, new_addr);
+    // get_old_pud(): the PUD entry for old_addr, if it points to a PMD table
+    const old_pud_table = table_lookup(mm, old_addr, 3);
+    if (!old_pud_table || !child(old_pud_table, table_index(3, old_addr))) continue;
+    if (!pgtable_reserve(3)) {
+      engine_oom_set();
+      break;
+    }
+    const new_pud_table = table_alloc_walk(mm, new_addr, 3);
+    if (extent == PUD_SIZE && !child(new_pud_table, table_index(3, new_addr))) {
+      move_entry(old_pud_table, old_addr, new_pud_table, new_addr, 3);
+      continue;
+    }
+    extent = get_extent(PMD_SIZE, old_addr, old_end, new_addr);
+    const old_pmd_table = table_lookup(mm, old_addr, 2);
+    if (!old_pmd_table || !child(old_pmd_table, table_index(2, old_addr))) continue;
+    const new_pmd_table = table_alloc_walk(mm, new_addr, 2);
+    if (extent == PMD_SIZE && !child(new_pmd_table, table_index(2, new_addr))) {
+      move_entry(old_pmd_table, old_addr, new_pmd_table, new_addr, 2);
+      continue;
+    }
+    const new_pte_table = table_alloc_walk(mm, new_addr, 1);
+    const old_pte_table = changetype<PgTable>(child(old_pmd_table, table_index(2, old_addr)));
+    // move_ptes()
+    for (let off: u64 = 0; off < extent; off += 4096) {
+      const src = entry_ptr(old_pte_table, table_index(1, old_addr + off));
+      const pte = load<u64>(src);
+      if (!pte) continue;
+      store<u64>(src, 0);
+      store<u64>(entry_ptr(new_pte_table, table_index(1, new_addr + off)), pte);
+    }
+  }
+  return len + old_addr - old_end;
+}
+
+/** Move one table entry (a whole lower table) between table slots of `level`. */
+function move_entry(from: PgTable, old_addr: u64, to: PgTable, new_addr: u64, level: u32): void {
+  const src = entry_ptr(from, table_index(level, old_addr));
+  const t = changetype<PgTable>(<usize>load<u64>(src));
+  store<u64>(src, 0);
+  // the moved table now covers the new addresses
+  retag(t, new_addr);
+  store<u64>(entry_ptr(to, table_index(level, new_addr)), <u64>changetype<usize>(t));
+}
+
+/** A moved table and its descendants cover new addresses: update their `addr`. */
+function retag(t: PgTable, addr: u64): void {
+  const span = t.level == 1 ? PMD_SIZE : PUD_SIZE;
+  t.addr = addr & ~(span - 1);
+  if (t.level == 1) return;
+  for (let i: u32 = 0; i < 512; i++) {
+    const c = child(t, i);
+    if (c) retag(c, t.addr + (<u64>i << 21));
+  }
+}
+
+/** move_vma(): copy the VMA to new_addr, move its PTEs, unmap the old range. */
+function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
+  const vm_flags = vma.vm_flags;
+  // avoid failing later in do_munmap, which may split one VMA into three
+  if (mm.map_count >= sysctl_max_map_count - 3) return -ENOMEM;
+  // vm_ops->may_split: special mappings refuse to be split
+  if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
+  const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
+  const new_vma = copy_vma(mm, vma, new_addr, new_len, new_pgoff);
+  if (!new_vma) return -ENOMEM;
+  vma = copy_vma_src!;
+  const moved = move_page_tables(mm, old_addr, new_addr, old_len);
+  let err: i64 = 0;
+  if (moved < old_len) {
+    // move back what moved and unmap the new range instead
+    err = -ENOMEM;
+    move_page_tables(mm, new_addr, old_addr, moved);
+    vma = new_vma;
+    old_len = new_len;
+    old_addr = new_addr;
+    new_addr = <u64>err;
+  }
+  // conceal VM_ACCOUNT so that unmapping the old range does not undo the charge
+  let excess: u64 = 0;
+  let split = false;
+  if ((vm_flags & VM_ACCOUNT) && !(flags & MREMAP_DONTUNMAP)) {
+    vma.vm_flags &= ~VM_ACCOUNT;
+    excess = vma.vm_end - vma.vm_start - old_len;
+    if (old_addr > vma.vm_start && old_addr + old_len < vma.vm_end) split = true;
+  }
+  vm_stat_account(mm, vma.vm_flags, <i64>(new_len >> PAGE_SHIFT));
+
+  if (!err && (flags & MREMAP_DONTUNMAP)) {
+    // the old VMA stays, unlocked; its anon_vma links are no longer needed
+    vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
+    if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) unlink_anon_vmas(vma);
+    return <i64>new_addr;
+  }
+  if (do_munmap(mm, old_addr, old_len) < 0) excess = 0;
+  if (vm_flags & VM_LOCKED) {
+    mm.locked_vm += new_len >> PAGE_SHIFT;
+    locked = true;
+  }
+  // restore VM_ACCOUNT on the one or two pieces left
+  if (excess) {
+    vma.vm_flags |= VM_ACCOUNT;
+    if (split) vma.vm_next!.vm_flags |= VM_ACCOUNT;
+  }
+  return <i64>new_addr;
+}
+
+/** Reserve what one mremap may need up front (VMA records; tables are reserved per step). */
+export function mremap_reserve(): bool {
+  if (vma_reserve(MREMAP_RESERVE)) return true;
+  engine_oom_set();
+  return false;
+}
