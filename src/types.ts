@@ -126,7 +126,7 @@ export interface MemorySnapshot {
   chains: { start: number; end: number; anonVma: number; chain: number[] }[];
   /** present PTEs by address */
   ptes: PteSnapshot[];
-  /** page-table pages by level, then address */
+  /** page-table pages by level (PTE tables first), then address */
   pgtables: PgtableSnapshot[];
   /** the mm's page-table accounting (mm_pgtables_bytes / PAGE_SIZE): must equal pgtables.length */
   pgtablesAccounted: number;

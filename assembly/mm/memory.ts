@@ -15,13 +15,15 @@ import {
   pte_page, pte_slot, pte_slot_alloc, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
 import { mmap_min_addr, stack_guard_gap } from "./sysctl";
-import { Mm, Vma, vma_is_anonymous, vma_pages } from "./types";
+import { Mm, Vma, VM_OPS_SPECIAL, vma_is_anonymous, vma_pages } from "./types";
 import { find_vma, vma_bounds_changed } from "./vma_tree";
 
 export const SIGBUS: i32 = 7;
 export const SIGSEGV: i32 = 11;
 /** a fault that failed because the engine is out of memory (VM_FAULT_OOM) */
 export const FAULT_OOM: i32 = -1;
+/** an access that vmasim does not model (the pages of [vdso] and [vvar]) */
+export const FAULT_NOT_MODELLED: i32 = -2;
 
 /** fault_around_bytes (mm/memory.c): 64 KiB */
 const FAULT_AROUND_PAGES: u64 = 16;
@@ -145,8 +147,7 @@ function do_fault_around(vma: Vma, addr: u64): void {
   const vma_last = vma_pages(vma) + vma.vm_pgoff - 1;
   if (vma_last < end_pgoff) end_pgoff = vma_last;
   if (start_pgoff + FAULT_AROUND_PAGES - 1 < end_pgoff) end_pgoff = start_pgoff + FAULT_AROUND_PAGES - 1;
-  // the PTE table is installed first (prealloc_pte), even if no page maps
-  table_alloc_walk(mm, address, 1);
+  // the preallocated PTE table is installed only when a page of the window is mapped
   for (let pgoff = start_pgoff; pgoff <= end_pgoff; pgoff++) {
     if (pgoff >= file.size_pages) break;
     const page = find_page(file, pgoff);
@@ -254,9 +255,15 @@ function do_wp_page(vma: Vma, addr: u64, slot: usize): i32 {
   return wp_page_copy(vma, addr, slot, page);
 }
 
-/** handle_pte_fault() after the VMA checks. */
+/**
+ * __handle_mm_fault() after the VMA checks: the PUD and PMD tables are
+ * allocated first (even if the fault then fails), then handle_pte_fault().
+ */
 function handle_mm_fault(vma: Vma, addr: u64, write: bool): i32 {
   const mm = vma.vm_mm!;
+  // special mappings fault in kernel pages (vdso) or PFNs (vvar): not modelled
+  if (vma.vm_ops == VM_OPS_SPECIAL) return FAULT_NOT_MODELLED;
+  table_alloc_walk(mm, addr, 2);
   const slot = pte_slot(mm, addr);
   const pte: u64 = slot ? load<u64>(slot) : 0;
   if (!(pte & PTE_PRESENT)) {
@@ -339,7 +346,7 @@ export function touch(mm: Mm, addr: u64, write: bool): i32 {
 /** The scenario's `peek`: the byte (0..255), or -SIGSEGV / -SIGBUS / FAULT_OOM. */
 export function peek(mm: Mm, addr: u64): i32 {
   const r = user_access(mm, addr, false);
-  if (r == FAULT_OOM) return r;
+  if (r == FAULT_OOM || r == FAULT_NOT_MODELLED) return r;
   if (r != 0) return -r;
   const p = accessed_page;
   return p ? <i32>p.content : 0;
@@ -522,6 +529,7 @@ export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock
     if (!fault_reserve()) return FAULT_OOM;
     const r = handle_mm_fault(vma, addr, write);
     if (r == FAULT_OOM) return FAULT_OOM;
+    if (r == FAULT_NOT_MODELLED) return -14;
     if (r != 0) return done > 0 ? done : -14; // VM_FAULT_SIGBUS / SIGSEGV: -EFAULT
     done++;
   }

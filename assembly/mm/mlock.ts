@@ -106,7 +106,7 @@ export function mm_populate(mm: Mm, start: u64, len: u64, ignore_errors: bool): 
  * private writable mappings (to break COW); nothing for VM_LOCKONFAULT.
  * Returns the pages done, or a negative error.
  */
-function populate_vma_page_range(vma: Vma, start: u64, end: u64): i64 {
+export function populate_vma_page_range(vma: Vma, start: u64, end: u64): i64 {
   const nr = (end - start) >> PAGE_SHIFT;
   if (vma.vm_flags & VM_LOCKONFAULT) return <i64>nr;
   return faultin_range(vma, start, end, false, true);

@@ -5,10 +5,11 @@
 
 import {
   EACCES, EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ,
-  PROT_SEM, PROT_WRITE, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_NORESERVE,
+  PROT_SEM, PROT_WRITE, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_NORESERVE,
   VM_PKEY_MASK, VM_READ, VM_SHARED, VM_WRITE,
 } from "../abi/constants";
 import { change_protection } from "./memory";
+import { populate_vma_page_range } from "./mlock";
 import { MergeAttrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { calc_vm_prot_bits } from "./mmap";
@@ -70,6 +71,10 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
   pprev = vma;
   vma.vm_flags = newflags;
   change_protection(vma, start, end, newflags);
+  // a private VM_LOCKED VMA becoming writable: break COW now, not at the next write
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE)) {
+    populate_vma_page_range(vma, start, end);
+  }
   vm_stat_account(mm, oldflags, -<i64>nrpages);
   vm_stat_account(mm, newflags, <i64>nrpages);
   return 0;

@@ -73,6 +73,8 @@ export const COUNTERS = {
 } as const;
 /** touch/peek result meaning "the engine ran out of memory" */
 export const FAULT_OUT_OF_MEMORY = -1;
+/** touch/peek result meaning "an access vmasim does not model" (special mappings) */
+export const FAULT_NOT_MODELLED = -2;
 
 /** vm_ops kinds (assembly/mm/types.ts VM_OPS_*) */
 export const VM_OPS_NONE = 0;

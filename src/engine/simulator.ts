@@ -10,7 +10,7 @@ import type {
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import {
-  ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
+  ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
@@ -21,6 +21,14 @@ export class EngineOutOfMemoryError extends Error {
   constructor(what: string) {
     super(`vmasim engine out of memory during ${what} (wasm linear memory cannot grow further)`);
     this.name = "EngineOutOfMemoryError";
+  }
+}
+
+/** A user access vmasim does not model (the kernel pages of [vdso] and [vvar]). */
+export class NotModelledAccessError extends Error {
+  constructor(addr: number) {
+    super(`vmasim: the access at 0x${addr.toString(16)} touches a special mapping ([vdso]/[vvar]), whose pages are not modelled`);
+    this.name = "NotModelledAccessError";
   }
 }
 
@@ -307,6 +315,7 @@ export class Process implements ProcessSim {
       this.kernel.core.engine_take_oom();
       throw new EngineOutOfMemoryError("touch");
     }
+    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
     return r;
   }
 
@@ -318,6 +327,7 @@ export class Process implements ProcessSim {
       this.kernel.core.engine_take_oom();
       throw new EngineOutOfMemoryError("peek");
     }
+    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
     return r;
   }
 
@@ -374,7 +384,7 @@ export class Process implements ProcessSim {
     this.pairs("memory", () => core.mm_ptes(mm), (a, b, c) => ptes.push({ addr: a, page: b, write: c !== 0 }));
     const pgtables: PgtableSnapshot[] = [];
     this.pairs("memory", () => core.mm_pgtables(mm), (a, b) => pgtables.push({ level: b, addr: a }));
-    pgtables.sort((x, y) => y.level - x.level || x.addr - y.addr);
+    pgtables.sort((x, y) => x.level - y.level || x.addr - y.addr);
     const p = this.kernel.call("memory", () => core.mm_counters(mm)) >>> 3;
     const f = this.kernel.views().f64;
     return {

@@ -2,13 +2,18 @@
 // either insert the other half of a split, or (for vma_merge) move the
 // boundary with the next VMA / swallow the next VMA(s).
 //
-// Page tables, the file's i_mmap tree, the anon_vma interval trees and the
-// rbtree gap bookkeeping are not modelled in this layer; the places where the
-// kernel updates them are marked so the memory layer can hook in.
+// The anon_vma interval trees are updated around the change exactly where the
+// kernel does (pre/post update of vma, and of next when its start moves),
+// under the anon_vma of vma, or of next if vma has none and next moves. The
+// file's i_mmap tree and the rbtree gap bookkeeping are not modelled. Pages
+// and page tables are never touched by a 5.17 merge or split.
 
 import { PAGE_SIZE } from "../abi/constants.js";
+import {
+  anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_merge,
+} from "./anon_vma.js";
 import { __insert_vm_struct, __vma_unlink_list, type Vma } from "./mm.js";
-import { anon_vma_clone, anon_vma_merge } from "./rmap.js";
+import { fput } from "./shmem.js";
 
 /**
  * __vma_adjust(vma, start, end, pgoff, insert, expand): 0 or -errno.
@@ -65,7 +70,13 @@ export function __vma_adjust(
   }
 
   for (;;) {
-    // (memory layer: anon_vma_interval_tree_pre_update_vma(vma [, next]) here)
+    // again:
+    const anon_vma = vma.anon_vma ?? (adjust_next ? next!.anon_vma : null);
+    if (anon_vma) {
+      anon_vma_interval_tree_pre_update_vma(vma);
+      if (adjust_next) anon_vma_interval_tree_pre_update_vma(next!);
+    }
+
     vma.vm_start = start;
     vma.vm_end = end;
     vma.vm_pgoff = pgoff;
@@ -79,14 +90,19 @@ export function __vma_adjust(
     } else if (insert) {
       __insert_vm_struct(mm, insert);
     }
-    // (memory layer: anon_vma_interval_tree_post_update_vma(vma [, next]) here)
+
+    if (anon_vma) {
+      anon_vma_interval_tree_post_update_vma(vma);
+      if (adjust_next) anon_vma_interval_tree_post_update_vma(next!);
+    }
 
     if (!remove_next) break;
 
     const victim = next!;
+    if (victim.vm_file) fput(victim.vm_file);
     if (victim.anon_vma) anon_vma_merge(vma, victim);
     mm.map_count--;
-    // vm_area_free(victim): mpol_put / fput have nothing to release in the model.
+    // mpol_put(vma_policy(next)), vm_area_free(next): nothing more to release in the model.
 
     if (remove_next !== 2) break;
     // Case 6, second pass: remove the VMA after the first victim too.

@@ -3,10 +3,12 @@
 //
 // Decision: min_brk = mm->start_brk (no CONFIG_COMPAT_BRK, or brk randomised).
 // sys_brk returns the new break on success and the old one on any failure.
+// A growth under mlockall(MCL_FUTURE) (VM_LOCKED in def_flags) is populated.
 
 import { EINVAL, ENOMEM, MAP_FIXED, PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS, VM_EXEC, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants.js";
 import { may_expand_vm, mlock_future_check, security_vm_enough_memory_mm } from "./accounting.js";
 import { get_unmapped_area } from "./get_unmapped_area.js";
+import { mm_populate } from "./gup.js";
 import { vma_merge } from "./merge.js";
 import { find_vma, vm_area_alloc, vm_start_gap, vma_link, type MmStruct } from "./mm.js";
 import { __do_munmap, munmap_vma_range } from "./munmap.js";
@@ -61,6 +63,7 @@ export function sys_brk(mm: MmStruct, brk: bigint): number {
 
   if (do_brk_flags(mm, oldbrk, newbrk - oldbrk, 0) < 0) return origbrk;
   mm.brk = brkNum;
+  if (mm.def_flags & VM_LOCKED) mm_populate(mm, oldbrk, newbrk - oldbrk);
   return brkNum;
 }
 

@@ -9,14 +9,25 @@
 // every VMA exec creates has (mmap_region(), do_brk_flags(),
 // __install_special_mapping() and __bprm_mm_init() all set it); every image
 // file becomes a new struct file (one id each, in image order); special
-// mappings get special_mapping_vmops; the `faulted` marks are ignored until
-// the memory layer exists (no anon_vmas yet).
+// mappings get special_mapping_vmops.
+//
+// Memory layer: a VMA marked `faulted` was written during exec (argument
+// pages, relocations, .data/.bss). Once every image VMA is linked, each
+// faulted one gets an anon_vma by anon_vma_prepare(), in image order — so a
+// RELRO VMA and the writable data VMA after it share one anon_vma through
+// find_mergeable_anon_vma(), as they do in the kernel, where they are the two
+// halves of one VMA split by ld.so's mprotect(). Decision: no pages and no page
+// tables are created for them (the page contents exec wrote would only add
+// RSS that no rule reads; it keeps page ids starting with the test's own
+// faults). The new mm has one user.
 
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants.js";
 import type { ProcessImage } from "../types.js";
 import { security_vm_enough_memory_mm, vm_stat_account } from "./accounting.js";
+import { anon_vma_prepare } from "./anon_vma.js";
 import { SHMEM_VM_OPS, SPECIAL_MAPPING_VMOPS } from "./file.js";
-import { find_vma_links, vm_area_alloc, vma_link, vma_pages, type MmStruct } from "./mm.js";
+import { find_vma_links, vm_area_alloc, vma_link, vma_pages, type MmStruct, type Vma } from "./mm.js";
+import { get_file } from "./shmem.js";
 
 /** PAGE_ALIGN(TASK_SIZE / 3): the bottom-up (legacy) mmap base without randomisation. */
 export const TASK_UNMAPPED_BASE = Math.ceil(Math.floor(TASK_SIZE / 3) / PAGE_SIZE) * PAGE_SIZE;
@@ -34,6 +45,7 @@ export function exec_image(mm: MmStruct, image: ProcessImage): void {
 
   const files = image.files.map((f) => mm.kernel.newFile(f.path, f.sizePages, false));
 
+  const faulted: Vma[] = [];
   for (const iv of image.vmas) {
     if (iv.start % PAGE_SIZE || iv.end % PAGE_SIZE || iv.start >= iv.end || iv.end > TASK_SIZE) {
       throw new Error(`image VMA [${iv.start.toString(16)}, ${iv.end.toString(16)}) is not a valid range`);
@@ -49,7 +61,7 @@ export function exec_image(mm: MmStruct, image: ProcessImage): void {
     } else if (iv.fileIndex >= 0) {
       const file = files[iv.fileIndex];
       if (!file) throw new Error(`image VMA refers to missing file ${iv.fileIndex}`);
-      vma.vm_file = file;
+      vma.vm_file = get_file(file);
       vma.vm_ops = SHMEM_VM_OPS;
     }
 
@@ -61,5 +73,8 @@ export function exec_image(mm: MmStruct, image: ProcessImage): void {
     vm_stat_account(mm, vma.vm_flags, pages);
     if (vma.vm_flags & VM_LOCKED) mm.locked_vm += pages;
     if (vma.vm_flags & VM_ACCOUNT) security_vm_enough_memory_mm(mm, pages);
+    if (iv.faulted) faulted.push(vma);
   }
+
+  for (const vma of faulted) anon_vma_prepare(vma);
 }

@@ -2,12 +2,23 @@
 // TypeScript, one file per kernel job, named after the kernel functions it
 // mirrors. Differential tests run the wasm engine against it.
 //
-//   kernel.ts            the KernelSim: sysctls, policy rules, files, processes
-//   process.ts           the ProcessSim: syscall entry points and snapshots
+//   kernel.ts            the KernelSim: sysctls, policy rules, files, tasks, pages, anon_vmas
+//   process.ts           the ProcessSim: syscalls, user accesses, fork/exit/exec, snapshots
 //   exec.ts              the mm right after execve (the process image)
 //   mm.ts                mm_struct, vm_area_struct, find_vma() & list helpers
 //   file.ts              struct file, vm_operations_struct tables
-//   rmap.ts              anon_vma / anon_vma_chain (empty in this layer)
+//   anon_vma.ts          anon_vma / anon_vma_chain lifecycle, interval trees
+//   rmap.ts              page rmap (new anon / file / dup / remove), rmap_walk_anon()
+//   page.ts              struct page: identity, mapping, index, counts, content
+//   pgtable.ts           4-level page tables, free_pgtables() / free_pgd_range()
+//   memory.ts            faults, zap, unmap_mapping_range(), copy_page_range()
+//   fault.ts             a user access: do_user_addr_fault(), access_error()
+//   stack.ts             expand_downwards() (stack growth)
+//   shmem.ts             the page cache of tmpfs files and shmem objects, fput()
+//   gup.ts               __mm_populate() / populate_vma_page_range()
+//   fork.ts              dup_mm() / dup_mmap()
+//   exit.ts              mmput() / exit_mmap()
+//   smaps.ts             per-VMA usage (Rss, Anonymous, Locked)
 //   policy.ts            the per-policy switch points
 //   merge.ts             vma_merge(), is_mergeable_vma(), is_mergeable_anon_vma()
 //   adjust.ts            __vma_adjust()

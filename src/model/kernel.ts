@@ -1,14 +1,26 @@
 // The simulated kernel: kernel-wide settings (sysctls, boot parameters), the
-// policy rules, open files, and processes. Implements KernelSim.
+// policy rules, open files, processes (tasks), and the kernel-wide memory
+// objects: live pages and anon_vmas. Implements KernelSim.
 //   mm/util.c sysctl_max_map_count, vm_committed_as; security/min_addr.c
 //   mmap_min_addr; mm/mmap.c stack_guard_gap (v5.17).
+//
+// Identities are allocation-order counters per kernel, from 1: pids
+// (createProcess, fork, cloneVm), mm ids (createProcess, fork, exec), page ids
+// (page.ts), anon_vma ids (anon_vma.ts), file ids (createFile, image files,
+// shmem objects).
 
 import { DEFAULT_MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
-import type { KernelConfig, KernelSim, Policy, ProcessImage, ProcessSim } from "../types.js";
+import type {
+  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, PageSnapshot, Policy, ProcessImage, ProcessSim,
+} from "../types.js";
+import type { AnonVma } from "./anon_vma.js";
 import { FMODE_READ, FMODE_WRITE, type KFile } from "./file.js";
+import type { MmStruct } from "./mm.js";
+import type { Page } from "./page.js";
 import { policyRules, type PolicyRules } from "./policy.js";
 import { ProcessModel } from "./process.js";
+import { shmem_setattr_size } from "./shmem.js";
 
 export const DEFAULT_MMAP_MIN_ADDR = 65536;
 
@@ -31,6 +43,17 @@ export class KernelModel implements KernelSim {
   private readonly files = new Map<number, KFile>();
   private nextFileId = 1;
 
+  nextPid = 1;
+  nextMmId = 1;
+  nextPageId = 1;
+  nextAnonVmaId = 1;
+  /** live struct pages by id (the zero page is not one of them) */
+  readonly pages = new Map<number, Page>();
+  /** live anon_vmas by id */
+  readonly anon_vmas = new Map<number, AnonVma>();
+  /** every task ever created, in creation order (exited ones included) */
+  readonly tasks: ProcessModel[] = [];
+
   constructor(config: KernelConfig) {
     this.policy = config.policy;
     this.rules = policyRules(config.policy);
@@ -41,7 +64,9 @@ export class KernelModel implements KernelSim {
 
   /** A new struct file (an O_RDWR open of a tmpfs-like file, or a shmem object). */
   newFile(path: string, sizePages: number, shmemZero: boolean): KFile {
-    const file: KFile = { id: this.nextFileId++, path, sizePages, f_mode: FMODE_READ | FMODE_WRITE, shmemZero };
+    const file: KFile = {
+      id: this.nextFileId++, path, sizePages, f_mode: FMODE_READ | FMODE_WRITE, shmemZero, f_count: 1, i_pages: new Map(),
+    };
     this.files.set(file.id, file);
     return file;
   }
@@ -59,8 +84,10 @@ export class KernelModel implements KernelSim {
     return this.newFile(path, sizePages, false).id;
   }
 
+  /** ftruncate(): shrinking unmaps and drops the pages beyond the new end (shmem.ts). */
   resizeFile(file: number, sizePages: number): void {
-    this.file(file).sizePages = sizePages;
+    if (!Number.isInteger(sizePages) || sizePages < 0) throw new RangeError(`bad file size: ${sizePages}`);
+    shmem_setattr_size(this, this.file(file), sizePages);
   }
 
   fileSizePages(file: number): number {
@@ -79,8 +106,44 @@ export class KernelModel implements KernelSim {
     return this.sysctl_max_map_count;
   }
 
-  createProcess(image?: ProcessImage): ProcessSim {
-    return new ProcessModel(this, image ?? defaultImage());
+  createProcess(image?: ProcessImage): ProcessModel {
+    return ProcessModel.create(this, image ?? defaultImage());
+  }
+
+  processes(): ProcessSim[] {
+    return this.tasks.filter((t) => !t.exited);
+  }
+
+  /** The distinct mms of the live tasks, in order of first use. */
+  live_mms(): MmStruct[] {
+    const out: MmStruct[] = [];
+    for (const t of this.tasks) {
+      if (!t.exited && !out.includes(t.mm)) out.push(t.mm);
+    }
+    return out;
+  }
+
+  memory(): KernelMemorySnapshot {
+    const pages: PageSnapshot[] = [...this.pages.values()].sort((a, b) => a.id - b.id).map((pg) => ({
+      id: pg.id,
+      anon: pg.anon,
+      mapping: pg.mapping ? pg.mapping.id : 0,
+      index: pg.index,
+      mapcount: pg.mapcount,
+      refcount: pg.refcount,
+      content: pg.content,
+    }));
+    const anonVmas: AnonVmaSnapshot[] = [...this.anon_vmas.values()].sort((a, b) => a.id - b.id).map((av) => ({
+      id: av.id,
+      root: av.root.id,
+      parent: av.parent.id,
+      refcount: av.refcount,
+      degree: av.degree,
+      avcs: [...av.rb_root]
+        .map((avc) => ({ mm: avc.vma.vm_mm.id, start: avc.start, end: avc.end, pgoff: avc.pgoff }))
+        .sort((a, b) => a.mm - b.mm || a.start - b.start),
+    }));
+    return { pages, anonVmas };
   }
 
   private file(id: number): KFile {

@@ -1,16 +1,18 @@
 // mm/mmap.c: is_mergeable_vma(), is_mergeable_anon_vma(), can_vma_merge_before(),
 // can_vma_merge_after(), vma_merge() (v5.17; anon names compared like
-// anon_vma_name_eq() of v5.17-final).
+// anon_vma_name_eq() of v5.17-final); and the anon_vma reuse of
+// anon_vma_prepare(): anon_vma_compatible(), reusable_anon_vma(),
+// find_mergeable_anon_vma().
 //
 // Every merge decision of the model goes through vma_merge() below; the parts
 // that later policies change are looked up in the kernel's PolicyRules.
 
-import { PAGE_SIZE, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants.js";
+import { PAGE_SIZE, VM_EXEC, VM_READ, VM_SOFTDIRTY, VM_SPECIAL, VM_WRITE } from "../abi/constants.js";
 import { __vma_adjust } from "./adjust.js";
+import { anon_vma_chain_is_singular, type AnonVma } from "./anon_vma.js";
 import type { KFile } from "./file.js";
 import { vma_next, vma_pages, type Mempolicy, type MmStruct, type UffdCtx, type Vma } from "./mm.js";
 import type { PolicyRules } from "./policy.js";
-import { anon_vma_chain_is_singular, type AnonVma } from "./rmap.js";
 
 /** The attributes [addr, end) is about to have (the trailing arguments of the kernel's vma_merge()). */
 export interface MergeAttrs {
@@ -130,5 +132,39 @@ export function vma_merge(mm: MmStruct, prev: Vma | null, addr: number, end: num
     return area;
   }
 
+  return null;
+}
+
+/**
+ * anon_vma_compatible(a, b): could a and b (a directly below b) have been one
+ * VMA split by mprotect? Adjacent, same policy and file, flags equal except
+ * VM_READ / VM_WRITE / VM_EXEC / VM_SOFTDIRTY, pgoff continuous. (Anon names
+ * and userfaultfd contexts are not compared.)
+ */
+export function anon_vma_compatible(a: Vma, b: Vma): boolean {
+  return a.vm_end === b.vm_start
+    && mpol_equal(a.vm_policy, b.vm_policy)
+    && a.vm_file === b.vm_file
+    && ((a.vm_flags ^ b.vm_flags) & ~(VM_READ | VM_WRITE | VM_EXEC | VM_SOFTDIRTY)) === 0
+    && a.vm_flags_hi === b.vm_flags_hi
+    && b.vm_pgoff === a.vm_pgoff + (b.vm_start - a.vm_start) / PAGE_SIZE;
+}
+
+/** reusable_anon_vma(old, a, b): old's anon_vma, if a and b are compatible and old is not a fork child (singular chain). */
+function reusable_anon_vma(old: Vma, a: Vma, b: Vma): AnonVma | null {
+  if (anon_vma_compatible(a, b)) {
+    const anon_vma = old.anon_vma;
+    if (anon_vma && anon_vma_chain_is_singular(old)) return anon_vma;
+  }
+  return null;
+}
+
+/** find_mergeable_anon_vma(vma): a neighbour's anon_vma vma may share — the next VMA's first, then the previous one's. */
+export function find_mergeable_anon_vma(vma: Vma): AnonVma | null {
+  if (vma.vm_next) {
+    const anon_vma = reusable_anon_vma(vma.vm_next, vma, vma.vm_next);
+    if (anon_vma) return anon_vma;
+  }
+  if (vma.vm_prev) return reusable_anon_vma(vma.vm_prev, vma.vm_prev, vma);
   return null;
 }

@@ -10,11 +10,18 @@
 // (vm_next / vm_prev, head mm.mmap). The kernel also keeps an augmented rbtree
 // for O(log n) lookups; every answer it gives is determined by the sorted list,
 // so the model walks the list instead (clarity over speed).
+//
+// Memory layer: the mm also has an identity (allocation order per kernel,
+// from 1: createProcess, fork and exec each make one), mm_users (tasks using
+// it: cloneVm adds one), its page tables (pgtable.ts) and its RSS counters
+// (MM_ANONPAGES; MM_FILEPAGES and MM_SHMEMPAGES together, since every file of
+// the model is on tmpfs and so counts as MM_SHMEMPAGES).
 
-import { PAGE_SIZE, VM_GROWSDOWN } from "../abi/constants.js";
+import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from "../abi/constants.js";
+import type { AnonVma, AnonVmaChain } from "./anon_vma.js";
 import type { KernelModel } from "./kernel.js";
 import type { KFile, VmOperations } from "./file.js";
-import type { AnonVma, AnonVmaChain } from "./rmap.js";
+import { PageTables } from "./pgtable.js";
 
 /** struct mempolicy: only mbind creates one (a later issue); NULL everywhere for now. */
 export interface Mempolicy {
@@ -60,10 +67,24 @@ export interface Rlimits {
   as: number;
   data: number;
   memlock: number;
+  /** RLIMIT_STACK: the usual 8 MiB soft limit (acct_stack_growth()). */
+  stack: number;
 }
+
+export const DEFAULT_RLIMIT_STACK = 8 * 1024 * 1024;
 
 export class MmStruct {
   readonly kernel: KernelModel;
+  /** identity (MemorySnapshot.mm) */
+  readonly id: number;
+  /** mm_users: tasks using this address space */
+  mm_users = 1;
+  /** the PGD and everything below it */
+  readonly pgtables = new PageTables();
+  /** rss_stat: MM_ANONPAGES */
+  rss_anon = 0;
+  /** rss_stat: MM_FILEPAGES + MM_SHMEMPAGES */
+  rss_file = 0;
   /** Lowest VMA (head of the vm_next list). */
   mmap: Vma | null = null;
   map_count = 0;
@@ -82,10 +103,12 @@ export class MmStruct {
   start_brk = 0;
   brk = 0;
   start_stack = 0;
-  rlimit: Rlimits = { as: Infinity, data: Infinity, memlock: Infinity };
+  rlimit: Rlimits = { as: Infinity, data: Infinity, memlock: Infinity, stack: DEFAULT_RLIMIT_STACK };
 
+  /** mm_alloc(): a new, empty mm with the next mm identity. */
   constructor(kernel: KernelModel) {
     this.kernel = kernel;
+    this.id = kernel.nextMmId++;
   }
 }
 
@@ -94,7 +117,11 @@ export function vm_area_alloc(mm: MmStruct): Vma {
   return new Vma(mm);
 }
 
-/** vm_area_dup(): copy every field (anon_vma pointer, file, name ...) but not the list links or the chain. */
+/**
+ * vm_area_dup(): copy every field (anon_vma pointer, file, name ...) but not
+ * the list links or the chain. Like the kernel's it takes no file reference:
+ * the callers (__split_vma, dup_mmap) do get_file().
+ */
 export function vm_area_dup(orig: Vma): Vma {
   const v = new Vma(orig.vm_mm);
   v.vm_start = orig.vm_start;
@@ -119,6 +146,11 @@ export function vma_pages(vma: Vma): number {
 /** vma_is_anonymous(): private anonymous memory has no vm_ops. */
 export function vma_is_anonymous(vma: Vma): boolean {
   return vma.vm_ops === null;
+}
+
+/** vma_is_accessible(): any of VM_READ, VM_WRITE, VM_EXEC. */
+export function vma_is_accessible(vma: Vma): boolean {
+  return (vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
 }
 
 /** vm_start_gap(): a VM_GROWSDOWN VMA claims stack_guard_gap below its start. */

@@ -13,8 +13,9 @@
 //   with MAP_NORESERVE the kernel would create a hugetlb VMA, which vmasim does
 //   not model: -ENOSYS (reported, not approximated). An unknown huge page size
 //   is -EINVAL. On one of our (non-hugetlbfs) files MAP_HUGETLB is -EINVAL;
-// * MAP_POPULATE / MAP_NONBLOCK / MAP_LOCKED population has no effect on VMAs
-//   (the memory layer will fault the range in).
+// * MAP_POPULATE (without MAP_NONBLOCK) and VM_LOCKED (MAP_LOCKED or
+//   mlockall's def_flags) populate the new range after the mmap
+//   (vm_mmap_pgoff() -> mm_populate(), gup.ts), errors ignored.
 
 import {
   EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EOVERFLOW, EPERM, MAP_32BIT, MAP_ANONYMOUS,
@@ -32,6 +33,8 @@ import { get_unmapped_area } from "./get_unmapped_area.js";
 import { vma_merge } from "./merge.js";
 import { find_vma_intersection, vm_area_alloc, vma_link, type MmStruct, type Vma } from "./mm.js";
 import { munmap_vma_range } from "./munmap.js";
+import { mm_populate } from "./gup.js";
+import { fput, get_file } from "./shmem.js";
 import {
   EOPNOTSUPP, U64_MASK, addUlong, isErr, low32, num, pageAlignUlong, pageMaskUlong,
 } from "./uapi.js";
@@ -106,13 +109,21 @@ function ksys_mmap_pgoff(mm: MmStruct, addr: bigint, len: bigint, prot: bigint, 
     if (!(f & MAP_NORESERVE)) return -ENOMEM; // hugetlb_reserve_pages() with no huge pages
     return -ENOSYS; // a hugetlb VMA: not modelled (see header)
   }
-  // vm_mmap_pgoff(): security_mmap_file() allows everything; no population effect.
-  return do_mmap(mm, file, addr, len, prot, flags, pgoff);
+  // vm_mmap_pgoff(): security_mmap_file() allows everything; then populate.
+  const populate = { len: 0 };
+  const ret = do_mmap(mm, file, addr, len, prot, flags, pgoff, populate);
+  if (populate.len) mm_populate(mm, ret, populate.len);
+  return ret;
 }
 
-/** do_mmap(): checks in the kernel's order, then mmap_region(). */
+/**
+ * do_mmap(): checks in the kernel's order, then mmap_region(). On success
+ * `populate.len` (if given) is set to the length to fault in when the mapping
+ * is VM_LOCKED or MAP_POPULATE without MAP_NONBLOCK.
+ */
 export function do_mmap(
   mm: MmStruct, file: KFile | null, addrB: bigint, lenB: bigint, protB: bigint, flagsB: bigint, pgoffB: bigint,
+  populate: { len: number } = { len: 0 },
 ): number {
   if (lenB === 0n) return -EINVAL;
 
@@ -194,6 +205,9 @@ export function do_mmap(
   if (flags & MAP_NORESERVE) vm_flags = (vm_flags | VM_NORESERVE) >>> 0;
 
   addr = mmap_region(mm, file, addr, len, vm_flags, pgoff);
+  if (!isErr(addr) && ((vm_flags & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE)) {
+    populate.len = len;
+  }
   return addr;
 }
 
@@ -234,9 +248,12 @@ export function mmap_region(mm: MmStruct, file: KFile | null, addr: number, len:
     vma.vm_pgoff = pgoff;
     if (file) {
       // mapping_map_writable() for VM_SHARED: no deny-write state is modelled.
-      vma.vm_file = file;
+      vma.vm_file = get_file(file);
       const err = call_mmap(file, vma);
-      if (err) return err;
+      if (err) {
+        fput(file);
+        return err;
+      }
       // ->mmap did not change vm_flags, so there is no second vma_merge() attempt.
     } else if (vm_flags & VM_SHARED) {
       shmem_zero_setup(mm, vma);
@@ -272,7 +289,10 @@ function count_vma_pages_range(mm: MmStruct, addr: number, end: number): number 
   return nr;
 }
 
-/** shmem_zero_setup(): back a shared anonymous VMA by a new shmem object of its size. */
+/**
+ * shmem_zero_setup(): back a shared anonymous VMA by a new shmem object of its
+ * size; the VMA holds the object's only reference.
+ */
 export function shmem_zero_setup(mm: MmStruct, vma: Vma): void {
   const file = mm.kernel.newFile(SHMEM_ZERO_PATH, (vma.vm_end - vma.vm_start) / PAGE_SIZE, true);
   vma.vm_file = file;

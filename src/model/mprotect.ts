@@ -4,18 +4,27 @@
 // Decisions: no protection keys (mprotect clears the pkey bits 32..35 of
 // vm_flags and sets pkey 0); personality without READ_IMPLIES_EXEC; no
 // VM_GROWSUP on x86; arch_has_pfn_modify_check() (L1TF) PROT_NONE walk of
-// VM_PFNMAP/VM_MIXEDMAP VMAs always passes; no vm_ops->mprotect;
-// change_protection() and the VM_LOCKED populate are page-table work for the
-// memory layer.
+// VM_PFNMAP/VM_MIXEDMAP VMAs always passes; no vm_ops->mprotect.
+//
+// Memory layer: when a VMA's flags really change, change_protection() gives
+// every present PTE of [start, end) the new vm_page_prot (pte_modify()): a
+// private mapping's is read-only (COW; v5.17 has no "keep exclusive anonymous
+// pages writable" optimisation, which came in 5.19), a shared one's is
+// writable iff VM_WRITE (no write notification on tmpfs). A private
+// VM_LOCKED VMA becoming writable is then populated (populate_vma_page_range():
+// write faults break COW at once).
 
 import {
   EACCES, EINVAL, ENOMEM, PAGE_SIZE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM,
-  PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
+  PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
 } from "../abi/constants.js";
 import { may_expand_vm, security_vm_enough_memory_mm, vm_stat_account, vm_unacct_memory } from "./accounting.js";
 import { vma_merge } from "./merge.js";
 import { calc_vm_prot_bits } from "./mmap.js";
 import { find_vma, type MmStruct, type Vma } from "./mm.js";
+import { populate_vma_page_range } from "./gup.js";
+import { vm_page_prot_writable } from "./memory.js";
+import { ptes_in_range } from "./pgtable.js";
 import { split_vma } from "./split.js";
 import { U64_MASK, addUlong, num, offsetInPageUlong, pageAlignUlong } from "./uapi.js";
 
@@ -149,9 +158,19 @@ export function mprotect_fixup(
 
   vma.vm_flags = newflags;
   vma.vm_flags_hi = newflags_hi;
-  // (memory layer: change_protection(); populate a VM_LOCKED private VMA becoming writable)
+  change_protection(vma, start, end);
+  // Private VM_LOCKED VMA becoming writable: trigger COW to avoid major faults on access.
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && (newflags & VM_WRITE)) {
+    populate_vma_page_range(vma, start, end);
+  }
 
   vm_stat_account(mm, oldflags, -nrpages);
   vm_stat_account(mm, newflags, nrpages);
   return 0;
+}
+
+/** change_protection(vma, start, end, vma->vm_page_prot): re-protect the present PTEs of [start, end). */
+export function change_protection(vma: Vma, start: number, end: number): void {
+  const write = vm_page_prot_writable(vma);
+  for (const { pte } of ptes_in_range(vma.vm_mm, start, end)) pte.write = write;
 }

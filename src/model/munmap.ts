@@ -5,8 +5,10 @@
 
 import { EINVAL, ENOMEM, TASK_SIZE, VM_ACCOUNT, VM_LOCKED, VM_LOCKONFAULT } from "../abi/constants.js";
 import { vm_stat_account, vm_unacct_memory } from "./accounting.js";
+import { unmap_vmas } from "./memory.js";
 import { __vma_unlink_list, find_vma, find_vma_links, vma_next, vma_pages, type MmStruct, type Vma } from "./mm.js";
-import { unlink_anon_vmas } from "./rmap.js";
+import { free_pgtables } from "./pgtable.js";
+import { fput } from "./shmem.js";
 import { __split_vma } from "./split.js";
 import { num, offsetInPageUlong, pageAlignUlong } from "./uapi.js";
 
@@ -52,7 +54,7 @@ export function __do_munmap(mm: MmStruct, start: number, len: number): number {
   if (mm.locked_vm) unlock_range(mm, vma, end);
 
   const detached = detach_vmas_to_be_unmapped(mm, vma, end);
-  unmap_region(mm, detached);
+  unmap_region(mm, detached, prev, start, end);
   remove_vma_list(mm, detached);
   return 0;
 }
@@ -87,14 +89,16 @@ export function detach_vmas_to_be_unmapped(mm: MmStruct, vma: Vma, end: number):
   return out;
 }
 
-/** unmap_region(): zap the PTEs and free page tables (free_pgtables unlinks anon_vmas and files). */
-export function unmap_region(mm: MmStruct, vmas: Vma[]): void {
-  // (memory layer: unmap_vmas() on the range goes here)
-  void mm;
-  for (const v of vmas) {
-    unlink_anon_vmas(v);
-    // unlink_file_vma(v): the i_mmap tree is not modelled yet.
-  }
+/**
+ * unmap_region(): zap the PTEs of [start, end) in the detached VMAs, then
+ * free_pgtables() between the VMA before them (floor = its end, or 0) and the
+ * one after them (ceiling = its start, or 0 = the top), which also unlinks the
+ * detached VMAs from their anon_vmas.
+ */
+export function unmap_region(mm: MmStruct, vmas: Vma[], prev: Vma | null, start: number, end: number): void {
+  const next = vma_next(mm, prev);
+  unmap_vmas(vmas, start, end);
+  free_pgtables(mm, vmas, prev ? prev.vm_end : 0, next ? next.vm_start : 0);
 }
 
 /** remove_vma_list(): per VMA undo the statistics and the commit charge, then remove_vma(). */
@@ -109,9 +113,9 @@ export function remove_vma_list(mm: MmStruct, vmas: Vma[]): void {
   vm_unacct_memory(mm, nr_accounted);
 }
 
-/** remove_vma(): vm_ops->close, fput, mpol_put, free — nothing the model has to release. */
+/** remove_vma(): vm_ops->close (nothing to do in the model), fput, mpol_put, free. */
 export function remove_vma(vma: Vma): void {
-  void vma;
+  if (vma.vm_file) fput(vma.vm_file);
 }
 
 /**

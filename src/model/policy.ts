@@ -7,7 +7,7 @@
 import type { Policy } from "../types.js";
 import type { Vma } from "./mm.js";
 import { is_mergeable_anon_vma_v5_17 } from "./merge.js";
-import type { AnonVma } from "./rmap.js";
+import type { AnonVma } from "./anon_vma.js";
 
 export interface PolicyRules {
   readonly name: Policy;

@@ -1,50 +1,180 @@
-// One process of the model: its mm and the syscall entry points, plus the
-// state snapshots of ProcessSim. Syscall arguments cross the boundary as
+// One task of the model and its address space: the syscall entry points, the
+// user accesses (touch / peek), fork / clone(CLONE_VM) / exit / execve, and
+// the state snapshots of ProcessSim. Syscall arguments cross the boundary as
 // unsigned longs (uapi.ts); the work is done by the files named after the
-// kernel's (mmap.ts, munmap.ts, mprotect.ts, brk.ts).
+// kernel's (mmap.ts, munmap.ts, mprotect.ts, brk.ts, fault.ts, fork.ts,
+// exit.ts, exec.ts).
+//
+// Tasks and mms: fork() gives the child a new mm (dup_mm()); cloneVm() a new
+// task on the same mm (mm_users + 1: a thread, or a vfork child); exit() drops
+// the task's use of its mm (mmput(): exit_mmap() when it was the last one);
+// exec() builds a new mm from the image and then drops the old one. Decision:
+// exec() replaces only the calling task's mm — other tasks sharing the old mm
+// keep it (the vfork case; the kernel's de_thread() killing the other threads
+// of the same thread group is not modelled, since cloneVm() does not say
+// which of the two it is).
 
-import type { MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot } from "../types.js";
+import { ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
+import { defaultImage } from "../image.js";
+import type {
+  MemorySnapshot, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
+} from "../types.js";
 import { sys_brk } from "./brk.js";
 import { exec_image } from "./exec.js";
+import { mmput } from "./exit.js";
+import { user_access } from "./fault.js";
+import { dup_mm } from "./fork.js";
 import type { KernelModel } from "./kernel.js";
 import { MmStruct, vma_list, type Vma } from "./mm.js";
 import { sys_mmap } from "./mmap.js";
 import { sys_mprotect } from "./mprotect.js";
 import { sys_munmap } from "./munmap.js";
+import { pgtable_list, ptes_in_range } from "./pgtable.js";
+import { smap_usage } from "./smaps.js";
 import { ulong } from "./uapi.js";
 
 export class ProcessModel implements ProcessSim {
   readonly kernel: KernelModel;
-  readonly mm: MmStruct;
+  readonly pid: number;
+  /** The task's mm (replaced by exec()). */
+  mm: MmStruct;
+  private dead = false;
 
-  constructor(kernel: KernelModel, image: ProcessImage) {
+  /** A task using `mm` (whose mm_users the caller has already counted). */
+  constructor(kernel: KernelModel, mm: MmStruct) {
     this.kernel = kernel;
-    this.mm = new MmStruct(kernel);
-    exec_image(this.mm, image);
+    this.mm = mm;
+    this.pid = kernel.nextPid++;
+    kernel.tasks.push(this);
+  }
+
+  /** A new process running `image`. */
+  static create(kernel: KernelModel, image: ProcessImage): ProcessModel {
+    const mm = new MmStruct(kernel);
+    exec_image(mm, image);
+    return new ProcessModel(kernel, mm);
+  }
+
+  get exited(): boolean {
+    return this.dead;
+  }
+
+  /** The mm, for every operation of a live task. */
+  private live(): MmStruct {
+    if (this.dead) throw new Error(`process ${this.pid} has exited`);
+    return this.mm;
   }
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
-    return sys_mmap(this.mm, ulong(addr), ulong(len), ulong(prot), ulong(flags), file, ulong(off));
+    return sys_mmap(this.live(), ulong(addr), ulong(len), ulong(prot), ulong(flags), file, ulong(off));
   }
 
   munmap(addr: number, len: number): number {
-    return sys_munmap(this.mm, ulong(addr), ulong(len));
+    return sys_munmap(this.live(), ulong(addr), ulong(len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
-    return sys_mprotect(this.mm, ulong(addr), ulong(len), ulong(prot));
+    return sys_mprotect(this.live(), ulong(addr), ulong(len), ulong(prot));
   }
 
   brk(addr: number): number {
-    return sys_brk(this.mm, ulong(addr));
+    return sys_brk(this.live(), ulong(addr));
+  }
+
+  // Syscalls of ProcessSim that the reference model does not have yet (the
+  // engine does): they throw, so that a comparison reports them instead of
+  // passing silently. mseal(2) does not exist in v5.17: ENOSYS.
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    void [addr, oldLen, newLen, flags, newAddr];
+    return notModelled(this.live(), "mremap");
+  }
+
+  madvise(addr: number, len: number, advice: number): number {
+    void [addr, len, advice];
+    return notModelled(this.live(), "madvise");
+  }
+
+  mlock(addr: number, len: number, flags: number): number {
+    void [addr, len, flags];
+    return notModelled(this.live(), "mlock");
+  }
+
+  munlock(addr: number, len: number): number {
+    void [addr, len];
+    return notModelled(this.live(), "munlock");
+  }
+
+  mlockall(flags: number): number {
+    void flags;
+    return notModelled(this.live(), "mlockall");
+  }
+
+  munlockall(): number {
+    return notModelled(this.live(), "munlockall");
+  }
+
+  setAnonName(addr: number, len: number, name: string | null): number {
+    void [addr, len, name];
+    return notModelled(this.live(), "prctl(PR_SET_VMA_ANON_NAME)");
+  }
+
+  mseal(addr: number, len: number, flags: number): number {
+    this.live();
+    void [addr, len, flags];
+    return -ENOSYS;
+  }
+
+  touch(addr: number, write: boolean): number {
+    const r = this.access(addr, write);
+    return r < 0 ? -r : 0;
+  }
+
+  peek(addr: number): number {
+    return this.access(addr, false);
+  }
+
+  /** A user access: the byte (after a write: its new value), or -signal. A kernel address is SIGSEGV. */
+  private access(addr: number, write: boolean): number {
+    const mm = this.live();
+    const a = ulong(addr);
+    if (a >= BigInt(TASK_SIZE)) return -SIGSEGV;
+    return user_access(mm, Number(a), write);
+  }
+
+  fork(): ProcessSim {
+    return new ProcessModel(this.kernel, dup_mm(this.live()));
+  }
+
+  cloneVm(): ProcessSim {
+    const mm = this.live();
+    mm.mm_users++;
+    return new ProcessModel(this.kernel, mm);
+  }
+
+  exit(): void {
+    const mm = this.live();
+    this.dead = true;
+    mmput(mm);
+  }
+
+  exec(image?: ProcessImage): void {
+    const old = this.live();
+    const mm = new MmStruct(this.kernel);
+    exec_image(mm, image ?? defaultImage());
+    this.mm = mm;
+    mmput(old);
   }
 
   vmas(): VmaSnapshot[] {
-    return vma_list(this.mm).map(snapshotVma);
+    return vma_list(this.live()).map(snapshotVma);
+  }
+
+  usage(): VmaUsage[] {
+    return vma_list(this.live()).map(smap_usage);
   }
 
   counters(): MmCounters {
-    const mm = this.mm;
+    const mm = this.live();
     return {
       map_count: mm.map_count,
       total_vm: mm.total_vm,
@@ -56,7 +186,7 @@ export class ProcessModel implements ProcessSim {
   }
 
   layout(): MmLayout {
-    const mm = this.mm;
+    const mm = this.live();
     return {
       mmap_base: mm.mmap_base,
       task_size: mm.task_size,
@@ -65,6 +195,30 @@ export class ProcessModel implements ProcessSim {
       start_stack: mm.start_stack,
     };
   }
+
+  memory(): MemorySnapshot {
+    const mm = this.live();
+    return {
+      mm: mm.id,
+      chains: vma_list(mm).map((v) => ({
+        start: v.vm_start,
+        end: v.vm_end,
+        anonVma: v.anon_vma ? v.anon_vma.id : 0,
+        chain: v.anon_vma_chain.map((avc) => avc.anon_vma.id),
+      })),
+      ptes: ptes_in_range(mm, 0, Infinity).map(({ addr, pte }) => ({ addr, page: pte.page ? pte.page.id : 0, write: pte.write })),
+      pgtables: pgtable_list(mm),
+      pgtablesAccounted: mm.pgtables.accounted,
+      rssAnon: mm.rss_anon,
+      rssFile: mm.rss_file,
+    };
+  }
+}
+
+/** A syscall the reference model does not implement yet. */
+function notModelled(mm: MmStruct, name: string): never {
+  void mm;
+  throw new Error(`${name}: not modelled in the reference model yet`);
 }
 
 export function snapshotVma(v: Vma): VmaSnapshot {

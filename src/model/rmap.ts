@@ -1,51 +1,80 @@
-// The anon_vma side of the VMA layer, reduced to what the VMA rules read:
-//   include/linux/rmap.h struct anon_vma / struct anon_vma_chain,
-//   mm/rmap.c anon_vma_clone(), unlink_anon_vmas(); include/linux/rmap.h
-//   anon_vma_merge() (v5.17).
+// The reverse map of pages (spec §1.5, §6.2):
+//   mm/rmap.c page_add_new_anon_rmap() (__page_set_anon_rmap() with
+//   exclusive = 1), page_add_file_rmap(), page_remove_rmap(), rmap_walk_anon();
+//   include/linux/rmap.h page_dup_rmap(); include/linux/pagemap.h
+//   linear_page_index(); mm/internal.h vma_address() (v5.17).
 //
-// In this layer no VMA ever gets an anon_vma (there are no page faults yet), so
-// every chain is empty and these functions only run on empty chains. They keep
-// the kernel's shapes (the chain is newest-first; anon_vma_clone() gives the
-// destination one AVC per anon_vma of the source, in the same order) so that
-// the memory layer can extend them in place: interval trees, degree,
-// refcounts, anon_vma reuse in anon_vma_clone(), anon_vma_prepare(), fork.
+// page_remove_rmap() leaves page->mapping alone: it is cleared only when the
+// page is freed (page.ts). The anon_vma lifecycle lives in anon_vma.ts; its
+// types and functions are re-exported here for the VMA-layer files.
 
+import { PAGE_SIZE } from "../abi/constants.js";
+import type { AnonVma } from "./anon_vma.js";
+import type { KFile } from "./file.js";
 import type { Vma } from "./mm.js";
+import type { Page } from "./page.js";
 
-export interface AnonVma {
-  /** Identity shown in snapshots (VmaSnapshot.anonVma), > 0. */
-  readonly id: number;
-  /** Root of the fork tree (itself for a fresh anon_vma). */
-  root: AnonVma;
+export {
+  AnonVma, AnonVmaChain, anon_vma_chain_is_singular, anon_vma_clone, anon_vma_fork, anon_vma_merge,
+  anon_vma_prepare, unlink_anon_vmas,
+} from "./anon_vma.js";
+
+/** linear_page_index(vma, address): the page index of address in vma's pgoff space. */
+export function linear_page_index(vma: Vma, address: number): number {
+  return (address - vma.vm_start) / PAGE_SIZE + vma.vm_pgoff;
 }
 
-export interface AnonVmaChain {
+/** page_add_new_anon_rmap(): a new page's first mapping: mapcount 1, mapping = vma->anon_vma, index = linear index. */
+export function page_add_new_anon_rmap(page: Page, vma: Vma, address: number): void {
+  if (!vma.anon_vma) throw new Error("page_add_new_anon_rmap: VMA without anon_vma (BUG)");
+  page.mapcount = 1;
+  page.anon = true;
+  page.mapping = vma.anon_vma;
+  page.index = linear_page_index(vma, address);
+}
+
+/** page_dup_rmap() (fork): one more mapping of a page that is already mapped. */
+export function page_dup_rmap(page: Page): void {
+  page.mapcount++;
+}
+
+/** page_add_file_rmap(): one more mapping of a page-cache page. */
+export function page_add_file_rmap(page: Page): void {
+  page.mapcount++;
+}
+
+/** page_remove_rmap(): one mapping fewer; page->mapping stays. */
+export function page_remove_rmap(page: Page): void {
+  if (page.mapcount <= 0) throw new Error(`page_remove_rmap: page ${page.id} is not mapped (BUG)`);
+  page.mapcount--;
+}
+
+/** Where rmap_walk_anon() looks for a page: one entry per AVC of its anon_vma whose interval holds page->index. */
+export interface RmapTarget {
   vma: Vma;
-  anon_vma: AnonVma;
+  /** vma_address(page, vma) */
+  address: number;
 }
 
-/** list_is_singular(&vma->anon_vma_chain) */
-export function anon_vma_chain_is_singular(vma: Vma): boolean {
-  return vma.anon_vma_chain.length === 1;
-}
-
-/** anon_vma_clone(dst, src): link dst into every anon_vma src is linked into. 0 or -errno. */
-export function anon_vma_clone(dst: Vma, src: Vma): number {
-  // The kernel walks src's chain from its tail (the root's AVC) to its head and
-  // adds each new AVC at the head of dst's chain, so dst ends up in src's order.
-  for (let i = src.anon_vma_chain.length - 1; i >= 0; i--) {
-    dst.anon_vma_chain.unshift({ vma: dst, anon_vma: src.anon_vma_chain[i].anon_vma });
+/**
+ * rmap_walk_anon(page): the VMAs (and addresses) the reverse map visits for an
+ * anonymous page — the AVCs of page->mapping's interval tree whose pgoff
+ * interval contains page->index, in tree order (by key). The callback in the
+ * kernel then checks the PTE at that address; callers here do the same.
+ */
+export function rmap_walk_anon(page: Page): RmapTarget[] {
+  if (!page.anon || !page.mapping) return [];
+  const anon_vma = page.mapping as AnonVma;
+  const out: RmapTarget[] = [];
+  const avcs = [...anon_vma.rb_root].sort((a, b) => a.pgoff - b.pgoff || a.start - b.start);
+  for (const avc of avcs) {
+    if (page.index < avc.pgoff || page.index > avc.last) continue;
+    out.push({ vma: avc.vma, address: avc.vma.vm_start + (page.index - avc.vma.vm_pgoff) * PAGE_SIZE });
   }
-  return 0;
+  return out;
 }
 
-/** unlink_anon_vmas(vma): drop all of vma's AVCs (the VMA is going away). */
-export function unlink_anon_vmas(vma: Vma): void {
-  vma.anon_vma_chain = [];
-}
-
-/** anon_vma_merge(vma, next): in 5.17 only a debug check that the anon_vmas agree, then unlink next. */
-export function anon_vma_merge(vma: Vma, next: Vma): void {
-  void vma;
-  unlink_anon_vmas(next);
+/** page_mapping() for a page-cache page: its file (address_space); null for anonymous pages. */
+export function page_file(page: Page): KFile | null {
+  return page.anon ? null : (page.mapping as KFile | null);
 }

@@ -2,8 +2,9 @@
 
 import { ENOMEM, PAGE_SIZE } from "../abi/constants.js";
 import { vma_adjust } from "./adjust.js";
+import { anon_vma_clone, unlink_anon_vmas } from "./anon_vma.js";
 import { vm_area_dup, type MmStruct, type Vma } from "./mm.js";
-import { anon_vma_clone, unlink_anon_vmas } from "./rmap.js";
+import { fput, get_file } from "./shmem.js";
 
 /**
  * __split_vma(mm, vma, addr, new_below): split vma at addr without a
@@ -25,14 +26,18 @@ export function __split_vma(mm: MmStruct, vma: Vma, addr: number, new_below: boo
     nw.vm_pgoff += (addr - vma.vm_start) / PAGE_SIZE;
   }
   // vma_dup_policy(): the policy pointer was copied by vm_area_dup().
+  // anon_vma_clone(): nw->anon_vma was copied, so no reuse: nw joins all of
+  // vma's anon_vmas and its anon_vma gets degree++.
   const err = anon_vma_clone(nw, vma);
   if (err) return err;
+  if (nw.vm_file) get_file(nw.vm_file);
   // vm_ops->open(): none of the modelled vm_ops has one.
 
   const err2 = new_below
     ? vma_adjust(vma, addr, vma.vm_end, vma.vm_pgoff + (addr - nw.vm_start) / PAGE_SIZE, nw)
     : vma_adjust(vma, vma.vm_start, addr, vma.vm_pgoff, nw);
   if (err2) {
+    if (nw.vm_file) fput(nw.vm_file);
     unlink_anon_vmas(nw);
     return err2;
   }

@@ -29,8 +29,11 @@ function fake(vmas: VmaSnapshot[], counters?: Partial<MmCounters>): ProcessSim {
   const notASyscall = () => {
     throw new Error("fake process");
   };
+  // checkProcess() reads only the snapshots; the rest of ProcessSim is left out (cast).
   return {
     kernel: null as unknown as KernelSim,
+    pid: 1,
+    exited: false,
     mmap: notASyscall,
     munmap: notASyscall,
     mprotect: notASyscall,
@@ -38,7 +41,7 @@ function fake(vmas: VmaSnapshot[], counters?: Partial<MmCounters>): ProcessSim {
     vmas: () => vmas.map((v) => ({ ...v })),
     counters: () => ({ ...good, ...counters }),
     layout: () => ({ mmap_base: 0x7ffff7fff000, task_size: TASK_SIZE, start_brk: 0x600000, brk: 0x600000, start_stack: TASK_SIZE - P }),
-  };
+  } as unknown as ProcessSim;
 }
 
 const sample = (): VmaSnapshot[] => [

@@ -6,20 +6,17 @@
 //
 // Differences from the harness: it calls the merge functions directly, so a
 // refused merge leaves the layout alone where mprotect() would split (E6);
-// "has an anon_vma" needs page faults, which come with the memory layer (B
-// runs unfaulted, which gives the same layouts in 5.17; F runs on the model
-// with anon_vmas set by hand); 6.x's vm_ops->close rules do not apply to 5.17
+// "has an anon_vma" comes from page faults (B runs unfaulted, which gives the
+// same layouts in 5.17; F and the faulted S35 fault their VMAs with touch);
+// 6.x's vm_ops->close rules do not apply to 5.17
 // (a VMA with ->close never merges), shown with a special mapping (B2-close).
 
 import { describe, expect, it } from "vitest";
 import { ENOMEM, PROT_READ, VM_DONTEXPAND, VM_IO, VM_MIXEDMAP, VM_PFNMAP, VM_SPECIAL } from "../../src/abi/constants.js";
 import { defaultImage } from "../../src/image.js";
-import { KernelModel, ProcessModel } from "../../src/model/index.js";
-import { find_vma } from "../../src/model/mm.js";
-import type { AnonVma } from "../../src/model/rmap.js";
 import type { ProcessImage, ProcessSim } from "../../src/types.js";
-import { IMPLS } from "../helpers/impls.js";
-import { ANON, NOREPLACE, P, PROT_RW, R, RA, RW, expectClean, layout, lin, p, prot, ro, rw, seg } from "./util.js";
+import { MEM_IMPLS, W, expectMemClean } from "./memutil.js";
+import { ANON, NOREPLACE, P, PROT_RW, R, RA, RW, expectClean, layout, lin, p, prot, region, ro, rw, seg } from "./util.js";
 
 
 function imageWith(extra: ProcessImage["vmas"]): ProcessImage {
@@ -37,7 +34,7 @@ function emptyImage(): ProcessImage {
   return img;
 }
 
-for (const impl of IMPLS) {
+for (const impl of MEM_IMPLS) {
   const kernel = () => impl.create({ policy: "linux-5.17" });
   const fresh = () => kernel().createProcess();
   const count = (proc: ProcessSim) => proc.counters().map_count;
@@ -208,7 +205,34 @@ for (const impl of IMPLS) {
   });
 
   describe(`${impl.name}: group F (tools/testing/vma/vma.c test_anon_vma_non_mergeable)`, () => {
-    it.todo("F1/F2 through syscalls: needs page faults to give prev and next different anon_vmas (memory layer)");
+    it("F1 test_anon_vma_non_mergeable (existing range): prev X, vma none, next Y -> prev = [0,7); next untouched", () => {
+      const proc = fresh();
+      rw(proc, 0, 3);
+      ro(proc, 3, 7);
+      rw(proc, 7, 9);
+      W(proc, 0); // X
+      W(proc, 7); // Y: its prev [3,7) lacks VM_ACCOUNT, so it cannot lend X
+      const [x, , y] = region(proc).map((v) => v.anonVma);
+      expect(x).not.toBe(y);
+      prot(proc, 3, 7, PROT_RW);
+      expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
+      expect(region(proc).map((v) => v.anonVma)).toEqual([x, y]);
+      expectClean(proc);
+      expectMemClean(proc.kernel);
+    });
+
+    it("F2 test_anon_vma_non_mergeable (new range): prev X, next Y, mmap [3,7) -> prev = [0,7); count 2", () => {
+      const proc = fresh();
+      rw(proc, 0, 3);
+      rw(proc, 7, 9);
+      W(proc, 0);
+      W(proc, 7);
+      const base = count(proc);
+      rw(proc, 3, 7);
+      expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
+      expect(count(proc)).toBe(base);
+      expectMemClean(proc.kernel);
+    });
 
     it("F2 unfaulted (v5.17): with no anon_vmas at all the new range merges both sides (case 1)", () => {
       const proc = fresh();
@@ -319,6 +343,22 @@ for (const impl of IMPLS) {
       expectClean(proc);
     });
 
+    it("S35 (faulted, 5.17): S5 leaves 2 VMAs, so the 4th non-adjacent mmap fails at max_map_count = 4", () => {
+      const k = kernel();
+      k.setMaxMapCount(4);
+      const proc = k.createProcess(emptyImage());
+      rw(proc, 0, 2);
+      rw(proc, 3, 5);
+      W(proc, 0);
+      W(proc, 3);
+      rw(proc, 2, 3); // S5: prev only (case 2)
+      expect(count(proc)).toBe(2);
+      for (const n of [10, 12, 14]) rw(proc, n, n + 1);
+      expect(count(proc)).toBe(5);
+      expect(proc.mmap(p(16), P, PROT_RW, ANON | NOREPLACE, -1, 0)).toBe(-ENOMEM);
+      expectMemClean(k);
+    });
+
     it("S36: at map_count == max_map_count", () => {
       const proc = fresh();
       rw(proc, 0, 4);
@@ -334,63 +374,3 @@ for (const impl of IMPLS) {
     });
   });
 }
-
-// ---------------------------------------------------------------------------
-// Group F and S35 need anon_vmas; until page faults exist they run on the
-// model with anon_vmas set by hand (one AVC each, i.e. not fork children).
-
-describe("model internals: group F and S35 with hand-made anon_vmas", () => {
-  let nextId = 2000;
-  const newAnonVma = (): AnonVma => {
-    const av = { id: nextId++ } as AnonVma;
-    av.root = av;
-    return av;
-  };
-  const fault = (proc: ProcessModel, n: number, av: AnonVma) => {
-    const v = find_vma(proc.mm, p(n))!;
-    v.anon_vma = av;
-    v.anon_vma_chain = [{ vma: v, anon_vma: av }];
-  };
-
-  it("F1 test_anon_vma_non_mergeable (existing range): prev X, vma none, next Y -> prev = [0,7); next untouched", () => {
-    const proc = new KernelModel({ policy: "linux-5.17" }).createProcess() as ProcessModel;
-    rw(proc, 0, 3);
-    ro(proc, 3, 7);
-    rw(proc, 7, 9);
-    const x = newAnonVma();
-    const y = newAnonVma();
-    fault(proc, 0, x);
-    fault(proc, 7, y);
-    prot(proc, 3, 7, PROT_RW);
-    expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
-    expect(proc.vmas().filter((v) => v.start >= p(0) && v.start < p(9)).map((v) => v.anonVma)).toEqual([x.id, y.id]);
-    expectClean(proc);
-  });
-
-  it("F2 test_anon_vma_non_mergeable (new range): prev X, next Y, mmap [3,7) -> prev = [0,7); count 2", () => {
-    const proc = new KernelModel({ policy: "linux-5.17" }).createProcess() as ProcessModel;
-    rw(proc, 0, 3);
-    rw(proc, 7, 9);
-    fault(proc, 0, newAnonVma());
-    fault(proc, 7, newAnonVma());
-    const base = proc.counters().map_count;
-    rw(proc, 3, 7);
-    expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
-    expect(proc.counters().map_count).toBe(base);
-  });
-
-  it("S35 (faulted, 5.17): S5 leaves 2 VMAs, so the 4th non-adjacent mmap fails at max_map_count = 4", () => {
-    const k = new KernelModel({ policy: "linux-5.17" });
-    k.setMaxMapCount(4);
-    const proc = k.createProcess(emptyImage()) as ProcessModel;
-    rw(proc, 0, 2);
-    rw(proc, 3, 5);
-    fault(proc, 0, newAnonVma());
-    fault(proc, 3, newAnonVma());
-    rw(proc, 2, 3);
-    expect(proc.counters().map_count).toBe(2);
-    for (const n of [10, 12, 14]) rw(proc, n, n + 1);
-    expect(proc.counters().map_count).toBe(5);
-    expect(proc.mmap(p(16), P, PROT_RW, ANON | NOREPLACE, -1, 0)).toBe(-ENOMEM);
-  });
-});

@@ -1,21 +1,19 @@
 // vma_merge() of v5.17 reached through syscalls: the eight cases, VM_SPECIAL,
 // vm_ops->close, file identity and pgoff continuity, shared anonymous memory,
 // VM_SOFTDIRTY. Spec: linux-5.17-mm.md §2. The anon_vma rules (prev-only
-// fallback, X vs NULL, fork children) need page faults, which arrive with the
-// memory layer; until then they are checked on the model with anon_vmas set
-// by hand (last describe block).
+// fallback, X vs NULL, fork children) are reached through page faults and
+// fork (last describe blocks).
 
 import { describe, expect, it } from "vitest";
 import {
-  MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, PROT_READ, VM_ACCOUNT, VM_DONTEXPAND,
+  MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_DONTEXPAND,
   VM_IO, VM_MAYSHARE, VM_MIXEDMAP, VM_PFNMAP, VM_READ, VM_SHARED, VM_SOFTDIRTY, VM_SPECIAL, VM_WRITE,
 } from "../../src/abi/constants.js";
 import { defaultImage } from "../../src/image.js";
 import { KernelModel, ProcessModel } from "../../src/model/index.js";
 import { find_vma } from "../../src/model/mm.js";
-import type { AnonVma } from "../../src/model/rmap.js";
-import type { ImageVma, ProcessImage } from "../../src/types.js";
-import { IMPLS } from "../helpers/impls.js";
+import type { ImageVma, ProcessImage, ProcessSim } from "../../src/types.js";
+import { MEM_IMPLS, W, expectMemClean } from "./memutil.js";
 import {
   ANON, MAY, NONE, NOREPLACE, P, PROT_RW, R, RA, RW, SHANON, expectClean, layout, lin, none, p, prot, region,
   ro, rw, seg,
@@ -34,7 +32,7 @@ function anonImageVma(a: number, b: number, flags: number, pgoff = lin(a), speci
   return { start: p(a), end: p(b), flags, pgoff, fileIndex: -1, ...(special ? { special } : {}) };
 }
 
-for (const impl of IMPLS) {
+for (const impl of MEM_IMPLS) {
   describe(`${impl.name}: vma_merge cases through syscalls`, () => {
     const fresh = () => impl.create({ policy: "linux-5.17" }).createProcess();
 
@@ -275,96 +273,130 @@ for (const impl of IMPLS) {
       expectClean(proc);
     });
 
-    it.todo("prev-only fallback with two faulted neighbours of different anon_vmas through syscalls (S5; needs page faults)");
+    it("prev-only fallback with two faulted neighbours of different anon_vmas (S5)", () => {
+      const proc = fresh();
+      rw(proc, 0, 2);
+      rw(proc, 3, 5);
+      W(proc, 0);
+      W(proc, 3);
+      rw(proc, 2, 3);
+      expect(layout(proc)).toEqual([seg(0, 3, RW, lin(0)), seg(3, 5, RW, lin(3))]);
+      expect(region(proc).map((v) => v.anonVma)).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(region(proc)[0].anonVma).not.toBe(region(proc)[1].anonVma);
+      expectClean(proc);
+    });
   });
 }
 
 // ---------------------------------------------------------------------------
-// Model internals: the anon_vma rules of 5.17 with anon_vmas set by hand (the
-// syscall-level versions need page faults, which come with the memory layer).
+// The anon_vma rules of 5.17 inside vma_merge(), reached through page faults
+// (and fork) now that the memory layer exists (they ran on hand-made anon_vmas
+// before).
 
-describe("model internals: is_mergeable_anon_vma() of v5.17 inside vma_merge()", () => {
-  let nextId = 1000;
-  function newAnonVma(): AnonVma {
-    const av = { id: nextId++ } as AnonVma;
-    av.root = av;
-    return av;
-  }
-  /** Give the VMA containing page n an anon_vma with `chain` AVCs (1 = not a fork child). */
-  function fault(proc: ProcessModel, n: number, av: AnonVma, chain = 1): void {
-    const v = find_vma(proc.mm, p(n))!;
-    v.anon_vma = av;
-    v.anon_vma_chain = [];
-    for (let i = 0; i < chain; i++) v.anon_vma_chain.push({ vma: v, anon_vma: i === 0 ? av : newAnonVma() });
-  }
+for (const impl of MEM_IMPLS) {
+  describe(`${impl.name}: is_mergeable_anon_vma() of v5.17 inside vma_merge()`, () => {
+    const fresh = () => impl.create({ policy: "linux-5.17" }).createProcess();
+    const avIds = (proc: ProcessSim) => region(proc).map((v) => v.anonVma);
+
+    it("S5: hole between faulted VMAs with different anon_vmas -> merges with prev only (case 2)", () => {
+      const proc = fresh();
+      rw(proc, 0, 2);
+      rw(proc, 3, 5);
+      W(proc, 0);
+      W(proc, 3);
+      const [av1, av2] = avIds(proc);
+      expect(av1).not.toBe(av2);
+      rw(proc, 2, 3);
+      expect(layout(proc)).toEqual([seg(0, 3, RW, lin(0)), seg(3, 5, RW, lin(3))]);
+      expect(avIds(proc)).toEqual([av1, av2]);
+      expectClean(proc);
+      expectMemClean(proc.kernel);
+    });
+
+    it("same anon_vma on both sides (pieces of one faulted VMA) -> case 1", () => {
+      const proc = fresh();
+      rw(proc, 0, 5);
+      W(proc, 0);
+      W(proc, 4);
+      expect(proc.munmap(p(2), P)).toBe(0);
+      const [av] = avIds(proc);
+      rw(proc, 2, 3);
+      expect(layout(proc)).toEqual([seg(0, 5, RW, lin(0))]);
+      expect(avIds(proc)).toEqual([av]);
+      expectMemClean(proc.kernel);
+    });
+
+    it("unfaulted range joins a faulted neighbour (NULL vs singular chain) and takes its anon_vma (case 3)", () => {
+      const proc = fresh();
+      rw(proc, 2, 4);
+      W(proc, 2);
+      const [av] = avIds(proc);
+      rw(proc, 0, 2);
+      expect(layout(proc)).toEqual([seg(0, 4, RW, lin(0))]);
+      expect(avIds(proc)).toEqual([av]);
+      expectMemClean(proc.kernel);
+    });
+
+    it("a fork child's VMA (two AVCs) does not absorb a new range (S15)", () => {
+      const proc = fresh();
+      rw(proc, 0, 2);
+      W(proc, 0);
+      const child = proc.fork();
+      rw(child, 2, 4);
+      expect(layout(child)).toEqual([seg(0, 2, RW, lin(0)), seg(2, 4, RW, lin(2))]);
+      expectMemClean(proc.kernel);
+    });
+
+    it("X vs NULL: a faulted VMA made compatible with an unfaulted neighbour stays separate (S8 shape)", () => {
+      const proc = fresh();
+      rw(proc, 0, 4);
+      prot(proc, 2, 4, PROT_READ | PROT_WRITE | PROT_EXEC);
+      W(proc, 2);
+      prot(proc, 2, 4, PROT_RW);
+      expect(layout(proc)).toEqual([seg(0, 2, RW, lin(0)), seg(2, 4, RW, lin(2))]);
+      expect(avIds(proc)[0]).toBe(0);
+      expectMemClean(proc.kernel);
+    });
+
+    it("F1: existing-range merge between X and Y falls back to prev only; the merged VMA keeps X", () => {
+      const proc = fresh();
+      rw(proc, 0, 3);
+      ro(proc, 3, 7);
+      rw(proc, 7, 9);
+      W(proc, 0);
+      W(proc, 7); // prev [3,7) lacks VM_ACCOUNT: not compatible, a new anon_vma
+      const [x, , y] = avIds(proc);
+      prot(proc, 3, 7, PROT_RW);
+      expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
+      expect(avIds(proc)).toEqual([x, y]);
+      expectMemClean(proc.kernel);
+    });
+
+    it("case 8 with anon_vmas: refused for a faulted range next to an unfaulted VMA; done when both share one", () => {
+      const proc = fresh();
+      rw(proc, 2, 6);
+      prot(proc, 4, 6, PROT_READ | PROT_WRITE | PROT_EXEC);
+      W(proc, 2);
+      // range av vs NULL (next): the next VMA's chain is empty, not singular -> refused
+      prot(proc, 2, 4, PROT_READ | PROT_WRITE | PROT_EXEC);
+      expect(region(proc).map((v) => [v.start, v.end])).toEqual([[p(2), p(4)], [p(4), p(6)]]);
+      // With next faulted into the same anon_vma the merge happens: the next VMA survives, grown down.
+      const proc2 = fresh();
+      rw(proc2, 2, 6);
+      W(proc2, 2);
+      W(proc2, 4);
+      prot(proc2, 2, 4, PROT_READ);
+      const [av] = avIds(proc2);
+      prot(proc2, 2, 4, PROT_RW);
+      expect(layout(proc2)).toEqual([seg(2, 6, RW, lin(2))]);
+      expect(avIds(proc2)).toEqual([av]);
+      expectMemClean(proc2.kernel);
+    });
+  });
+}
+
+describe("model internals: VM_SOFTDIRTY in vma_merge()", () => {
   const fresh = () => new KernelModel({ policy: "linux-5.17" }).createProcess() as ProcessModel;
-
-  it("S5: hole between faulted VMAs with different anon_vmas -> merges with prev only (case 2)", () => {
-    const proc = fresh();
-    rw(proc, 0, 2);
-    rw(proc, 3, 5);
-    const av1 = newAnonVma();
-    const av2 = newAnonVma();
-    fault(proc, 0, av1);
-    fault(proc, 3, av2);
-    rw(proc, 2, 3);
-    expect(layout(proc)).toEqual([seg(0, 3, RW, lin(0)), seg(3, 5, RW, lin(3))]);
-    expect(region(proc).map((v) => v.anonVma)).toEqual([av1.id, av2.id]);
-    expectClean(proc);
-  });
-
-  it("same anon_vma on both sides -> case 1", () => {
-    const proc = fresh();
-    rw(proc, 0, 2);
-    rw(proc, 3, 5);
-    const av = newAnonVma();
-    fault(proc, 0, av);
-    fault(proc, 3, av);
-    rw(proc, 2, 3);
-    expect(layout(proc)).toEqual([seg(0, 5, RW, lin(0))]);
-    expect(region(proc)[0].anonVma).toBe(av.id);
-  });
-
-  it("unfaulted range joins a faulted neighbour (NULL vs singular chain) and takes its anon_vma (case 3)", () => {
-    const proc = fresh();
-    rw(proc, 2, 4);
-    const av = newAnonVma();
-    fault(proc, 2, av);
-    rw(proc, 0, 2);
-    expect(layout(proc)).toEqual([seg(0, 4, RW, lin(0))]);
-    expect(region(proc)[0].anonVma).toBe(av.id);
-  });
-
-  it("a fork child's VMA (two AVCs) does not absorb a new range (S15)", () => {
-    const proc = fresh();
-    rw(proc, 0, 2);
-    fault(proc, 0, newAnonVma(), 2);
-    rw(proc, 2, 4);
-    expect(layout(proc)).toEqual([seg(0, 2, RW, lin(0)), seg(2, 4, RW, lin(2))]);
-  });
-
-  it("X vs NULL: a faulted VMA made compatible with an unfaulted neighbour stays separate (S8 shape)", () => {
-    const proc = fresh();
-    rw(proc, 0, 2);
-    ro(proc, 2, 4);
-    fault(proc, 2, newAnonVma());
-    prot(proc, 2, 4, PROT_RW);
-    expect(layout(proc)).toEqual([seg(0, 2, RW, lin(0)), seg(2, 4, RW, lin(2))]);
-  });
-
-  it("F1: existing-range merge between X and Y falls back to prev only; the merged VMA keeps X", () => {
-    const proc = fresh();
-    rw(proc, 0, 3);
-    ro(proc, 3, 7);
-    rw(proc, 7, 9);
-    const x = newAnonVma();
-    const y = newAnonVma();
-    fault(proc, 0, x);
-    fault(proc, 7, y);
-    prot(proc, 3, 7, PROT_RW);
-    expect(layout(proc)).toEqual([seg(0, 7, RW, lin(0)), seg(7, 9, RW, lin(7))]);
-    expect(region(proc).map((v) => v.anonVma)).toEqual([x.id, y.id]);
-  });
 
   it("flags differing only in VM_SOFTDIRTY (cleared by hand, as clear_refs would) merge", () => {
     // new range (case 2): the merged VMA is soft-dirty again
@@ -393,24 +425,4 @@ describe("model internals: is_mergeable_anon_vma() of v5.17 inside vma_merge()",
     expectClean(proc);
   });
 
-  it("case 8 imports the anon_vma of the removed VMA into the survivor", () => {
-    const proc = fresh();
-    ro(proc, 2, 4);
-    rw(proc, 4, 6);
-    const av = newAnonVma();
-    fault(proc, 2, av);
-    // NULL (next) vs av (range): the range's anon_vma may join a VMA without one only if
-    // that VMA's chain is singular — an unfaulted next has an empty chain: refused.
-    prot(proc, 2, 4, PROT_RW);
-    expect(layout(proc)).toEqual([seg(2, 4, RW, lin(2)), seg(4, 6, RW, lin(4))]);
-    // With next faulted into the same anon_vma the merge happens and av survives.
-    const proc2 = fresh();
-    ro(proc2, 2, 4);
-    rw(proc2, 4, 6);
-    fault(proc2, 2, av);
-    fault(proc2, 4, av);
-    prot(proc2, 2, 4, PROT_RW);
-    expect(layout(proc2)).toEqual([seg(2, 6, RW, lin(2))]);
-    expect(region(proc2)[0].anonVma).toBe(av.id);
-  });
 });
