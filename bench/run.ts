@@ -15,7 +15,9 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
-import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../src/abi/constants.js";
+import {
+  MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE,
+} from "../src/abi/constants.js";
 import { createKernelSync } from "../src/engine/index.js";
 import { createModelKernel } from "../src/model/index.js";
 import type { KernelSim, ProcessSim } from "../src/types.js";
@@ -95,6 +97,21 @@ function faultLoop(p: ProcessSim): () => void {
   };
 }
 
+/** ns per mremap move of a faulted 1-page VMA, moved back and forth between two free pages. */
+function mremapLoop(p: ProcessSim): () => void {
+  const a = 0x10001000, b = 0x1000a000;
+  p.mmap(a, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  p.touch(a, true);
+  let at = a;
+  return () => {
+    for (let i = 0; i < INNER; i++) {
+      const to = at === a ? b : a;
+      sink += p.mremap(at, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+      at = to;
+    }
+  };
+}
+
 /** A process with 1,000 faulted 1-page VMAs (every other page, so none merge). */
 function thousandVmas(k: KernelSim): ProcessSim {
   const p = k.createProcess();
@@ -129,6 +146,7 @@ async function main(): Promise<void> {
     if (!("touch" in k.createProcess())) continue;
     measure(bench, `${name}: write fault`, faultLoop(k.createProcess()));
   }
+  for (const [name, k] of kernels) measure(bench, `${name}: mremap move of a faulted 1-page VMA`, mremapLoop(k.createProcess()));
   // fork of a process with 1,000 faulted VMAs: the child exits right away (not timed)
   for (const [name, k] of kernels) {
     if (!("fork" in k.createProcess())) continue;
@@ -170,6 +188,7 @@ async function main(): Promise<void> {
   let kernelPair: number | null = null;
   let kernelSplit: number | null = null;
   let kernelFault: number | null = null;
+  let kernelMremap: number | null = null;
   let kernelFork: number | null = null;
   if (native) {
     const n = quick ? 20_000 : 200_000;
@@ -180,6 +199,8 @@ async function main(): Promise<void> {
     rows.push({ task: `linux ${release()}: mmap+munmap pair`, nsP50: kernelPair, nsMad: NaN, samples: 5 });
     rows.push({ task: `linux ${release()}: mprotect split + re-merge (per mprotect)`, nsP50: kernelSplit, nsMad: NaN, samples: 5 });
     kernelFault = med(Array.from({ length: 5 }, () => native("fault", n)));
+    kernelMremap = med(Array.from({ length: 5 }, () => native("mremap", n)));
+    rows.push({ task: `linux ${release()}: mremap move of a faulted 1-page VMA`, nsP50: kernelMremap, nsMad: NaN, samples: 5 });
     kernelFork = med(Array.from({ length: 5 }, () => native("fork", quick ? 200 : 1000)));
     rows.push({ task: `linux ${release()}: write fault`, nsP50: kernelFault, nsMad: NaN, samples: 5 });
     rows.push({ task: `linux ${release()}: fork of 1,000 faulted VMAs (+ child exit, wait)`, nsP50: kernelFork, nsMad: NaN, samples: 5 });
@@ -196,6 +217,8 @@ async function main(): Promise<void> {
     "kernel/engine mprotect": kernelSplit !== null ? kernelSplit / eSplit : NaN,
     "model/engine write fault": get("model: write fault") / get("engine: write fault"),
     "kernel/engine write fault": kernelFault !== null ? kernelFault / get("engine: write fault") : NaN,
+    "model/engine mremap move": get("model: mremap") / get("engine: mremap"),
+    "kernel/engine mremap move": kernelMremap !== null ? kernelMremap / get("engine: mremap") : NaN,
     "model/engine fork 1,000": get("model: fork") / get("engine: fork"),
     "kernel/engine fork 1,000": kernelFork !== null ? kernelFork / get("engine: fork") : NaN,
   };

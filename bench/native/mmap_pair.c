@@ -4,6 +4,7 @@
  *
  *   mmap_pair N   N times: mmap(NULL, 4 KiB, RW, private|anon) + munmap
  *   split N       N times: mprotect the middle page of a 3-page VMA to R, then back to RW
+ *   mremap N      N moves of a faulted 1-page VMA (MREMAP_MAYMOVE|FIXED), back and forth
  *   fault N       N write faults on fresh anonymous pages (mmap'ed 4096 pages at a time)
  *   fork N        N times: fork a process with 1,000 faulted 1-page VMAs; the child exits at
  *                 once and is reaped (the figure includes the child's exit and the wait)
@@ -11,6 +12,7 @@
  * Prints one line: "<ns per iteration>".
  */
 #define _GNU_SOURCE
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,21 @@ int main(int argc, char **argv) {
 				perror("mprotect");
 				return 1;
 			}
+		}
+		t1 = now_ns();
+	} else if (strcmp(argv[1], "mremap") == 0) {
+		char *area = mmap(NULL, 16 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area == MAP_FAILED) { perror("mmap"); return 1; }
+		char *a = area + 4096, *b = area + 10 * 4096;
+		munmap(a, 4096);
+		munmap(b, 4096);
+		char *p = mmap(a, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (p == MAP_FAILED) { perror("mmap"); return 1; }
+		*p = 1;
+		t0 = now_ns();
+		for (long i = 0; i < n; i++) {
+			char *to = (i & 1) ? a : b, *from = (i & 1) ? b : a;
+			if (mremap(from, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED) { perror("mremap"); return 1; }
 		}
 		t1 = now_ns();
 	} else if (strcmp(argv[1], "fault") == 0) {
