@@ -28,7 +28,7 @@ import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
 import { vma_tree_check } from "./mm/vma_tree";
 import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
 import {
-  snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
+  rmap_check, snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
 } from "./snapshot";
 
 const ENOMEM_F: f64 = -12;
@@ -272,6 +272,11 @@ export function mm_counters(mm: u32): usize {
   store<f64>(counters_buf, <f64>m.rss_file, 112);
   store<f64>(counters_buf, <f64>m.mm_users, 120);
   return counters_buf;
+}
+
+/** The rmap walk reaches every mapping of every mapped anonymous page: the number of PTEs for which it does not (0 = OK). */
+export function kernel_rmap_check(): u32 {
+  return rmap_check();
 }
 
 /** Internal consistency of mm's VMA list and tree (0 = OK, else a violation code). */

@@ -12,6 +12,7 @@ import { mm_list } from "./mm/mm";
 import { vma_usage } from "./mm/memory";
 import { Mm } from "./mm/types";
 import { AnonVma, Avc, interval_tree_first, interval_tree_next } from "./rmap/anon_vma";
+import { rmap_walk_anon_count } from "./rmap/rmap";
 
 let buf: usize = 0;
 let cap: usize = 0;
@@ -318,3 +319,37 @@ export function snapshot_anon_vmas(): usize {
   return finish();
 }
 
+
+// ---- the rmap check ----------------------------------------------------------------
+
+let rmap_bad: u32 = 0;
+
+function rmap_check_table(t: PgTable): void {
+  for (let i: u32 = 0; i < 512; i++) {
+    if (t.level == 1) {
+      const pte = load<u64>(entry_ptr(t, i));
+      if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL)) continue;
+      const p = changetype<Page>(pte_page(pte));
+      // the walk must find every mapping of an anonymous page (only live anon_vmas can be walked)
+      if ((p.flags & PG_ANON) && (!record_is_live(p.mapping) || rmap_walk_anon_count(p) != <u32>p.mapcount)) rmap_bad++;
+    } else {
+      const c = child(t, i);
+      if (c) rmap_check_table(c);
+    }
+  }
+}
+
+/**
+ * For every mapped anonymous page of every mm: rmap_walk_anon finds exactly
+ * page_mapcount() mappings. Returns the number of PTEs whose page fails
+ * (each mapping of a failing page counts): 0 when the rmap is complete.
+ */
+export function rmap_check(): u32 {
+  rmap_bad = 0;
+  let mm = mm_list;
+  while (mm) {
+    rmap_check_table(changetype<PgTable>(mm.pgd));
+    mm = mm.mm_next;
+  }
+  return rmap_bad;
+}

@@ -40,6 +40,7 @@ export interface CoreExports {
   mm_snapshot(mm: number): number;
   mm_counters(mm: number): number;
   mm_check(mm: number): number;
+  kernel_rmap_check(): number;
   engine_stats(): number;
   cmd_buffer(): number;
   result_buffer(): number;

@@ -271,6 +271,15 @@ export class Simulator implements KernelSim {
     };
   }
 
+  /**
+   * The engine's own rmap walk (rmap_walk_anon + vma_address) run from every
+   * mapped anonymous page: how many PTEs map a page whose walk does not find
+   * exactly page_mapcount() mappings. 0 when the reverse map is complete.
+   */
+  rmapCheck(): number {
+    return this.call("rmapCheck", () => this.core.kernel_rmap_check());
+  }
+
   /** @internal call a snapshot reader; 0 means the core could not allocate its buffer */
   reader(what: string, fn: () => number): number {
     const base = this.call(what, fn);

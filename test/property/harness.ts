@@ -5,7 +5,7 @@
 // anon_vmas of every live process), with the checkers passing. A failing
 // script is shrunk and printed so that it reproduces the failure.
 import { checkProcess } from "../../src/check/index.js";
-import { createKernelSync, type Process } from "../../src/engine/index.js";
+import { createKernelSync, type Process, type Simulator } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { KernelConfig, KernelSim, ProcessSim } from "../../src/types.js";
@@ -69,6 +69,10 @@ function runOn(kernel: KernelSim, script: string, engine: boolean, opts: Harness
         }
       }
       if (opts.checkKernel) for (const v of opts.checkKernel(kernel)) problems.push(`line ${entry.line}: ${v}`);
+      if (engine && opts.memory) {
+        const bad = (kernel as Simulator).rmapCheck();
+        if (bad) problems.push(`line ${entry.line}: the engine's rmap walk misses mappings of ${bad} PTE(s)`);
+      }
     },
   });
   return { output: r.output, steps, problems };

@@ -11,7 +11,7 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE,
 } from "../../src/abi/constants.js";
 import { checkKernel, checkProcess } from "../../src/check/index.js";
-import { createKernelSync } from "../../src/engine/index.js";
+import { createKernelSync, Simulator } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import type { KernelSim, ProcessSim } from "../../src/types.js";
 
@@ -108,6 +108,7 @@ function run(k: KernelSim, steps: Step[]): { results: string[]; states: string[]
     states.push(snapshot(k));
     for (const p of k.processes()) for (const v of checkProcess(p)) problems.push(`step ${i + 1} (${s.text}): pid ${p.pid}: ${v}`);
     for (const v of checkKernel(k)) problems.push(`step ${i + 1} (${s.text}): ${v}`);
+    if (k instanceof Simulator && k.rmapCheck() !== 0) problems.push(`step ${i + 1} (${s.text}): the engine's rmap walk misses mappings`);
   });
   return { results, states, problems };
 }
