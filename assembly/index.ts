@@ -306,8 +306,16 @@ export const OP_MMAP: u32 = 1;
 export const OP_MUNMAP: u32 = 2;
 export const OP_MPROTECT: u32 = 3;
 export const OP_BRK: u32 = 4;
+export const OP_MREMAP: u32 = 5;
+export const OP_MADVISE: u32 = 6;
+export const OP_TOUCH: u32 = 7;
+export const OP_MLOCK: u32 = 8;
+export const OP_MUNLOCK: u32 = 9;
 
-/** Commands: 8 f64 slots each: opcode, mm, then up to 6 arguments in syscall order. */
+/**
+ * Commands: 8 f64 slots each: opcode, mm, then up to 6 arguments in syscall
+ * order (touch: addr, write 0/1; mlock: addr, len, flags).
+ */
 export const CMD_SLOTS: u32 = 8;
 export const CMD_CAPACITY: u32 = 4096;
 const cmd_buf = memory.data(<i32>(CMD_CAPACITY * CMD_SLOTS * 8), 16);
@@ -340,6 +348,22 @@ export function run_batch(n: u32): u32 {
         break;
       case OP_BRK:
         r = brk(mm, load<f64>(c, 16));
+        break;
+      case OP_MREMAP:
+        r = mremap(mm, load<f64>(c, 16), load<f64>(c, 24), load<f64>(c, 32), <u32>load<f64>(c, 40), load<f64>(c, 48));
+        break;
+      case OP_MADVISE:
+        r = madvise(mm, load<f64>(c, 16), load<f64>(c, 24), <i32>load<f64>(c, 32));
+        break;
+      case OP_TOUCH:
+        // 0, the signal (7, 11), or -2 for an access that is not modelled; -1 (out of memory) stops the batch below
+        r = <f64>touch(mm, load<f64>(c, 16), load<f64>(c, 24) != 0);
+        break;
+      case OP_MLOCK:
+        r = mlock(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32));
+        break;
+      case OP_MUNLOCK:
+        r = munlock(mm, load<f64>(c, 16), load<f64>(c, 24));
         break;
       default:
         store<f64>(result_buf + (<usize>i << 3), NaN);

@@ -52,6 +52,11 @@ export interface CoreExports {
   OP_MUNMAP: WebAssembly.Global;
   OP_MPROTECT: WebAssembly.Global;
   OP_BRK: WebAssembly.Global;
+  OP_MREMAP: WebAssembly.Global;
+  OP_MADVISE: WebAssembly.Global;
+  OP_TOUCH: WebAssembly.Global;
+  OP_MLOCK: WebAssembly.Global;
+  OP_MUNLOCK: WebAssembly.Global;
 }
 
 /** Snapshot records (assembly/index.ts mm_snapshot) */
@@ -90,4 +95,4 @@ export const SPECIAL_KINDS: Record<string, number> = { "[vvar]": 1, "[vdso]": 2 
 /** Batch commands */
 export const CMD_SLOTS = 8;
 export const CMD_CAPACITY = 4096;
-export const OP = { mmap: 1, munmap: 2, mprotect: 3, brk: 4 } as const;
+export const OP = { mmap: 1, munmap: 2, mprotect: 3, brk: 4, mremap: 5, madvise: 6, touch: 7, mlock: 8, munlock: 9 } as const;

@@ -534,8 +534,11 @@ export class Process implements ProcessSim {
 
   /**
    * Run encoded syscalls in one call (the replay fast path). Each command is
-   * [op, ...args] with op one of "mmap" | "munmap" | "mprotect" | "brk" and
-   * the arguments of the matching method. Returns the results in order.
+   * [op, ...args] with op one of "mmap" | "munmap" | "mprotect" | "brk" |
+   * "mremap" | "madvise" | "touch" | "mlock" | "munlock" and the arguments of
+   * the matching method (touch: addr, 1 for a write; the file of mmap: its
+   * identity or 0). Returns the results in order; a touch of a special mapping
+   * gives -2 (not modelled).
    */
   batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
     const core = this.kernel.core;

@@ -44,5 +44,6 @@ describe("ABI constants", () => {
     expect(g("OP_MUNMAP")).toBe(OP.munmap);
     expect(g("OP_MPROTECT")).toBe(OP.mprotect);
     expect(g("OP_BRK")).toBe(OP.brk);
+    for (const [name, code] of Object.entries(OP)) expect(g(`OP_${name.toUpperCase()}`)).toBe(code);
   });
 });
