@@ -501,7 +501,7 @@ export function vma_usage(vma: Vma, out: usize): void {
  * incompatible mappings give -EINVAL. Returns the pages done (if any), else
  * -EFAULT / -EINVAL, or FAULT_OOM.
  */
-export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock_populate: bool): i64 {
+export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock_populate: bool, no_fault: bool = false): i64 {
   const mm = vma.vm_mm!;
   const flags = vma.vm_flags;
   let force = false;
@@ -518,6 +518,7 @@ export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock
     bad = !force || !(flags & (<u64>0x10)); // VM_MAYREAD
   }
   if (bad) return mlock_populate ? -14 : -22;
+  if (no_fault) return <i64>((end - start) >> 12);
   let done: i64 = 0;
   for (let addr = start; addr < end; addr += 4096) {
     const slot = pte_slot(mm, addr);

@@ -103,13 +103,13 @@ export function mm_populate(mm: Mm, start: u64, len: u64, ignore_errors: bool): 
 
 /**
  * populate_vma_page_range(): fault the pages in, with write faults for
- * private writable mappings (to break COW); nothing for VM_LOCKONFAULT.
+ * private writable mappings (to break COW). For VM_LOCKONFAULT v5.17 still
+ * goes through __get_user_pages with FOLL_MLOCK but without FOLL_POPULATE:
+ * the VMA's flags are checked (so PROT_NONE fails), no page is faulted in.
  * Returns the pages done, or a negative error.
  */
 export function populate_vma_page_range(vma: Vma, start: u64, end: u64): i64 {
-  const nr = (end - start) >> PAGE_SHIFT;
-  if (vma.vm_flags & VM_LOCKONFAULT) return <i64>nr;
-  return faultin_range(vma, start, end, false, true);
+  return faultin_range(vma, start, end, false, true, (vma.vm_flags & VM_LOCKONFAULT) != 0);
 }
 
 /** mlock / mlock2: 0 or -errno. */
