@@ -469,8 +469,10 @@ export class Process implements ProcessSim {
   setAnonName(addr: number, len: number, name: string | null): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len);
-    if (name !== null && !validAnonName(name)) return -EINVAL;
-    const id = name === null ? 0 : this.kernel.internName(name);
+    // the name is a C string: it ends at its first NUL
+    const cname = name === null ? null : name.split("\0")[0];
+    if (cname !== null && !validAnonName(cname)) return -EINVAL;
+    const id = cname === null ? 0 : this.kernel.internName(cname);
     return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.mm, addr, len, id));
   }
 

@@ -28,6 +28,10 @@
 //   munmap.ts            sys_munmap(), __do_munmap()
 //   mprotect.ts          sys_mprotect(), mprotect_fixup()
 //   brk.ts               sys_brk(), do_brk_flags()
+//   mremap.ts            sys_mremap(), mremap_to(), move_vma(), copy_vma(), move_page_tables()
+//   madvise.ts           sys_madvise(), madvise_walk_vmas(), madvise_update_vma()
+//   mlock.ts             mlock/mlock2/munlock/mlockall/munlockall
+//   anon_name.ts         prctl(PR_SET_VMA_ANON_NAME): madvise_set_anon_name()
 //   accounting.ts        vm_stat_account(), may_expand_vm(), commit charge
 //   uapi.ts              unsigned long arguments at the syscall boundary
 

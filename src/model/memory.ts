@@ -6,7 +6,9 @@
 //             do_shared_fault(), finish_fault(), do_set_pte(), do_wp_page(),
 //             wp_page_reuse(), wp_page_shared(), wp_page_copy();
 //   zap:      unmap_vmas(), unmap_single_vma(), zap_pte_range(),
-//             unmap_mapping_range() (file truncation);
+//             unmap_mapping_range() (file truncation, and with even_cows = 0
+//             and zap_skip_check_mapping() for a hole punched by MADV_REMOVE),
+//             zap_page_range() (MADV_DONTNEED);
 //   fork:     copy_page_range() and copy_{p4d,pud,pmd,pte}_range(),
 //             copy_present_pte().
 //
@@ -322,6 +324,45 @@ export function unmap_mapping_range(kernel: KernelModel, file: KFile, fromIndex:
       if (vea < fromIndex) continue;
       const zba = Math.max(fromIndex, vba);
       unmap_single_vma(vma, vma.vm_start + (zba - vba) * PAGE_SIZE, vma.vm_end);
+    }
+  }
+}
+
+/**
+ * zap_page_range(vma, start, end) (MADV_DONTNEED): zap the PTEs of [start,
+ * end) inside vma — anonymous pages, page-cache pages and zero-page PTEs
+ * alike. Page tables, the anon_vma and its chain stay.
+ */
+export function zap_page_range(vma: Vma, start: number, end: number): void {
+  unmap_single_vma(vma, start, end);
+}
+
+/**
+ * unmap_mapping_range(mapping, first, nr, even_cows = 0) for a hole punched in
+ * a file (shmem_fallocate(FALLOC_FL_PUNCH_HOLE)): in every VMA of every mm
+ * that maps the file, zap the PTEs of file pages [first, first + nr) that map
+ * the file's own page-cache pages (page_rmapping() == the mapping); private
+ * COW copies (anonymous pages) are skipped, as zap_skip_check_mapping() does.
+ */
+export function unmap_mapping_pages(kernel: KernelModel, file: KFile, first: number, nr: number): void {
+  const last = first + nr; // exclusive
+  for (const mm of kernel.live_mms()) {
+    for (const vma of vma_list(mm)) {
+      if (vma.vm_file !== file) continue;
+      const vba = vma.vm_pgoff;
+      const vea = vba + (vma.vm_end - vma.vm_start) / PAGE_SIZE; // exclusive
+      if (vea <= first || vba >= last) continue;
+      const s = vma.vm_start + (Math.max(first, vba) - vba) * PAGE_SIZE;
+      const e = vma.vm_start + (Math.min(last, vea) - vba) * PAGE_SIZE;
+      for (const { addr, pte } of ptes_in_range(mm, s, e)) {
+        const page = pte.page;
+        if (page && page.anon) continue; // a COW copy: not this mapping's page
+        pte_clear(mm, addr);
+        if (!page) continue;
+        inc_mm_counter(mm, page, -1);
+        page_remove_rmap(page);
+        put_page(page);
+      }
     }
   }
 }

@@ -148,6 +148,11 @@ export function vma_is_anonymous(vma: Vma): boolean {
   return vma.vm_ops === null;
 }
 
+/** anon_vma_name(vma): the name of an anonymous VMA (v5.17 final); a file VMA has none. */
+export function anon_vma_name(vma: Vma): string | null {
+  return vma.vm_file ? null : vma.anon_name;
+}
+
 /** vma_is_accessible(): any of VM_READ, VM_WRITE, VM_EXEC. */
 export function vma_is_accessible(vma: Vma): boolean {
   return (vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;

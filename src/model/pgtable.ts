@@ -4,7 +4,10 @@
 //   PMD_SHIFT 21); mm/memory.c __pud_alloc(), __pmd_alloc(), __pte_alloc(),
 //   free_pte_range(), free_pmd_range(), free_pud_range(), free_p4d_range(),
 //   free_pgd_range(), free_pgtables(); include/linux/mm.h mm_inc_nr_ptes() &
-//   co. (mm_pgtables_bytes) (v5.17; read on 5.15, whose code is the same).
+//   co. (mm_pgtables_bytes) (v5.17; read on 5.15, whose code is the same);
+//   mm/mremap.c get_old_pud(), get_old_pmd(), alloc_new_pud(),
+//   alloc_new_pmd(), move_normal_pud(), move_normal_pmd(), move_ptes() (the
+//   table-level part of move_page_tables(), used by mremap.ts).
 //
 // Every mm has one PGD (allocated with the mm, never counted). PUD, PMD and PTE
 // tables are allocated on demand and counted in the mm's page-table
@@ -35,14 +38,15 @@ export interface Pte {
 }
 
 export interface PteTable {
-  /** the first address the table maps (PMD_SIZE aligned) */
-  readonly addr: number;
+  /** the first address the table maps (PMD_SIZE aligned); changes when mremap moves the table */
+  addr: number;
   /** PTE index (0..511) -> present PTE */
   readonly ptes: Map<number, Pte>;
 }
 
 export interface PmdTable {
-  readonly addr: number;
+  /** changes when mremap moves the table */
+  addr: number;
   /** PMD index -> PTE table */
   readonly entries: Map<number, PteTable>;
 }
@@ -304,5 +308,80 @@ export function free_pgtables(mm: MmStruct, vmas: Vma[], floor: number, ceiling:
     }
     free_pgd_range(mm, addr, vma.vm_end, floor, j < vmas.length ? vmas[j].vm_start : ceiling);
     i = j;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Moving tables and PTEs (mremap's move_page_tables(), mm/mremap.c). A moved
+// table keeps its page (no allocation, no accounting change: same mm) and
+// from then on maps the new addresses.
+
+/** get_old_pud(): the PMD table the PUD entry for addr points to, if any. */
+export function get_old_pud(mm: MmStruct, addr: number): PmdTable | undefined {
+  return mm.pgtables.pgd.get(Math.floor(addr / PGDIR_SIZE))?.entries.get(idx(addr, PUD_SIZE));
+}
+
+/** get_old_pmd(): the PTE table the PMD entry for addr points to, if any. */
+export function get_old_pmd(mm: MmStruct, addr: number): PteTable | undefined {
+  return get_old_pud(mm, addr)?.entries.get(idx(addr, PMD_SIZE));
+}
+
+/** alloc_new_pud(): the PUD table covering addr, allocated if missing (p4d_alloc() is folded). */
+export function alloc_new_pud(mm: MmStruct, addr: number): void {
+  pud_alloc(mm, addr);
+}
+
+/** alloc_new_pmd(): alloc_new_pud() + pmd_alloc(): the PMD table covering addr. */
+export function alloc_new_pmd(mm: MmStruct, addr: number): void {
+  pmd_alloc(mm, addr);
+}
+
+/**
+ * move_normal_pud(): move the whole PMD table of the PUD entry at old_addr to
+ * the PUD entry at new_addr (both PUD_SIZE aligned). Refused (false) when the
+ * destination entry is in use (the kernel's WARN_ON_ONCE case).
+ */
+export function move_normal_pud(mm: MmStruct, old_addr: number, new_addr: number): boolean {
+  const dst = mm.pgtables.pgd.get(Math.floor(new_addr / PGDIR_SIZE))!;
+  if (dst.entries.has(idx(new_addr, PUD_SIZE))) return false;
+  const src = mm.pgtables.pgd.get(Math.floor(old_addr / PGDIR_SIZE))!;
+  const table = src.entries.get(idx(old_addr, PUD_SIZE))!;
+  src.entries.delete(idx(old_addr, PUD_SIZE));
+  dst.entries.set(idx(new_addr, PUD_SIZE), table);
+  table.addr = down(new_addr, PUD_SIZE);
+  for (const [mi, pte] of table.entries) pte.addr = table.addr + mi * PMD_SIZE;
+  return true;
+}
+
+/**
+ * move_normal_pmd(): move the whole PTE table of the PMD entry at old_addr to
+ * the PMD entry at new_addr (both PMD_SIZE aligned). Refused (false) when the
+ * destination entry is in use.
+ */
+export function move_normal_pmd(mm: MmStruct, old_addr: number, new_addr: number): boolean {
+  const dst = get_old_pud(mm, new_addr)!;
+  if (dst.entries.has(idx(new_addr, PMD_SIZE))) return false;
+  const src = get_old_pud(mm, old_addr)!;
+  const table = src.entries.get(idx(old_addr, PMD_SIZE))!;
+  src.entries.delete(idx(old_addr, PMD_SIZE));
+  dst.entries.set(idx(new_addr, PMD_SIZE), table);
+  table.addr = down(new_addr, PMD_SIZE);
+  return true;
+}
+
+/**
+ * move_ptes(): move every present PTE of [old_addr, old_addr + len) (one PTE
+ * table) to the same offset from new_addr (one PTE table, which must exist):
+ * pages are not touched (move_pte() is the identity on x86).
+ */
+export function move_ptes(mm: MmStruct, old_addr: number, new_addr: number, len: number): void {
+  const src = pte_table(mm, old_addr);
+  const dst = pte_table(mm, new_addr);
+  if (!src || !dst) throw new Error("move_ptes: missing PTE table (BUG)");
+  for (let off = 0; off < len; off += PAGE_SIZE) {
+    const pte = src.ptes.get(idx(old_addr + off, PAGE_SIZE));
+    if (!pte) continue;
+    src.ptes.delete(idx(old_addr + off, PAGE_SIZE));
+    dst.ptes.set(idx(new_addr + off, PAGE_SIZE), pte);
   }
 }

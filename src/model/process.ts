@@ -2,8 +2,8 @@
 // user accesses (touch / peek), fork / clone(CLONE_VM) / exit / execve, and
 // the state snapshots of ProcessSim. Syscall arguments cross the boundary as
 // unsigned longs (uapi.ts); the work is done by the files named after the
-// kernel's (mmap.ts, munmap.ts, mprotect.ts, brk.ts, fault.ts, fork.ts,
-// exit.ts, exec.ts).
+// kernel's (mmap.ts, munmap.ts, mprotect.ts, brk.ts, mremap.ts, madvise.ts,
+// mlock.ts, anon_name.ts, fault.ts, fork.ts, exit.ts, exec.ts).
 //
 // Tasks and mms: fork() gives the child a new mm (dup_mm()); cloneVm() a new
 // task on the same mm (mm_users + 1: a thread, or a vfork child); exit() drops
@@ -19,6 +19,7 @@ import { defaultImage } from "../image.js";
 import type {
   MemorySnapshot, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
 } from "../types.js";
+import { prctl_set_vma_anon_name } from "./anon_name.js";
 import { sys_brk } from "./brk.js";
 import { exec_image } from "./exec.js";
 import { mmput } from "./exit.js";
@@ -26,8 +27,11 @@ import { user_access } from "./fault.js";
 import { dup_mm } from "./fork.js";
 import type { KernelModel } from "./kernel.js";
 import { MmStruct, vma_list, type Vma } from "./mm.js";
+import { sys_madvise } from "./madvise.js";
+import { sys_mlock2, sys_mlockall, sys_munlock, sys_munlockall } from "./mlock.js";
 import { sys_mmap } from "./mmap.js";
 import { sys_mprotect } from "./mprotect.js";
+import { sys_mremap } from "./mremap.js";
 import { sys_munmap } from "./munmap.js";
 import { pgtable_list, ptes_in_range } from "./pgtable.js";
 import { smap_usage } from "./smaps.js";
@@ -81,43 +85,36 @@ export class ProcessModel implements ProcessSim {
     return sys_brk(this.live(), ulong(addr));
   }
 
-  // Syscalls of ProcessSim that the reference model does not have yet (the
-  // engine does): they throw, so that a comparison reports them instead of
-  // passing silently. mseal(2) does not exist in v5.17: ENOSYS.
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
-    void [addr, oldLen, newLen, flags, newAddr];
-    return notModelled(this.live(), "mremap");
+    return sys_mremap(this.live(), ulong(addr), ulong(oldLen), ulong(newLen), ulong(flags), ulong(newAddr));
   }
 
   madvise(addr: number, len: number, advice: number): number {
-    void [addr, len, advice];
-    return notModelled(this.live(), "madvise");
+    return sys_madvise(this.live(), ulong(addr), ulong(len), ulong(advice));
   }
 
+  /** mlock(2) with flags 0 is mlock2(2) with flags 0: the same do_mlock(). */
   mlock(addr: number, len: number, flags: number): number {
-    void [addr, len, flags];
-    return notModelled(this.live(), "mlock");
+    return sys_mlock2(this.live(), ulong(addr), ulong(len), ulong(flags));
   }
 
   munlock(addr: number, len: number): number {
-    void [addr, len];
-    return notModelled(this.live(), "munlock");
+    return sys_munlock(this.live(), ulong(addr), ulong(len));
   }
 
   mlockall(flags: number): number {
-    void flags;
-    return notModelled(this.live(), "mlockall");
+    return sys_mlockall(this.live(), ulong(flags));
   }
 
   munlockall(): number {
-    return notModelled(this.live(), "munlockall");
+    return sys_munlockall(this.live());
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
-    void [addr, len, name];
-    return notModelled(this.live(), "prctl(PR_SET_VMA_ANON_NAME)");
+    return prctl_set_vma_anon_name(this.live(), ulong(addr), ulong(len), name);
   }
 
+  /** mseal(2) does not exist in v5.17: ENOSYS. */
   mseal(addr: number, len: number, flags: number): number {
     this.live();
     void [addr, len, flags];
@@ -213,12 +210,6 @@ export class ProcessModel implements ProcessSim {
       rssFile: mm.rss_file,
     };
   }
-}
-
-/** A syscall the reference model does not implement yet. */
-function notModelled(mm: MmStruct, name: string): never {
-  void mm;
-  throw new Error(`${name}: not modelled in the reference model yet`);
 }
 
 export function snapshotVma(v: Vma): VmaSnapshot {

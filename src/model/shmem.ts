@@ -1,6 +1,7 @@
 // The page cache of the model's files, all of which are on tmpfs:
 //   mm/shmem.c shmem_fault() / shmem_getpage_gfp(SGP_CACHE),
-//   shmem_setattr() (size changes), shmem_evict_inode(); mm/filemap.c the page
+//   shmem_setattr() (size changes), shmem_fallocate(FALLOC_FL_PUNCH_HOLE)
+//   with shmem_truncate_range(), shmem_evict_inode(); mm/filemap.c the page
 //   lookups of filemap_map_pages() (next_uptodate_page()); fs/file_table.c
 //   get_file() / fput() (v5.17).
 //
@@ -12,7 +13,7 @@
 import { PAGE_SIZE } from "../abi/constants.js";
 import type { KFile } from "./file.js";
 import type { KernelModel } from "./kernel.js";
-import { unmap_mapping_range } from "./memory.js";
+import { unmap_mapping_pages, unmap_mapping_range } from "./memory.js";
 import { alloc_page, get_page, put_page, type Page } from "./page.js";
 
 /** get_file() */
@@ -85,4 +86,21 @@ export function shmem_setattr_size(kernel: KernelModel, file: KFile, sizePages: 
 /** shmem_evict_inode(): the whole page cache goes. */
 function shmem_evict_inode(file: KFile): void {
   truncate_inode_pages(file, 0);
+}
+
+/**
+ * shmem_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of the pages
+ * [first, first + nr): unmap them from every mapping of the file except the
+ * private COW copies (even_cows = 0: "hole-punching leaves COWed pages"),
+ * then drop them from the page cache (shmem_truncate_range()). The size stays.
+ */
+export function shmem_punch_hole(kernel: KernelModel, file: KFile, first: number, nr: number): void {
+  if (nr <= 0) return;
+  unmap_mapping_pages(kernel, file, first, nr);
+  const idx = [...file.i_pages.keys()].filter((i) => i >= first && i < first + nr).sort((a, b) => a - b);
+  for (const i of idx) {
+    const page = file.i_pages.get(i)!;
+    file.i_pages.delete(i);
+    put_page(page); // the cache's reference; the mappings of it were zapped above
+  }
 }
