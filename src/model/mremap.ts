@@ -49,7 +49,7 @@ import { vma_merge } from "./merge.js";
 import {
   anon_vma_name, find_vma, find_vma_links, vm_area_dup, vma_is_anonymous, vma_link, type MmStruct, type Vma,
 } from "./mm.js";
-import { do_munmap, sys_munmap } from "./munmap.js";
+import { sys_munmap } from "./munmap.js";
 import {
   PMD_SIZE, PUD_SIZE, alloc_new_pmd, alloc_new_pud, get_old_pmd, get_old_pud, move_normal_pmd, move_normal_pud,
   move_ptes, pte_alloc,
@@ -212,7 +212,7 @@ function mremap_to(
 
   let new_addr = num(new_addrB);
   if (flags & MREMAP_FIXED) {
-    const ret = do_munmap(mm, new_addr, num(new_len));
+    const ret = sys_munmap(mm, new_addrB, new_len);
     if (ret) return ret;
   }
 
@@ -303,7 +303,9 @@ function move_vma(
     return new_addr;
   }
 
-  if (do_munmap(mm, old_addr, old_len) < 0) {
+  // do_munmap() checks its arguments: old_len 0 (the "duplicate a shared
+  // mapping" case) is -EINVAL, and the old VMA stays whole.
+  if (sys_munmap(mm, BigInt(old_addr), BigInt(old_len)) < 0) {
     // OOM: unable to split vma, just get accounts right.
     if (vm_flags & VM_ACCOUNT) security_vm_enough_memory_mm(mm, old_len / PAGE_SIZE); // vm_acct_memory()
     excess = 0;

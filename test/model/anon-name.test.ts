@@ -2,8 +2,7 @@
 // §12 S28): names split and merge like flags, compared by content; mmap and
 // brk pass none; the name checks (length, characters), the argument checks,
 // the walk (gaps ENOMEM at the end, file VMAs EBADF), EAGAIN at the limit.
-// Run on the model and on the engine, except where the engine is known to
-// differ from v5.17 (marked).
+// Run on the model and on the engine.
 
 import { describe, expect, it } from "vitest";
 import { EAGAIN, EBADF, EINVAL, ENOMEM, MAP_PRIVATE, PROT_READ } from "../../src/abi/constants.js";
@@ -17,8 +16,6 @@ const names = (proc: ProcessSim) => region(proc).map((v) => [(v.start - p(0)) / 
 for (const impl of MEM_IMPLS) {
   const kernel = (max_map_count?: number) => impl.create({ policy: "linux-5.17", ...(max_map_count ? { max_map_count } : {}) });
   const fresh = (max?: number): ProcessSim => kernel(max).createProcess(emptyImage());
-  /** Tests of v5.17 behaviour the engine does not have yet (see the model's report). */
-  const itKernel = impl.name === "model" ? it : it.skip;
 
   describe(`${impl.name}: anon VMA names`, () => {
     it("S28: a name splits; the same name on the rest merges (case 7); a new mmap next to it does not merge", () => {
@@ -79,7 +76,7 @@ for (const impl of MEM_IMPLS) {
       expect(proc.setAnonName(p(0), 0, "a$")).toBe(-EINVAL);
     });
 
-    itKernel("the name is a C string: it ends at its first NUL; an empty name is a name, not null", () => {
+    it("the name is a C string: it ends at its first NUL; an empty name is a name, not null", () => {
       const proc = fresh();
       rw(proc, 0, 2);
       expect(proc.setAnonName(p(0), P, "ab\0$$$")).toBe(0);

@@ -307,6 +307,25 @@ for (const impl of MEM_IMPLS) {
       expectMemClean(proc.kernel);
     });
 
+    it("old_len 0 of a shared mapping duplicates it: the source stays whole (munmap of 0 bytes is EINVAL, ignored)", () => {
+      const proc = fresh();
+      expect(proc.mmap(p(0), 4 * P, PROT_RW, SHANON | NOREPLACE, -1, 0)).toBe(p(0));
+      fill(proc, 1, 6);
+      expect(proc.mremap(p(1), 0, 2 * P, FIXED, p(10))).toBe(p(10));
+      const [a, b] = region(proc);
+      expect([a.start, a.end, a.pgoff, b.start, b.end, b.pgoff]).toEqual([p(0), p(4), 0, p(10), p(12), 1]);
+      expect(b.file).toBe(a.file);
+      expect(peek(proc, 10)).toBe(6);
+      fill(proc, 11, 2);
+      expect(peek(proc, 2)).toBe(2);
+      expect(proc.counters().total_vm).toBe(6);
+      // without FIXED: a new place, top-down
+      const to = proc.mremap(p(0), 0, P, MAYMOVE, 0);
+      expect(to).toBe(proc.layout().mmap_base - P);
+      expect(proc.peek(to)).toBe(0);
+      expectMemClean(proc.kernel);
+    });
+
     it("a VM_LOCKED move counts locked_vm at the destination and populates the grown part", () => {
       const proc = fresh();
       expect(proc.mmap(p(0), 2 * P, PROT_RW, ANON | NOREPLACE | MAP_LOCKED, -1, 0)).toBe(p(0));
