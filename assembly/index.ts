@@ -11,7 +11,7 @@ import { raw_alloc, raw_allocated, set_memory_limit } from "./lib/alloc";
 import { FMODE_READ, FMODE_WRITE, FILE_REGULAR, FILE_SHMEM, File, file_by_id, file_create, files_live, fput } from "./fs/file";
 import { BRK_RESERVE, sys_brk } from "./mm/brk";
 import { dup_mmap, mmput } from "./mm/fork";
-import { FAULT_OOM, peek as mm_peek, touch as mm_touch } from "./mm/memory";
+import { FAULT_OOM, peek as mm_peek, take_engine_not_modelled, touch as mm_touch } from "./mm/memory";
 import { insert_image_vma, mm_create } from "./mm/mm";
 import { truncate_pagecache } from "./mm/truncate";
 import { pages_live } from "./mm/page";
@@ -206,6 +206,11 @@ export function peek(mm: u32, addr: f64): i32 {
 }
 
 export const FAULT_OUT_OF_MEMORY: i32 = FAULT_OOM;
+
+/** True once if an operation touched pages vmasim does not model (MADV_POPULATE_* over [vdso]). */
+export function engine_take_not_modelled(): bool {
+  return take_engine_not_modelled();
+}
 
 /** True once if an operation failed because the engine ran out of wasm memory. */
 export function engine_take_oom(): bool {

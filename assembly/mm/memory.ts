@@ -25,6 +25,15 @@ export const FAULT_OOM: i32 = -1;
 /** an access that vmasim does not model (the pages of [vdso] and [vvar]) */
 export const FAULT_NOT_MODELLED: i32 = -2;
 
+/** Set when a populate touched a special mapping, whose pages are not modelled (read by the host). */
+export let engine_not_modelled: bool = false;
+
+export function take_engine_not_modelled(): bool {
+  const r = engine_not_modelled;
+  engine_not_modelled = false;
+  return r;
+}
+
 /** fault_around_bytes (mm/memory.c): 64 KiB */
 const FAULT_AROUND_PAGES: u64 = 16;
 
@@ -530,7 +539,10 @@ export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock
     if (!fault_reserve()) return FAULT_OOM;
     const r = handle_mm_fault(vma, addr, write);
     if (r == FAULT_OOM) return FAULT_OOM;
-    if (r == FAULT_NOT_MODELLED) return -14;
+    if (r == FAULT_NOT_MODELLED) {
+      engine_not_modelled = true;
+      return -14;
+    }
     if (r != 0) return done > 0 ? done : -14; // VM_FAULT_SIGBUS / SIGSEGV: -EFAULT
     done++;
   }

@@ -9,7 +9,7 @@ import { vma_merge } from "./merge";
 import { existing_range_attrs } from "./mprotect";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
-import { Mm, Vma } from "./types";
+import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
 import { find_vma } from "./vma_tree";
 
 export const MLOCK_ONFAULT: u32 = 1;
@@ -89,6 +89,8 @@ export function mm_populate(mm: Mm, start: u64, len: u64, ignore_errors: bool): 
     if (!vma || vma.vm_start >= end) break;
     let nend = end < vma.vm_end ? end : vma.vm_end;
     if (vma.vm_flags & (VM_IO | VM_PFNMAP)) { nstart = nend; continue; }
+    // the pages of special mappings ([vdso]) are not modelled: not populated
+    if (vma.vm_ops == VM_OPS_SPECIAL) { nstart = nend; continue; }
     if (nstart < vma.vm_start) nstart = vma.vm_start;
     const r = populate_vma_page_range(vma, nstart, nend);
     if (r == FAULT_OOM) return FAULT_OOM;

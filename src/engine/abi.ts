@@ -37,6 +37,7 @@ export interface CoreExports {
   munlockall(mm: number): number;
   set_anon_name(mm: number, addr: number, len: number, name: number): number;
   engine_take_oom(): number;
+  engine_take_not_modelled(): number;
   mm_snapshot(mm: number): number;
   mm_counters(mm: number): number;
   mm_check(mm: number): number;

@@ -3,7 +3,7 @@
 // number of processes) under one policy.
 
 import { instantiateSync } from "@assemblyscript/loader";
-import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EINVAL, ENOMEM, ENOSYS, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EFAULT, EINVAL, ENOMEM, ENOSYS, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout,
@@ -184,8 +184,8 @@ export class Simulator implements KernelSim {
       }
       if (r !== 0) throw new Error(`process image: invalid or overlapping VMA 0x${v.start.toString(16)}-0x${v.end.toString(16)}`);
     }
-    // the image's files are open only through their mappings now
-    for (const id of fileIds) this.call("createProcess", () => this.core.file_close(id));
+    // the image's files stay open (their page cache outlives the process, as a
+    // shared library's does), exactly as the reference model keeps them
     return mm;
   }
 
@@ -440,7 +440,10 @@ export class Process implements ProcessSim {
   madvise(addr: number, len: number, advice: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("advice", advice);
-    return this.kernel.syscall("madvise", () => c.madvise(this.mm, addr, len, advice | 0));
+    const r = this.kernel.syscall("madvise", () => c.madvise(this.mm, addr, len, advice | 0));
+    // MADV_POPULATE_* over [vdso]: the kernel would fault its pages in; vmasim has none
+    if (r === -EFAULT && c.engine_take_not_modelled()) throw new NotModelledAccessError(addr);
+    return r;
   }
 
   mlock(addr: number, len: number, flags: number): number {
