@@ -1,10 +1,11 @@
 // The scenarios of linux-5.17-mm.md §12 that need page faults or fork, as
 // VMA layouts plus anon_vma identities (and, where the scenario says so,
-// pages). madvise, mlock and mremap are not modelled yet: S8/S9 use the
-// mprotect variant of the same shapes (flags that differ in more than
-// protection bits block anon_vma lending exactly as DONTFORK does), S27 only
-// its fault part. Empty images unless the scenario needs brk or top-down
-// placement: anon_vma ids then start at 1.
+// pages). S8/S9 use the mprotect variant of the same shapes (flags that
+// differ in more than protection bits block anon_vma lending exactly as
+// DONTFORK does) and S27 only its fault part; their madvise, mlock and mremap
+// forms are in madvise.test.ts, mlock.test.ts and mremap.test.ts. Empty
+// images unless the scenario needs brk or top-down placement: anon_vma ids
+// then start at 1.
 
 import { describe, expect, it } from "vitest";
 import { EEXIST, MAP_FIXED, MAP_FIXED_NOREPLACE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../src/abi/constants.js";
