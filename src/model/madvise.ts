@@ -26,7 +26,7 @@ import {
 } from "../abi/constants.js";
 import { faultin_vma_page_range } from "./gup.js";
 import { zap_page_range } from "./memory.js";
-import { vma_merge } from "./merge.js";
+import { vma_attrs, vma_merge } from "./merge.js";
 import { FMODE_WRITE } from "./file.js";
 import { anon_vma_name, find_vma, find_vma_prev, vma_is_anonymous, type MmStruct, type Vma } from "./mm.js";
 import { shmem_punch_hole } from "./shmem.js";
@@ -132,16 +132,7 @@ export function madvise_update_vma(
   }
 
   const pgoff = vma.vm_pgoff + (start - vma.vm_start) / PAGE_SIZE;
-  const merged = vma_merge(mm, prev.vma, start, end, {
-    vm_flags: new_flags,
-    vm_flags_hi: vma.vm_flags_hi,
-    anon_vma: vma.anon_vma,
-    file: vma.vm_file,
-    pgoff,
-    policy: vma.vm_policy,
-    uffd_ctx: vma.vm_userfaultfd_ctx,
-    anon_name,
-  });
+  const merged = vma_merge(mm, prev.vma, start, end, vma_attrs(vma, new_flags, pgoff, anon_name));
   prev.vma = merged;
   if (merged) {
     vma = merged;

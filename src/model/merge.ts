@@ -27,6 +27,18 @@ export interface MergeAttrs {
   anon_name: string | null;
 }
 
+/**
+ * The attributes of a range that keeps vma's anon_vma, file, policy and uffd
+ * context (mprotect, madvise, mlock, prctl, and mremap's copy_vma): only the
+ * flags, the pgoff and the name vary between those callers.
+ */
+export function vma_attrs(vma: Vma, vm_flags: number, pgoff: number, anon_name: string | null, vm_flags_hi = vma.vm_flags_hi): MergeAttrs {
+  return {
+    vm_flags, vm_flags_hi, anon_vma: vma.anon_vma, file: vma.vm_file, pgoff,
+    policy: vma.vm_policy, uffd_ctx: vma.vm_userfaultfd_ctx, anon_name,
+  };
+}
+
 /** mpol_equal(): NULL == NULL; otherwise the same policy object (mbind is a later issue). */
 export function mpol_equal(a: Mempolicy | null, b: Mempolicy | null): boolean {
   return a === b;

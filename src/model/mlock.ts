@@ -15,7 +15,7 @@ import {
 } from "../abi/constants.js";
 import { can_do_mlock } from "./accounting.js";
 import { __mm_populate, mm_populate } from "./gup.js";
-import { vma_merge } from "./merge.js";
+import { vma_attrs, vma_merge } from "./merge.js";
 import { anon_vma_name, find_vma, type MmStruct, type Vma } from "./mm.js";
 import { split_vma } from "./split.js";
 import { U64_MASK, addUlong, num, pageAlignUlong, pageMaskUlong } from "./uapi.js";
@@ -149,16 +149,7 @@ function mlock_fixup(vma: Vma, prev: { vma: Vma | null }, start: number, end: nu
   }
 
   const pgoff = vma.vm_pgoff + (start - vma.vm_start) / PAGE_SIZE;
-  const merged = vma_merge(mm, prev.vma, start, end, {
-    vm_flags: newflags,
-    vm_flags_hi: vma.vm_flags_hi,
-    anon_vma: vma.anon_vma,
-    file: vma.vm_file,
-    pgoff,
-    policy: vma.vm_policy,
-    uffd_ctx: vma.vm_userfaultfd_ctx,
-    anon_name: anon_vma_name(vma),
-  });
+  const merged = vma_merge(mm, prev.vma, start, end, vma_attrs(vma, newflags, pgoff, anon_vma_name(vma)));
   if (merged) {
     vma = merged;
   } else {

@@ -19,7 +19,7 @@ import {
   PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
 } from "../abi/constants.js";
 import { may_expand_vm, security_vm_enough_memory_mm, vm_stat_account, vm_unacct_memory } from "./accounting.js";
-import { vma_merge } from "./merge.js";
+import { vma_attrs, vma_merge } from "./merge.js";
 import { calc_vm_prot_bits } from "./mmap.js";
 import { find_vma, type MmStruct, type Vma } from "./mm.js";
 import { populate_vma_page_range } from "./gup.js";
@@ -125,16 +125,7 @@ export function mprotect_fixup(
 
   // First try to merge with the previous and/or next VMA.
   const pgoff = vma.vm_pgoff + (start - vma.vm_start) / PAGE_SIZE;
-  const merged = vma_merge(mm, pprev.vma, start, end, {
-    vm_flags: newflags,
-    vm_flags_hi: newflags_hi,
-    anon_vma: vma.anon_vma,
-    file: vma.vm_file,
-    pgoff,
-    policy: vma.vm_policy,
-    uffd_ctx: vma.vm_userfaultfd_ctx,
-    anon_name: vma.anon_name,
-  });
+  const merged = vma_merge(mm, pprev.vma, start, end, vma_attrs(vma, newflags, pgoff, vma.anon_name, newflags_hi));
   if (merged) {
     pprev.vma = merged;
     vma = merged;

@@ -45,7 +45,7 @@ import { vma_adjust } from "./adjust.js";
 import { anon_vma_clone, unlink_anon_vmas } from "./anon_vma.js";
 import { get_unmapped_area } from "./get_unmapped_area.js";
 import { mm_populate } from "./gup.js";
-import { vma_merge } from "./merge.js";
+import { vma_attrs, vma_merge } from "./merge.js";
 import {
   anon_vma_name, find_vma, find_vma_links, vm_area_dup, vma_is_anonymous, vma_link, type MmStruct, type Vma,
 } from "./mm.js";
@@ -345,16 +345,7 @@ export function copy_vma(vma: Vma, addr: number, len: number, pgoff: number): { 
   if (links.overlap) return null; // should never get here
   const prev = links.prev;
 
-  let new_vma = vma_merge(mm, prev, addr, addr + len, {
-    vm_flags: vma.vm_flags,
-    vm_flags_hi: vma.vm_flags_hi,
-    anon_vma: vma.anon_vma,
-    file: vma.vm_file,
-    pgoff,
-    policy: vma.vm_policy,
-    uffd_ctx: vma.vm_userfaultfd_ctx,
-    anon_name: anon_vma_name(vma),
-  });
+  let new_vma = vma_merge(mm, prev, addr, addr + len, vma_attrs(vma, vma.vm_flags, pgoff, anon_vma_name(vma)));
   if (new_vma) {
     // The source may have been merged into new_vma: only possible when it
     // had no anon_vma and took the destination's linear pgoff.

@@ -34,9 +34,12 @@ function vmaState(p: ProcessSim): string[] {
     `mmap_base=${l.mmap_base} start_brk=${l.start_brk} brk=${l.brk} start_stack=${l.start_stack}`];
 }
 
-/** The whole observable state in a canonical text form (field order fixed). */
-function state(k: KernelSim, p: ProcessSim, memory: boolean): string {
-  if (!memory) return vmaState(p).join("\n");
+/**
+ * The whole observable state of a kernel in a canonical text form (field order
+ * fixed): every live process's VMAs, counters, layout, anon_vma chains, PTEs,
+ * page tables and usage, then the kernel's pages and anon_vmas.
+ */
+export function kernelState(k: KernelSim): string {
   const out: string[] = [];
   for (const q of k.processes()) {
     out.push(`pid ${q.pid}`, ...vmaState(q));
@@ -52,6 +55,20 @@ function state(k: KernelSim, p: ProcessSim, memory: boolean): string {
     out.push(`av ${av.id} root=${av.root} parent=${av.parent} ref=${av.refcount} degree=${av.degree}: ${av.avcs.map((a) => `${a.mm}:${a.start.toString(16)}:${a.pgoff}`).join(" ")}`);
   }
   return out.join("\n");
+}
+
+/** The state compared after each line: one process's VMA layer, or the whole kernel. */
+function state(k: KernelSim, p: ProcessSim, memory: boolean): string {
+  return memory ? kernelState(k) : vmaState(p).join("\n");
+}
+
+/** The first line where two states differ, side by side. */
+export function stateDiff(a: string, b: string): string {
+  const al = a.split("\n"), bl = b.split("\n");
+  for (let i = 0; i < Math.max(al.length, bl.length); i++) {
+    if (al[i] !== bl[i]) return `  model:  ${al[i] ?? "(none)"}\n  engine: ${bl[i] ?? "(none)"}`;
+  }
+  return "";
 }
 
 function runOn(kernel: KernelSim, script: string, engine: boolean, opts: HarnessOptions): Run {
@@ -76,15 +93,6 @@ function runOn(kernel: KernelSim, script: string, engine: boolean, opts: Harness
     },
   });
   return { output: r.output, steps, problems };
-}
-
-/** The first line where two states differ, side by side. */
-function stateDiff(a: string, b: string): string {
-  const al = a.split("\n"), bl = b.split("\n");
-  for (let i = 0; i < Math.max(al.length, bl.length); i++) {
-    if (al[i] !== bl[i]) return `  model:  ${al[i] ?? "(none)"}\n  engine: ${bl[i] ?? "(none)"}`;
-  }
-  return "";
 }
 
 /** The first difference between model and engine on `script`, or null. */

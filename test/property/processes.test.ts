@@ -17,6 +17,7 @@ import { checkKernel, checkProcess } from "../../src/check/index.js";
 import { createKernelSync, Simulator } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import type { KernelSim, ProcessSim } from "../../src/types.js";
+import { kernelState, stateDiff } from "./harness.js";
 
 const SEEDS = Number(process.env.VMASIM_PROPERTY_SEEDS ?? 24);
 const STEPS = 250;
@@ -93,35 +94,6 @@ function makeSteps(seed: number): Step[] {
   return steps;
 }
 
-function snapshot(k: KernelSim): string {
-  const out: string[] = [];
-  for (const p of k.processes()) {
-    out.push(`pid ${p.pid}`, JSON.stringify(p.vmas().map((v) => [v.start, v.end, v.flags, v.pgoff, v.file, v.anonVma, v.anonVmaRoot, v.anonName])));
-    out.push(JSON.stringify(p.counters()), JSON.stringify(p.layout()));
-    const m = p.memory();
-    out.push(JSON.stringify([m.mm, m.rssAnon, m.rssFile, m.pgtablesAccounted, m.pgtables, m.ptes, m.chains]), JSON.stringify(p.usage()));
-  }
-  const km = k.memory();
-  out.push(JSON.stringify(km.pages), JSON.stringify(km.anonVmas));
-  return out.join("\n");
-}
-
-/** The first differing element of two JSON arrays (or the two texts). */
-function firstDifference(a: string | undefined, b: string | undefined): string {
-  try {
-    const x = JSON.parse(a ?? "null") as unknown, y = JSON.parse(b ?? "null") as unknown;
-    if (Array.isArray(x) && Array.isArray(y)) {
-      for (let i = 0; i < Math.max(x.length, y.length); i++) {
-        const ex = JSON.stringify(x[i]), ey = JSON.stringify(y[i]);
-        if (ex !== ey) return `element ${i}: model ${ex} engine ${ey}`;
-      }
-    }
-  } catch {
-    // not JSON: show the texts
-  }
-  return `model ${a?.slice(0, 300)}\nengine ${b?.slice(0, 300)}`;
-}
-
 function run(k: KernelSim, steps: Step[]): { results: string[]; states: string[]; problems: string[] } {
   const files = [k.createFile("/tmp/vmasim-prop0", 32), k.createFile("/tmp/vmasim-prop1", 64)];
   const tasks: ProcessSim[] = [k.createProcess()];
@@ -134,7 +106,7 @@ function run(k: KernelSim, steps: Step[]): { results: string[]; states: string[]
       res = `threw ${(e as Error).message}`;
     }
     results.push(res);
-    states.push(snapshot(k));
+    states.push(kernelState(k));
     for (const p of k.processes()) for (const v of checkProcess(p)) problems.push(`step ${i + 1} (${s.text}): pid ${p.pid}: ${v}`);
     for (const v of checkKernel(k)) problems.push(`step ${i + 1} (${s.text}): ${v}`);
     if (k instanceof Simulator && k.rmapCheck() !== 0) problems.push(`step ${i + 1} (${s.text}): the engine's rmap walk misses mappings`);
@@ -155,9 +127,7 @@ describe("property: processes (fork, threads, exit, exec) on engine == model, me
       if (ri >= 0) expect.fail(`results differ (model ${m.results[ri]}, engine ${e.results[ri]}) ${where(ri)}`);
       const si = m.states.findIndex((x, i) => x !== e.states[i]);
       if (si >= 0) {
-        const a = m.states[si].split("\n"), b = e.states[si].split("\n");
-        const li = a.findIndex((l, k) => l !== b[k]);
-        expect.fail(`states differ: ${firstDifference(a[li], b[li])}\n${where(si)}`);
+        expect.fail(`states differ:\n${stateDiff(m.states[si], e.states[si])}\n${where(si)}`);
       }
     });
   }
