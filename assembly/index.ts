@@ -24,6 +24,7 @@ import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
 import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
+import { set_policy } from "./mm/policy";
 import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
 import { vma_tree_check } from "./mm/vma_tree";
 import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
@@ -49,6 +50,11 @@ export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages
   set_max_map_count(max_map_count);
   set_mmap_min_addr(<u64>min_addr);
   set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+/** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */
+export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32): void {
+  set_policy(release, anon_merge, merge_pages, move_pgoff);
 }
 
 /** Cap the core's linear memory (64 KiB pages): lets tests and embedders bound it. */

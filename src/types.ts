@@ -12,9 +12,12 @@
 // its two's complement (-1 is 2^64 - 1), a number at or above 2^64 saturates
 // at 2^64 - 1, and a non-integer is a TypeError.
 
-/** A named kernel behaviour. Later issues add "seed-v2", "seed", "linux-6.18". */
-export type Policy = "linux-5.17";
-export const POLICIES: readonly Policy[] = ["linux-5.17"];
+/**
+ * A named kernel behaviour (ARCHITECTURE.md "Policies"): v5.17, the series as
+ * posted, the series as intended, and the kernel of this machine.
+ */
+export type Policy = "linux-5.17" | "seed-v2" | "seed" | "linux-6.18";
+export const POLICIES: readonly Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18"];
 
 /** One VMA as seen in a state snapshot (a copy, not a live object). */
 export interface VmaSnapshot {

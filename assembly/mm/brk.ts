@@ -2,7 +2,7 @@
 // brk returns the new break, or the old one on any failure.
 
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS, VM_EXEC, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants";
-import { MergeAttrs, vma_merge } from "./merge";
+import { MERGE_CALLER_BRK, MergeAttrs, new_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm } from "./mm";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
@@ -69,14 +69,7 @@ export function do_brk_flags(mm: Mm, addr: u64, len: u64, flags: u64): i64 {
   if (mm.map_count > sysctl_max_map_count) return -ENOMEM;
 
   const prev = find_vma_before(mm, addr);
-  attrs.vm_flags = flags;
-  attrs.anon_vma = 0;
-  attrs.file = 0;
-  attrs.pgoff = addr >> PAGE_SHIFT;
-  attrs.policy = 0;
-  attrs.uffd_ctx = 0;
-  attrs.anon_name = 0;
-  let vma = vma_merge(mm, prev, addr, addr + len, attrs);
+  let vma = vma_merge(mm, prev, addr, addr + len, new_range_attrs(attrs, MERGE_CALLER_BRK, flags, 0, addr >> PAGE_SHIFT));
   if (!vma) {
     const v = vm_area_alloc(mm);
     v.vm_start = addr;

@@ -11,8 +11,7 @@ import {
   VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND,
 } from "../abi/constants";
 import { FAULT_OOM, faultin_range, zap_page_range } from "./memory";
-import { vma_merge } from "./merge";
-import { existing_range_attrs } from "./mprotect";
+import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
 import { sysctl_max_map_count } from "./sysctl";
@@ -58,7 +57,7 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
     return 0;
   }
   if (!reserve(2, 0)) return -ENOMEM;
-  const a = existing_range_attrs(vma, start, new_flags);
+  const a = existing_range_attrs(MERGE_CALLER_MADVISE, vma, start, new_flags);
   a.anon_name = anon_name;
   const merged = vma_merge(mm, pprev, start, end, a);
   if (merged) {

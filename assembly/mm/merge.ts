@@ -20,6 +20,9 @@ import {
   anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, chain_is_singular,
   unlink_anon_vmas,
 } from "../rmap/anon_vma";
+import { AnonVma } from "../rmap/anon_vma";
+import { anon_vma_exclusive } from "../rmap/exclusive";
+import { ANON_MERGE_5_17, ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, anon_merge } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
 import { vma_bounds_changed, vma_unlink } from "./vma_tree";
@@ -33,6 +36,56 @@ import { vma_bounds_changed, vma_unlink } from "./vma_tree";
   policy: u32 = 0;
   uffd_ctx: u32 = 0;
   anon_name: u32 = 0;
+  /** the existing VMA the range belongs to (mprotect-like callers; 6.x vmg->middle), or null */
+  middle: Vma | null = null;
+  /** mremap: the VMA the range is copied from (6.x vmg->copied_from), or null */
+  copied_from: Vma | null = null;
+  /** which syscall path merges (MERGE_CALLER_*), for tracing */
+  caller: u32 = 0;
+}
+
+/** vma_merge callers, as traced. */
+export const MERGE_CALLER_MMAP: u32 = 1;
+export const MERGE_CALLER_BRK: u32 = 2;
+export const MERGE_CALLER_MPROTECT: u32 = 3;
+export const MERGE_CALLER_MADVISE: u32 = 4;
+export const MERGE_CALLER_MLOCK: u32 = 5;
+export const MERGE_CALLER_MREMAP: u32 = 6;
+
+/** The attributes of a new range [mmap, brk]: no anon_vma, default policy, no name. */
+export function new_range_attrs(a: MergeAttrs, caller: u32, vm_flags: u64, file: usize, pgoff: u64): MergeAttrs {
+  a.vm_flags = vm_flags;
+  a.anon_vma = 0;
+  a.file = file;
+  a.pgoff = pgoff;
+  a.policy = 0;
+  a.uffd_ctx = 0;
+  a.anon_name = 0;
+  a.middle = null;
+  a.copied_from = null;
+  a.caller = caller;
+  return a;
+}
+
+const existing_attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
+
+/**
+ * The attributes of [start, ...) of an existing VMA about to get newflags:
+ * the VMA's own anon_vma, file, pgoff at `start`, policy, uffd ctx and name.
+ */
+export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags: u64): MergeAttrs {
+  const a = existing_attrs;
+  a.vm_flags = newflags;
+  a.anon_vma = vma.anon_vma;
+  a.file = changetype<usize>(vma.vm_file);
+  a.pgoff = vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT);
+  a.policy = vma.vm_policy;
+  a.uffd_ctx = vma.vm_userfaultfd_ctx;
+  a.anon_name = vma.anon_name;
+  a.middle = vma;
+  a.copied_from = null;
+  a.caller = caller;
+  return a;
 }
 
 /** vma_next(): the VMA after prev, or the first one. */
@@ -54,24 +107,59 @@ function is_mergeable_vma(v: Vma, a: MergeAttrs): bool {
 }
 
 /**
- * is_mergeable_anon_vma(a1, a2, v): one side has no anon_vma and v (the
- * neighbour owning a2, or NULL in the both-sides test) was not forked into,
- * or both are the same anon_vma.
+ * is_mergeable_anon_vma(a1, a2, v) of v5.17: one side has no anon_vma and v
+ * (the neighbour owning a2, or NULL in the both-sides test) was not forked
+ * into, or both are the same anon_vma.
  */
-export function is_mergeable_anon_vma(a1: usize, a2: usize, v: Vma | null): bool {
+function is_mergeable_anon_vma_5_17(a1: usize, a2: usize, v: Vma | null): bool {
   if ((a1 == 0 || a2 == 0) && (v == null || chain_is_singular(v))) return true;
   return a1 == a2;
 }
 
+/** vma_is_fork_child() (6.16): v has an anon_vma and a chain of more than one AVC. */
+function vma_is_fork_child(v: Vma | null): bool {
+  return v != null && v.anon_vma != 0 && !chain_is_singular(v);
+}
+
+/**
+ * is_mergeable_anon_vma() for the range's anon_vma `a1` and the neighbour v
+ * (whose pages stay). seed-v2 and seed add a third rule: different anon_vmas
+ * merge when the one whose pages move (a1) is exclusive to this process;
+ * 6.16 lets a faulted range join an unfaulted neighbour unless either side,
+ * or the VMA the range was copied from, is a fork child.
+ */
+function anon_vma_side_ok(a: MergeAttrs, v: Vma): bool {
+  const a1 = a.anon_vma;
+  const a2 = v.anon_vma;
+  if (anon_merge == ANON_MERGE_6_16) {
+    if (!a2 && a1) return !vma_is_fork_child(a.middle) && !vma_is_fork_child(a.copied_from);
+    if (a2 && !a1) return !vma_is_fork_child(v);
+    return a1 == a2;
+  }
+  if (is_mergeable_anon_vma_5_17(a1, a2, v)) return true;
+  return anon_merge != ANON_MERGE_5_17 && a1 != 0 && a2 != 0 && anon_vma_exclusive(changetype<AnonVma>(a1));
+}
+
+/**
+ * The both-sides test of cases 1 and 6: prev absorbs next. v5.17 and 6.x:
+ * one side none, or identical. seed-v2 tests EXCL(prev's) (its argument
+ * order); seed tests the anon_vma whose pages move, next's.
+ */
+function anon_vma_both_ok(prev: Vma, next: Vma): bool {
+  if (is_mergeable_anon_vma_5_17(prev.anon_vma, next.anon_vma, null)) return true;
+  if (anon_merge == ANON_MERGE_SEED_V2) return anon_vma_exclusive(changetype<AnonVma>(prev.anon_vma));
+  if (anon_merge == ANON_MERGE_SEED) return anon_vma_exclusive(changetype<AnonVma>(next.anon_vma));
+  return false;
+}
+
 /** can_vma_merge_before(): can the range end where v begins? (pgoff = the pgoff of the range's end) */
 function can_vma_merge_before(v: Vma, a: MergeAttrs, pgoff_end: u64): bool {
-  return is_mergeable_vma(v, a) && is_mergeable_anon_vma(a.anon_vma, v.anon_vma, v) && v.vm_pgoff == pgoff_end;
+  return is_mergeable_vma(v, a) && anon_vma_side_ok(a, v) && v.vm_pgoff == pgoff_end;
 }
 
 /** can_vma_merge_after(): can the range start where v ends? */
 function can_vma_merge_after(v: Vma, a: MergeAttrs): bool {
-  return is_mergeable_vma(v, a) && is_mergeable_anon_vma(a.anon_vma, v.anon_vma, v)
-    && v.vm_pgoff + vma_pages(v) == a.pgoff;
+  return is_mergeable_vma(v, a) && anon_vma_side_ok(a, v) && v.vm_pgoff + vma_pages(v) == a.pgoff;
 }
 
 /**
@@ -93,7 +181,7 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
     let err: i32;
     if (next && end == next.vm_start && a.policy == next.vm_policy
         && can_vma_merge_before(next, a, a.pgoff + pglen)
-        && is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null)) {
+        && anon_vma_both_ok(prev, next)) {
       err = vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
     } else {
       err = vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7

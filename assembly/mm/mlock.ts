@@ -5,8 +5,7 @@
 
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
 import { FAULT_OOM, faultin_range } from "./memory";
-import { vma_merge } from "./merge";
-import { existing_range_attrs } from "./mprotect";
+import { MERGE_CALLER_MLOCK, existing_range_attrs, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
@@ -26,7 +25,7 @@ function mlock_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64
     return 0;
   }
   let ret: i64 = 0;
-  const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(vma, start, newflags));
+  const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(MERGE_CALLER_MLOCK, vma, start, newflags));
   if (merged) {
     vma = merged;
   } else {

@@ -11,7 +11,7 @@ import {
   VM_SYNC, VM_WRITE,
 } from "../abi/constants";
 import { File, FILE_SHMEM, FMODE_READ, FMODE_WRITE, file_by_id, file_create, get_file } from "../fs/file";
-import { MergeAttrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MMAP, MergeAttrs, new_range_attrs, vma_merge } from "./merge";
 import { mm_populate } from "./mlock";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { count_vma_pages_range, do_munmap } from "./munmap";
@@ -160,14 +160,7 @@ export function mmap_region(mm: Mm, file: File | null, addr: u64, len: u64, vm_f
   if (accountable_mapping(vm_flags)) vm_flags |= VM_ACCOUNT;
 
   const prev = find_vma_before(mm, addr);
-  attrs.vm_flags = vm_flags;
-  attrs.anon_vma = 0;
-  attrs.file = changetype<usize>(file);
-  attrs.pgoff = pgoff;
-  attrs.policy = 0;
-  attrs.uffd_ctx = 0;
-  attrs.anon_name = 0;
-  let vma = vma_merge(mm, prev, addr, addr + len, attrs);
+  let vma = vma_merge(mm, prev, addr, addr + len, new_range_attrs(attrs, MERGE_CALLER_MMAP, vm_flags, changetype<usize>(file), pgoff));
   if (!vma) {
     const v = vm_area_alloc(mm);
     v.vm_start = addr;

@@ -10,7 +10,7 @@ import {
 } from "../abi/constants";
 import { change_protection } from "./memory";
 import { populate_vma_page_range } from "./mlock";
-import { MergeAttrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MPROTECT, existing_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { calc_vm_prot_bits } from "./mmap";
 import { reserve } from "./reserve";
@@ -21,24 +21,8 @@ import { find_vma } from "./vma_tree";
 /** VMA records one mprotect_fixup may need (two splits). */
 export const MPROTECT_FIXUP_RESERVE: u32 = 2;
 
-const attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
 /** mprotect_fixup's *pprev, shared with the walk in sys_mprotect */
 let pprev: Vma | null = null;
-
-/**
- * The attributes an existing range keeps when only its flags change: the
- * VMA's own anon_vma, file, pgoff at `start`, policy, uffd ctx and name.
- */
-export function existing_range_attrs(vma: Vma, start: u64, newflags: u64): MergeAttrs {
-  attrs.vm_flags = newflags;
-  attrs.anon_vma = vma.anon_vma;
-  attrs.file = changetype<usize>(vma.vm_file);
-  attrs.pgoff = vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT);
-  attrs.policy = vma.vm_policy;
-  attrs.uffd_ctx = vma.vm_userfaultfd_ctx;
-  attrs.anon_name = vma.anon_name;
-  return attrs;
-}
 
 /** mprotect_fixup(): give [start, end) of vma the flags newflags. 0 or -errno. */
 function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64 {
@@ -54,7 +38,7 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
     if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM;
     if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
   }
-  const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(vma, start, newflags));
+  const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(MERGE_CALLER_MPROTECT, vma, start, newflags));
   if (merged) {
     vma = merged;
   } else {

@@ -10,7 +10,7 @@ import {
 } from "../abi/constants";
 import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
-import { MergeAttrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
@@ -187,6 +187,9 @@ function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null
   attrs.policy = vma.vm_policy;
   attrs.uffd_ctx = vma.vm_userfaultfd_ctx;
   attrs.anon_name = vma.anon_name;
+  attrs.middle = null;
+  attrs.copied_from = vma;
+  attrs.caller = MERGE_CALLER_MREMAP;
   const merged = vma_merge(mm, prev, addr, addr + len, attrs);
   if (merged) {
     // the source itself may have been merged into the new VMA (only if unfaulted)

@@ -15,6 +15,7 @@ import {
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
 import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
+import { POLICY_SWITCHES } from "./policy.js";
 
 /** The engine ran out of wasm memory: the operation did not run; the state is intact. */
 export class EngineOutOfMemoryError extends Error {
@@ -85,6 +86,9 @@ export class Simulator implements KernelSim {
     this.core = exports as unknown as CoreExports;
     this.core._initialize();
     if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
+    const sw = POLICY_SWITCHES[config.policy];
+    if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
+    this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff);
     this.sysctlMaxMapCount = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
     this.core.kernel_config(this.sysctlMaxMapCount, config.mmap_min_addr ?? 65536,
       config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES);

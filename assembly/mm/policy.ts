@@ -1,0 +1,38 @@
+// Kernel policies (ARCHITECTURE.md "Policies"): the switch points where the
+// modelled kernels differ. The host sets them once per kernel (kernel_policy
+// in index.ts, from src/engine/policy.ts). Rules code tests a switch, never a
+// policy name, so a new policy is a new combination of switch values (plus a
+// new value where a rule really is new).
+
+/** is_mergeable_anon_vma(): which anon_vma pairs may merge. */
+export const ANON_MERGE_5_17: u32 = 0; // identical, or one side none and the VMA's chain singular
+export const ANON_MERGE_SEED_V2: u32 = 1; // + different ones when EXCL(first argument), as posted
+export const ANON_MERGE_SEED: u32 = 2; // + different ones when EXCL(the anon_vma whose pages move)
+export const ANON_MERGE_6_16: u32 = 3; // one side none unless a fork child (879bca0a2c4f), or identical
+export let anon_merge: u32 = ANON_MERGE_5_17;
+
+/** What a merge does to the pages that change VMA. */
+export const MERGE_PAGES_KEEP: u32 = 0; // nothing: the anon_vmas were identical (5.17)
+export const MERGE_PAGES_RECONNECT_V2: u32 = 1; // reconnect_pages() of each removed VMA, leaking a reference (seed-v2)
+export const MERGE_PAGES_EXACT: u32 = 2; // every page that changes anon_vma, cases 4 and 5 included (seed)
+export let merge_pages: u32 = MERGE_PAGES_KEEP;
+
+/** mremap: the pgoff of a moved faulted anonymous VMA and its pages' index. */
+export const MOVE_PGOFF_KEEP: u32 = 0; // the old pgoff goes along (5.17)
+export const MOVE_PGOFF_SEED_V2: u32 = 1; // update_faulted_pgoff(): the whole source VMA re-indexed at copy_vma
+export const MOVE_PGOFF_EXACT: u32 = 2; // the destination's pgoff; each moved PTE's page re-indexed and re-pointed
+export let move_pgoff: u32 = MOVE_PGOFF_KEEP;
+
+/**
+ * The kernel release whose interfaces and remaining rules apply, as
+ * major*100+minor (517, 618): mseal, newer madvise advice, mremap growth
+ * merging, multi-VMA moves, anon_vma reuse accounting, ...
+ */
+export let kver: u32 = 517;
+
+export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32): void {
+  kver = release;
+  anon_merge = anon;
+  merge_pages = pages;
+  move_pgoff = pgoff;
+}

@@ -1,0 +1,21 @@
+// The engine's switch values for each named policy (assembly/mm/policy.ts
+// defines the switches). A new policy is one more row.
+import type { Policy } from "../types.js";
+
+export interface PolicySwitches {
+  /** kernel release as major*100+minor */
+  release: number;
+  /** is_mergeable_anon_vma rule: 0 = 5.17, 1 = seed-v2, 2 = seed, 3 = 6.16+ */
+  anonMerge: number;
+  /** pages of a merge: 0 = untouched, 1 = seed-v2 reconnect_pages, 2 = exact re-pointing */
+  mergePages: number;
+  /** mremap of a faulted anon VMA: 0 = keep pgoff, 1 = seed-v2 update_faulted_pgoff, 2 = exact per PTE */
+  movePgoff: number;
+}
+
+export const POLICY_SWITCHES: Record<Policy, PolicySwitches> = {
+  "linux-5.17": { release: 517, anonMerge: 0, mergePages: 0, movePgoff: 0 },
+  "seed-v2": { release: 517, anonMerge: 1, mergePages: 1, movePgoff: 1 },
+  "seed": { release: 517, anonMerge: 2, mergePages: 2, movePgoff: 2 },
+  "linux-6.18": { release: 618, anonMerge: 3, mergePages: 0, movePgoff: 0 },
+};
