@@ -25,6 +25,13 @@ import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
 import { set_policy } from "./mm/policy";
+import { tracing, trace_room } from "./trace/merge_trace";
+export {
+  merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
+} from "./trace/merge_trace";
+
+/** a batch returns early when fewer event slots than this are left */
+const TRACE_BATCH_MARGIN: u32 = 4096;
 import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
 import { vma_tree_check } from "./mm/vma_tree";
 import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
@@ -382,6 +389,8 @@ export function run_batch(n: u32): u32 {
     }
     store<f64>(result_buf + (<usize>i << 3), r);
     if (engine_is_oom()) return i;
+    // let the host drain merge events before the ring could overflow
+    if (tracing() && trace_room() < TRACE_BATCH_MARGIN) return i + 1;
   }
   return n;
 }

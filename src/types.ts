@@ -170,7 +170,7 @@ export interface AnonVmaSnapshot {
 export interface KernelMemorySnapshot {
   /** live pages by id */
   pages: PageSnapshot[];
-  /** live anon_vmas by id */
+  /** live anon_vmas by id: those reachable from a VMA's chain (with their ancestors) */
   anonVmas: AnonVmaSnapshot[];
 }
 
@@ -191,6 +191,11 @@ export interface KernelSim {
   processes(): ProcessSim[];
   /** Pages and anon_vmas of the whole kernel. */
   memory(): KernelMemorySnapshot;
+  /**
+   * All live anon_vma objects, linked to a VMA or not, where the
+   * implementation can count them: more than memory() lists means a leak.
+   */
+  anonVmasLive?(): number;
 }
 
 /** One process (a task) and its address space (an mm_struct, maybe shared with threads). */

@@ -12,7 +12,8 @@
 //   3: AAAANNNN          8: A == N, X grows down over it
 //
 // Page structs are never touched by a v5.17 merge: anon_vmas must already be
-// identical (or absent), so every page's mapping/index stays valid.
+// identical (or absent), so every page's mapping/index stays valid. The seed
+// policies merge different anon_vmas and re-point pages (rmap/repoint.ts).
 
 import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
 import { fput } from "../fs/file";
@@ -22,7 +23,15 @@ import {
 } from "../rmap/anon_vma";
 import { AnonVma } from "../rmap/anon_vma";
 import { anon_vma_exclusive } from "../rmap/exclusive";
-import { ANON_MERGE_5_17, ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, anon_merge } from "./policy";
+import {
+  AV_MERGE_DIFFERENT, AV_MERGE_FAILED, AV_MERGE_NULL, AV_MERGE_SAME, C_ATTEMPTS, C_BOTH_REFUSED, C_CASE, C_FAIL, C_MERGED,
+  EV_VMA_MERGE, MERGE_FAILED, R_AV_DIFFERENT, R_AV_FORKED, R_AV_SHARED, R_AV_UNFAULTED, R_CLOSE, R_FILE, R_FLAGS, R_MEMPOLICY,
+  C_DEBUG_VM_WARNINGS, R_NAME, R_NO_MEMORY, R_NOT_ADJACENT, R_OK, R_PGOFF, R_SPECIAL, R_UFFD, count, trace_emit, tracing,
+} from "../trace/merge_trace";
+import { reconnect_pages, repoint_range } from "../rmap/repoint";
+import {
+  ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, MERGE_PAGES_KEEP, MERGE_PAGES_RECONNECT_V2, anon_merge, merge_pages,
+} from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
 import { vma_bounds_changed, vma_unlink } from "./vma_tree";
@@ -94,26 +103,27 @@ export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags
   return prev ? prev.vm_next : mm.mmap;
 }
 
-/** is_mergeable_vma(): everything but the anon_vma and pgoff. */
-function is_mergeable_vma(v: Vma, a: MergeAttrs): bool {
-  // VM_SOFTDIRTY must not prevent merging
-  if ((v.vm_flags ^ a.vm_flags) & ~VM_SOFTDIRTY) return false;
-  if (changetype<usize>(v.vm_file) != a.file) return false;
-  // vm_ops->close: only special mappings have one here
-  if (v.vm_ops == VM_OPS_SPECIAL) return false;
-  if (v.vm_userfaultfd_ctx != a.uffd_ctx) return false;
-  if (v.anon_name != a.anon_name) return false;
-  return true;
+// The tests below return the series' verdict (MERGE_FAILED, AV_MERGE_*) and
+// leave vmasim's finer reason in `why` (trace/merge_trace.ts).
+let why: u32 = R_OK;
+
+// @ts-ignore: decorator
+@inline function refuse(reason: u32): u32 {
+  why = reason;
+  return reason >= R_AV_FORKED ? AV_MERGE_FAILED : MERGE_FAILED;
 }
 
-/**
- * is_mergeable_anon_vma(a1, a2, v) of v5.17: one side has no anon_vma and v
- * (the neighbour owning a2, or NULL in the both-sides test) was not forked
- * into, or both are the same anon_vma.
- */
-function is_mergeable_anon_vma_5_17(a1: usize, a2: usize, v: Vma | null): bool {
-  if ((a1 == 0 || a2 == 0) && (v == null || chain_is_singular(v))) return true;
-  return a1 == a2;
+/** is_mergeable_vma() and mpol_equal(): everything but the anon_vma and pgoff. */
+function is_mergeable_vma(v: Vma, a: MergeAttrs): u32 {
+  // VM_SOFTDIRTY must not prevent merging
+  if ((v.vm_flags ^ a.vm_flags) & ~VM_SOFTDIRTY) return R_FLAGS;
+  if (changetype<usize>(v.vm_file) != a.file) return R_FILE;
+  // vm_ops->close: only special mappings have one here
+  if (v.vm_ops == VM_OPS_SPECIAL) return R_CLOSE;
+  if (v.vm_userfaultfd_ctx != a.uffd_ctx) return R_UFFD;
+  if (v.anon_name != a.anon_name) return R_NAME;
+  if (v.vm_policy != a.policy) return R_MEMPOLICY;
+  return R_OK;
 }
 
 /** vma_is_fork_child() (6.16): v has an anon_vma and a chain of more than one AVC. */
@@ -122,95 +132,191 @@ function vma_is_fork_child(v: Vma | null): bool {
 }
 
 /**
- * is_mergeable_anon_vma() for the range's anon_vma `a1` and the neighbour v
- * (whose pages stay). seed-v2 and seed add a third rule: different anon_vmas
- * merge when the one whose pages move (a1) is exclusive to this process;
- * 6.16 lets a faulted range join an unfaulted neighbour unless either side,
- * or the VMA the range was copied from, is a fork child.
+ * is_mergeable_anon_vma(a1, a2, v) of v5.17 with the series' third rule:
+ * one side has no anon_vma and v (the VMA owning a2, or NULL in the
+ * both-sides test) was not forked into, or both are the same anon_vma; with
+ * seed-v2 and seed also two different ones when `moving` (the anon_vma whose
+ * pages the policy considers moving) is exclusive to this process.
  */
-function anon_vma_side_ok(a: MergeAttrs, v: Vma): bool {
-  const a1 = a.anon_vma;
-  const a2 = v.anon_vma;
-  if (anon_merge == ANON_MERGE_6_16) {
-    if (!a2 && a1) return !vma_is_fork_child(a.middle) && !vma_is_fork_child(a.copied_from);
-    if (a2 && !a1) return !vma_is_fork_child(v);
-    return a1 == a2;
-  }
-  if (is_mergeable_anon_vma_5_17(a1, a2, v)) return true;
-  return anon_merge != ANON_MERGE_5_17 && a1 != 0 && a2 != 0 && anon_vma_exclusive(changetype<AnonVma>(a1));
+function is_mergeable_anon_vma(a1: usize, a2: usize, v: Vma | null, moving: usize): u32 {
+  if ((a1 == 0 || a2 == 0) && (v == null || chain_is_singular(v))) return AV_MERGE_NULL;
+  if (a1 == a2) return AV_MERGE_SAME;
+  if (a1 == 0 || a2 == 0) return refuse(v!.anon_vma ? R_AV_FORKED : R_AV_UNFAULTED);
+  if (anon_merge != ANON_MERGE_SEED_V2 && anon_merge != ANON_MERGE_SEED) return refuse(R_AV_DIFFERENT);
+  if (!anon_vma_exclusive(changetype<AnonVma>(moving))) return refuse(R_AV_SHARED);
+  return AV_MERGE_DIFFERENT;
 }
 
 /**
- * The both-sides test of cases 1 and 6: prev absorbs next. v5.17 and 6.x:
- * one side none, or identical. seed-v2 tests EXCL(prev's) (its argument
- * order); seed tests the anon_vma whose pages move, next's.
+ * is_mergeable_anon_vma() of 6.16 (879bca0a2c4f): a faulted range may join an
+ * unfaulted neighbour and the reverse unless a fork child is involved (the
+ * range's VMA, the VMA it was copied from, or the neighbour); otherwise the
+ * anon_vmas must be identical.
  */
-function anon_vma_both_ok(prev: Vma, next: Vma): bool {
-  if (is_mergeable_anon_vma_5_17(prev.anon_vma, next.anon_vma, null)) return true;
-  if (anon_merge == ANON_MERGE_SEED_V2) return anon_vma_exclusive(changetype<AnonVma>(prev.anon_vma));
-  if (anon_merge == ANON_MERGE_SEED) return anon_vma_exclusive(changetype<AnonVma>(next.anon_vma));
-  return false;
+function is_mergeable_anon_vma_6_16(a: MergeAttrs, v: Vma): u32 {
+  const src = a.anon_vma;
+  const tgt = v.anon_vma;
+  if (!tgt && src) {
+    return vma_is_fork_child(a.middle) || vma_is_fork_child(a.copied_from) ? refuse(R_AV_FORKED) : AV_MERGE_NULL;
+  }
+  if (tgt && !src) return vma_is_fork_child(v) ? refuse(R_AV_FORKED) : AV_MERGE_NULL;
+  return src == tgt ? AV_MERGE_SAME : refuse(R_AV_DIFFERENT);
 }
 
-/** can_vma_merge_before(): can the range end where v begins? (pgoff = the pgoff of the range's end) */
-function can_vma_merge_before(v: Vma, a: MergeAttrs, pgoff_end: u64): bool {
-  return is_mergeable_vma(v, a) && anon_vma_side_ok(a, v) && v.vm_pgoff == pgoff_end;
+/**
+ * can_vma_merge_before()/can_vma_merge_after() with the adjacency and
+ * mempolicy tests vma_merge makes first: may v (prev or next) absorb the
+ * range? `pgoff_ok` is the pgoff continuity of that side.
+ */
+function side_verdict(v: Vma | null, adjacent: bool, a: MergeAttrs, pgoff_ok: bool): u32 {
+  why = R_OK;
+  if (!v || !adjacent) return refuse(R_NOT_ADJACENT);
+  const r = is_mergeable_vma(v, a);
+  if (r != R_OK) return refuse(r);
+  if (!pgoff_ok) return refuse(R_PGOFF);
+  // the anon_vma whose pages would move into v is the range's
+  return anon_merge == ANON_MERGE_6_16 ? is_mergeable_anon_vma_6_16(a, v)
+    : is_mergeable_anon_vma(a.anon_vma, v.anon_vma, v, a.anon_vma);
 }
 
-/** can_vma_merge_after(): can the range start where v ends? */
-function can_vma_merge_after(v: Vma, a: MergeAttrs): bool {
-  return is_mergeable_vma(v, a) && anon_vma_side_ok(a, v) && v.vm_pgoff + vma_pages(v) == a.pgoff;
+/**
+ * The both-sides test of cases 1 and 6 (prev absorbs next): one side
+ * without anon_vma, or identical ones. seed-v2 calls it with prev's anon_vma
+ * first and so tests EXCL(prev's); seed tests next's, whose pages move.
+ */
+function both_verdict(prev: Vma, next: Vma): u32 {
+  const moving = anon_merge == ANON_MERGE_SEED_V2 ? prev.anon_vma : next.anon_vma;
+  why = R_OK;
+  return is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null, moving);
+}
+
+// @ts-ignore: decorator
+@inline function ok(verdict: u32): bool {
+  return verdict >= AV_MERGE_NULL;
 }
 
 /**
  * vma_merge(): returns the VMA that now covers [addr, end), or NULL when
- * nothing changed (the caller then creates or splits).
+ * nothing changed (the caller then creates or splits). Every call is counted
+ * and, when tracing, recorded with both sides' verdicts and reasons.
  */
 export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: MergeAttrs): Vma | null {
   const pglen = (end - addr) >> PAGE_SHIFT;
+  count(C_ATTEMPTS);
   // the caller's flags must equal the neighbour's, so this tests them too
-  if (a.vm_flags & VM_SPECIAL) return null;
+  if (a.vm_flags & VM_SPECIAL) {
+    merge_done(mm, a, addr, end, 0, refuse(R_SPECIAL), why, MERGE_FAILED, why, MERGE_FAILED, why);
+    return null;
+  }
 
   let next = vma_next(mm, prev);
   let area = next;
+  // the range is (part of) an existing VMA: mprotect-like callers
+  const existing = area != null && area.vm_start < end;
   if (area && area.vm_end == end) next = next!.vm_next; // cases 6, 7, 8
 
-  // can it merge with the predecessor?
-  if (prev && prev.vm_end == addr && prev.vm_policy == a.policy && can_vma_merge_after(prev, a)) {
-    // ... and the successor as well?
-    let err: i32;
-    if (next && end == next.vm_start && a.policy == next.vm_policy
-        && can_vma_merge_before(next, a, a.pgoff + pglen)
-        && anon_vma_both_ok(prev, next)) {
-      err = vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
-    } else {
-      err = vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7
-    }
-    return err ? null : prev;
+  const merge_prev = side_verdict(prev, prev != null && prev.vm_end == addr, a,
+    prev != null && prev.vm_pgoff + vma_pages(prev) == a.pgoff);
+  const why_prev = why;
+  const merge_next = side_verdict(next, next != null && end == next.vm_start, a,
+    next != null && next.vm_pgoff == a.pgoff + pglen);
+  const why_next = why;
+  let merge_both = MERGE_FAILED;
+  let why_both = R_NOT_ADJACENT;
+  if (ok(merge_prev) && ok(merge_next)) {
+    merge_both = both_verdict(prev!, next!);
+    why_both = ok(merge_both) ? R_OK : why;
   }
 
-  // can the range be merged in front of next?
-  if (next && end == next.vm_start && a.policy == next.vm_policy && can_vma_merge_before(next, a, a.pgoff + pglen)) {
-    let err: i32;
+  let merged: Vma | null = null;
+  let kase: u32 = 0;
+  let err: i32 = 0;
+  if (ok(merge_prev)) {
+    const p = prev!;
+    if (ok(merge_both)) {
+      kase = existing ? 6 : 1;
+      err = vma_adjust(mm, p, p.vm_start, next!.vm_end, p.vm_pgoff, null, p);
+    } else {
+      kase = !existing ? 2 : area!.vm_end == end ? 7 : 5;
+      err = vma_adjust(mm, p, p.vm_start, end, p.vm_pgoff, null, p);
+    }
+    merged = p;
+  } else if (ok(merge_next)) {
+    const n = next!;
     if (prev && addr < prev.vm_end) {
-      err = vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, next); // case 4
+      kase = 4;
+      err = vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, n);
     } else {
       // cases 3, 8: in case 3 area == next; in case 8 area is removed and next grows down over it
-      err = vma_adjust(mm, area!, addr, next.vm_end, next.vm_pgoff - pglen, null, next);
-      area = next;
+      kase = existing ? 8 : 3;
+      err = vma_adjust(mm, area!, addr, n.vm_end, n.vm_pgoff - pglen, null, n);
     }
-    return err ? null : area;
+    merged = n;
   }
-  return null;
+  if (err) {
+    merged = null;
+    kase = 0;
+  }
+  merge_done(mm, a, addr, end, kase, merge_prev, err ? R_NO_MEMORY : why_prev, merge_next, err ? R_NO_MEMORY : why_next,
+    merge_both, why_both);
+  return merged;
+}
+
+/** Count a vma_merge call and record its event. */
+function merge_done(mm: Mm, a: MergeAttrs, addr: u64, end: u64, kase: u32, vp: u32, rp: u32, vn: u32, rn: u32, vb: u32, rb: u32): void {
+  if (kase) {
+    count(C_MERGED);
+    count(C_CASE + kase - 1);
+    if ((kase == 2 || kase == 5 || kase == 7) && vb == AV_MERGE_FAILED) count(C_BOTH_REFUSED);
+  } else {
+    // the side that got further names the failure
+    count(C_FAIL + (rp > rn ? rp : rn));
+  }
+  if (tracing()) {
+    trace_emit(EV_VMA_MERGE, a.caller, <u32>changetype<usize>(mm), addr, end, kase, vp | (rp << 8), vn | (rn << 8), vb | (rb << 8));
+  }
+}
+
+/**
+ * anon_vma_merge(): vma absorbed next. v5.17 only unlinks next's chain (the
+ * anon_vmas are identical); the seed policies first re-point next's pages
+ * when the anon_vmas differ.
+ */
+function anon_vma_merge(mm: Mm, vma: Vma, next: Vma): void {
+  if (merge_pages != MERGE_PAGES_KEEP && vma.anon_vma && vma.anon_vma != next.anon_vma) {
+    if (merge_pages == MERGE_PAGES_RECONNECT_V2) {
+      // the patch's VM_BUG_ON: the removed VMA's pages must be exclusive
+      if (!anon_vma_exclusive(changetype<AnonVma>(next.anon_vma))) count(C_DEBUG_VM_WARNINGS);
+      reconnect_pages(mm, vma, next);
+    } else {
+      repoint_range(mm, next.vm_start, next.vm_end, vma.anon_vma);
+    }
+  }
+  unlink_anon_vmas(next);
 }
 
 /** Free a VMA that a merge removed (the tail of __vma_adjust's removal step). */
-function remove_merged(mm: Mm, victim: Vma): void {
+function remove_merged(mm: Mm, vma: Vma, victim: Vma): void {
   vma_unlink(mm, victim);
-  // anon_vma_merge(): in v5.17 just unlink_anon_vmas (the anon_vmas are identical)
-  if (victim.anon_vma) unlink_anon_vmas(victim);
+  if (victim.anon_vma) anon_vma_merge(mm, vma, victim);
   if (victim.vm_file) fput(victim.vm_file!);
   vm_area_free(victim);
+}
+
+/**
+ * Cases 4 and 5 hand the pages between vma's new end and next's old start
+ * (or the reverse) to the other VMA without removing one: seed re-points
+ * them; seed-v2 does not, and the kernel would warn under CONFIG_DEBUG_VM.
+ */
+function boundary_pages(mm: Mm, vma: Vma, next: Vma, end: u64, adjust_next: i64): void {
+  if (merge_pages == MERGE_PAGES_KEEP || !vma.anon_vma || !next.anon_vma || vma.anon_vma == next.anon_vma) return;
+  if (merge_pages == MERGE_PAGES_RECONNECT_V2) {
+    count(C_DEBUG_VM_WARNINGS);
+  } else if (adjust_next > 0) {
+    repoint_range(mm, next.vm_start, end, vma.anon_vma); // case 5: the head of next joins vma
+  } else {
+    repoint_range(mm, end, vma.vm_end, next.anon_vma); // case 4: the tail of vma joins next
+  }
 }
 
 /**
@@ -261,6 +367,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       }
     }
   }
+  if (adjust_next != 0) boundary_pages(mm, vma, next!, end, adjust_next);
   while (true) {
     anon_vma_interval_tree_pre_update_vma(vma);
     if (adjust_next != 0) anon_vma_interval_tree_pre_update_vma(next!);
@@ -279,7 +386,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       if (adjust_next != 0) vma_bounds_changed(mm, next!);
       return 0;
     }
-    remove_merged(mm, next!);
+    remove_merged(mm, vma, next!);
     vma_bounds_changed(mm, vma);
     if (remove_next == 2) {
       // case 6: now remove the VMA after the first victim too

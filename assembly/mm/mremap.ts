@@ -10,6 +10,8 @@ import {
 } from "../abi/constants";
 import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
+import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/repoint";
+import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
 import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mm_populate } from "./mlock";
@@ -17,6 +19,7 @@ import { do_munmap } from "./munmap";
 import {
   PMD_SIZE, PUD_SIZE, PgTable, child, entry_ptr, pgtable_reserve, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
+import { MOVE_PGOFF_KEEP, MOVE_PGOFF_SEED_V2, move_pgoff } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
@@ -167,17 +170,45 @@ function mremap_to(mm: Mm, addr: u64, old_len: u64, new_addr: u64, new_len: u64,
 
 /** copy_vma()'s result: the new VMA; `copy_vma_src` is the (maybe merged) source. */
 let copy_vma_src: Vma | null = null;
+/** seed: copy_vma gave a faulted VMA the destination's pgoff; move_vma re-indexes the moved pages */
+let reindex_after_move = false;
 
 /**
- * copy_vma(): the destination VMA of a move, merged with its neighbours if
- * possible. An unfaulted anonymous VMA takes the destination's linear pgoff.
- * NULL when the engine ran out of memory.
+ * The pgoff the destination of a move of [old_addr, old_addr+len) of vma
+ * gets: v5.17 gives an unfaulted anonymous VMA the destination's linear
+ * pgoff "to increase its chance of merging"; seed-v2 and seed do the same for
+ * a faulted one whose pages are exclusive (seed-v2's update_faulted_pgoff
+ * also re-indexes the whole source VMA's pages right away).
+ */
+function moved_pgoff(mm: Mm, vma: Vma, old_addr: u64, len: u64, new_addr: u64, pgoff: u64): u64 {
+  reindex_after_move = false;
+  pgoff_why = R_OK;
+  if (!vma_is_anonymous(vma)) return pgoff;
+  if (!vma.anon_vma) return new_addr >> PAGE_SHIFT;
+  if (move_pgoff == MOVE_PGOFF_KEEP) return pgoff;
+  const v2 = move_pgoff == MOVE_PGOFF_SEED_V2;
+  pgoff_why = v2 ? pgoff_update_refusal(mm, vma, vma.vm_start, vma.vm_end) : pgoff_update_refusal(mm, vma, old_addr, old_addr + len);
+  if (pgoff_why != R_OK) {
+    count(C_PGOFF_KEPT);
+    return pgoff;
+  }
+  count(C_PGOFF_UPDATED);
+  if (v2) reindex_whole_vma(mm, vma, new_addr >> PAGE_SHIFT);
+  else reindex_after_move = true;
+  return new_addr >> PAGE_SHIFT;
+}
+/** why moved_pgoff kept the old pgoff of a faulted VMA (R_OK: it did not) */
+let pgoff_why: u32 = R_OK;
+
+/**
+ * copy_vma(): the destination VMA of a move, with the pgoff moved_pgoff
+ * chose, merged with its neighbours if possible. NULL when the engine ran out
+ * of memory.
  */
 function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null {
   const vma_start = vma.vm_start;
   copy_vma_src = vma;
-  // an unfaulted anonymous VMA becomes pgoff-linear at its new place "to increase its chance of merging"
-  if (vma_is_anonymous(vma) && !vma.anon_vma) pgoff = addr >> PAGE_SHIFT;
+  const faulted = vma.anon_vma != 0;
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
   attrs.vm_flags = vma.vm_flags;
@@ -191,8 +222,14 @@ function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null
   attrs.copied_from = vma;
   attrs.caller = MERGE_CALLER_MREMAP;
   const merged = vma_merge(mm, prev, addr, addr + len, attrs);
+  if (tracing() && vma_is_anonymous(vma)) {
+    // the series' vm_pgoff_merge (after a merge) and why a faulted VMA kept its pgoff
+    const updated = !faulted || (move_pgoff != MOVE_PGOFF_KEEP && pgoff_why == R_OK);
+    trace_emit(EV_PGOFF, MERGE_CALLER_MREMAP, <u32>changetype<usize>(mm), addr, addr + len,
+      (faulted ? 1 : 0) | (updated ? 2 : 0) | (merged ? 4 : 0), pgoff_why, 0, 0);
+  }
   if (merged) {
-    // the source itself may have been merged into the new VMA (only if unfaulted)
+    // the source itself may have been merged into the new VMA (unfaulted, or re-based by a seed policy)
     if (vma_start >= merged.vm_start && vma_start < merged.vm_end) copy_vma_src = merged;
     return merged;
   }
@@ -304,7 +341,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   // vm_ops->may_split: special mappings refuse to be split
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
-  const new_vma = copy_vma(mm, vma, new_addr, new_len, new_pgoff);
+  const new_vma = copy_vma(mm, vma, new_addr, new_len, moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff));
   if (!new_vma) return -ENOMEM;
   vma = copy_vma_src!;
   const moved = move_page_tables(mm, old_addr, new_addr, old_len);
@@ -317,6 +354,8 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     old_len = new_len;
     old_addr = new_addr;
     new_addr = <u64>err;
+  } else if (reindex_after_move) {
+    reindex_moved(mm, new_vma, new_addr, new_addr + old_len);
   }
   // conceal VM_ACCOUNT so that unmapping the old range does not undo the charge
   let excess: u64 = 0;

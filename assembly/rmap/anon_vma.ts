@@ -11,6 +11,7 @@
 import { PAGE_SHIFT, VM_ACCESS_FLAGS, VM_SOFTDIRTY } from "../abi/constants";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
 import { Vma, vma_pages } from "../mm/types";
+import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_trace";
 
 @unmanaged export class AnonVma {
   _pool: u32 = 0;
@@ -219,6 +220,7 @@ export function anon_vma_interval_tree_post_update_vma(vma: Vma): void {
 function anon_vma_alloc(): AnonVma {
   const av = changetype<AnonVma>(pool_alloc(av_pool));
   av.id = ++av_seq;
+  count(C_ANON_VMAS_CREATED);
   av.refcount = 1;
   av.degree = 1;
   av.root = av;
@@ -228,6 +230,7 @@ function anon_vma_alloc(): AnonVma {
 
 function anon_vma_free(av: AnonVma): void {
   assert(av.nr_avcs == 0, "freeing an anon_vma whose tree is not empty");
+  count(C_ANON_VMAS_FREED);
   pool_free(av_pool, changetype<usize>(av));
 }
 

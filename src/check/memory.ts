@@ -17,7 +17,8 @@
 // 2. Every live page's mapcount equals the PTEs mapping it across all mms; its
 //    refcount equals its mapcount, plus 1 for a page-cache page (the cache's
 //    reference); a live page has a reference.
-// 3. No page points to an anon_vma that is not live.
+// 3. No page points to an anon_vma that is not live, and no anon_vma lives
+//    unlinked from every VMA (a leak), where the snapshot counts them.
 // 4. anon_vma counters recomputed from the snapshot (v5.17):
 //      refcount(X) = [X's tree is non-empty]
 //                  + (X is a root ? live anon_vmas Y != X with Y.root == X : 0)
@@ -143,6 +144,10 @@ export function checkKernel(k: KernelSim): string[] {
   const out: string[] = [];
   const views = mmViews(k, out);
   const km: KernelMemorySnapshot = k.memory();
+  const allAnonVmas = k.anonVmasLive?.();
+  if (allAnonVmas !== undefined && allAnonVmas > km.anonVmas.length) {
+    out.push(`${allAnonVmas - km.anonVmas.length} anon_vma(s) live but linked to no VMA: leaked`);
+  }
 
   const pages = new Map<number, PageSnapshot>();
   for (const pg of km.pages) {

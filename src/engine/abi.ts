@@ -47,6 +47,12 @@ export interface CoreExports {
   cmd_buffer(): number;
   result_buffer(): number;
   run_batch(n: number): number;
+  merge_counters(): number;
+  trace_enable(capacity: number): number;
+  trace_pending(): number;
+  trace_event(i: number): number;
+  trace_consume(n: number): void;
+  trace_take_lost(): number;
   SNAP_RECORD_SIZE: WebAssembly.Global;
   CMD_SLOTS: WebAssembly.Global;
   CMD_CAPACITY: WebAssembly.Global;

@@ -4,3 +4,8 @@ export {
   type SimulatorOptions,
 } from "./simulator.js";
 export { type EngineBuild, wasmPath } from "./load.js";
+export {
+  type MergeCaller, type MergeEvent, type MergeReason, type MergeRes, type MergeSide, type MergeStats, type PgoffEvent,
+  type VmaMergeEvent, formatFtrace, formatMergeEvent,
+} from "./merge_trace.js";
+export { POLICY_SWITCHES, type PolicySwitches } from "./policy.js";

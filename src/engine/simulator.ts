@@ -15,7 +15,11 @@ import {
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
 import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
+import { type MergeEvent, type MergeStats, decodeMergeEvent, decodeMergeStats } from "./merge_trace.js";
 import { POLICY_SWITCHES } from "./policy.js";
+
+/** The core stops a batch early when fewer event slots are left (assembly/index.ts TRACE_BATCH_MARGIN). */
+const TRACE_BATCH_MARGIN = 4096;
 
 /** The engine ran out of wasm memory: the operation did not run; the state is intact. */
 export class EngineOutOfMemoryError extends Error {
@@ -76,6 +80,8 @@ export class Simulator implements KernelSim {
   private names = new Map<string, number>();
   private nameById = [""];
   private sysctlMaxMapCount: number;
+  private tracing = false;
+  private events: MergeEvent[] = [];
   private buf: ArrayBuffer;
   private f64: Float64Array;
   private u32: Uint32Array;
@@ -132,6 +138,7 @@ export class Simulator implements KernelSim {
   syscall(what: string, fn: () => number): number {
     const r = this.call(what, fn, false);
     if (r === -ENOMEM && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
+    if (this.tracing) this.drainMergeEvents();
     return r;
   }
 
@@ -229,6 +236,47 @@ export class Simulator implements KernelSim {
     return [...this.live];
   }
 
+  /** Merge counters since this kernel was created (docs/policies.md, "Tracing"). */
+  mergeStats(): MergeStats {
+    const base = this.call("mergeStats", () => this.core.merge_counters()) >>> 3;
+    return decodeMergeStats(this.views().f64, base);
+  }
+
+  /** Record merge events from now on, with room for `capacity` between drains (0 stops). */
+  traceMerges(capacity = 1 << 16): void {
+    if (capacity > 0 && capacity <= TRACE_BATCH_MARGIN) throw new RangeError(`trace capacity must exceed ${TRACE_BATCH_MARGIN}`);
+    const ok = this.call("traceMerges", () => this.core.trace_enable(capacity));
+    if (!ok) throw new EngineOutOfMemoryError("traceMerges");
+    this.tracing = capacity > 0;
+    this.events = [];
+  }
+
+  /** The merge events recorded since the last call, oldest first. */
+  takeMergeEvents(): MergeEvent[] {
+    this.drainMergeEvents();
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  /** Move the core's pending events to the host; losing any is an error, never silent. */
+  drainMergeEvents(): void {
+    if (!this.tracing) return;
+    const core = this.core;
+    const n = core.trace_pending();
+    if (n) {
+      const pids = new Map<number, number>();
+      for (const p of this.live) if (!p.exited) pids.set(p.mm, p.pid);
+      const f64 = this.views().f64;
+      for (let i = 0; i < n; i++) {
+        this.events.push(decodeMergeEvent(f64, core.trace_event(i) >>> 3, (mm) => pids.get(mm) ?? 0));
+      }
+      core.trace_consume(n);
+    }
+    const lost = core.trace_take_lost();
+    if (lost) throw new Error(`merge trace: ${lost} events did not fit in the ring; call takeMergeEvents() more often or raise the capacity`);
+  }
+
   memory(): KernelMemorySnapshot {
     const pages = new Map<number, PageSnapshot>();
     {
@@ -289,6 +337,11 @@ export class Simulator implements KernelSim {
     const base = this.call(what, fn);
     if (base === 0) throw new EngineOutOfMemoryError(what);
     return base;
+  }
+
+  /** Every live anon_vma object, linked to a VMA or not (KernelSim.anonVmasLive). */
+  anonVmasLive(): number {
+    return this.stats().anonVmas;
   }
 
   /** Live record counts and memory use of the core (for leak tests and benchmarks). */
@@ -552,7 +605,7 @@ export class Process implements ProcessSim {
   batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
     const core = this.kernel.core;
     const results: number[] = [];
-    for (let at = 0; at < cmds.length; at += CMD_CAPACITY) {
+    for (let at = 0; at < cmds.length;) {
       const n = Math.min(CMD_CAPACITY, cmds.length - at);
       const cmdBase = core.cmd_buffer() >>> 3;
       let f64 = this.kernel.views().f64;
@@ -570,11 +623,15 @@ export class Process implements ProcessSim {
       if (ran < n) {
         const op = cmds[at + ran][0];
         if (!(op in OP)) throw new Error(`batch: unknown op '${String(op)}' at index ${at + ran}`);
-        core.engine_take_oom();
-        const err = new EngineOutOfMemoryError(`batch command ${at + ran} (${op})`);
-        (err as EngineOutOfMemoryError & { completed: number[] }).completed = results;
-        throw err;
+        if (core.engine_take_oom()) {
+          const err = new EngineOutOfMemoryError(`batch command ${at + ran} (${op})`);
+          (err as EngineOutOfMemoryError & { completed: number[] }).completed = results;
+          throw err;
+        }
+        // the core stopped early so that the merge-event ring can be drained
+        this.kernel.drainMergeEvents();
       }
+      at += ran;
     }
     return results;
   }
