@@ -2,7 +2,9 @@
 // tests, the kernel factories) and returns the exit status, so that it runs
 // in-process; src/cli.ts is the executable entry.
 //
-//   vmasim run [--policy P] [--maps] SCRIPT     the script in the engine
+//   vmasim run [--policy P[,P...]] [--trace|--ftrace] [--stats] [--maps] SCRIPT
+//                                               the script in the engine, under one
+//                                               policy or several side by side
 //   vmasim kernel SCRIPT                        the script on the running Linux kernel
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 
@@ -13,9 +15,16 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { layoutOnly, runOnKernel } from "../kernel/native.js";
 import { renderMaps } from "../maps.js";
+import { ARENA_PAGES } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { unifiedDiff } from "./diff.js";
+import { sideBySide } from "./side_by_side.js";
+import {
+  MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
+} from "../engine/merge_trace.js";
+
+const MERGE_REASON_ORDER = MERGE_REASONS.slice(1);
 
 /** Where output goes (process.stdout / process.stderr, or a test's buffer). */
 export interface Writer {
@@ -75,7 +84,10 @@ const HELP = `vmasim — emulator of Linux process address-space management
 (VMAs, merging and splitting, anon_vmas, page tables) under several kernel policies
 
 Usage:
-  vmasim run [--policy P] [--maps] SCRIPT      run a scenario script in the engine
+  vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] SCRIPT
+                                               run a scenario script in the engine; with
+                                               several policies, their outputs side by
+                                               side, the differing rows marked !
   vmasim kernel SCRIPT                         run a scenario script on the running Linux kernel
   vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
                                                and the engine's (+++)
@@ -85,7 +97,11 @@ SCRIPT is a file, or - for standard input; the language is described in
 docs/scenario-language.md.
 
 Options:
-  --policy P   the engine's kernel policy (default ${DEFAULT_POLICY}; one of: ${POLICIES.join(", ")})
+  --policy P   the engine's kernel policy (default ${DEFAULT_POLICY}; one of: ${POLICIES.join(", ")});
+               run takes a comma-separated list, or all (docs/policies.md)
+  --trace      after each line, the merge attempts it made: case, or why each side failed
+  --ftrace     after each line, the series' tracepoints vm_av_merge / vm_pgoff_merge as ftrace prints them
+  --stats      after the script, the merge counters of each policy
   --maps       after the script, print /proc/pid/maps of the scenario's process
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
   -h, --help   show this help (also after a command)
@@ -168,27 +184,135 @@ function policyArg(value: string | boolean | undefined): Policy {
   return p as Policy;
 }
 
+/** --policy of run: one policy, a comma-separated list, or `all`. */
+function policiesArg(value: string | boolean | undefined): Policy[] {
+  if (value === undefined) return [DEFAULT_POLICY];
+  if (value === "all") return [...POLICIES];
+  const list = String(value).split(",").map((p) => policyArg(p.trim()));
+  if (new Set(list).size !== list.length) throw new UsageError(`a policy is listed twice in '${String(value)}'`);
+  return list;
+}
+
+type TraceMode = "none" | "trace" | "ftrace";
+
+/** What the engine reports about merges (src/engine/simulator.ts); the model does not trace. */
+interface MergeTracing {
+  traceMerges(capacity?: number): void;
+  takeMergeEvents(): MergeEvent[];
+  mergeStats(): MergeStats;
+}
+
+function tracingOf(kernel: KernelSim): MergeTracing | null {
+  const k = kernel as Partial<MergeTracing>;
+  return typeof k.traceMerges === "function" && typeof k.takeMergeEvents === "function" && typeof k.mergeStats === "function"
+    ? (k as MergeTracing) : null;
+}
+
 /** Runs a script in the engine; a NotModelledError becomes a CliError. */
-async function runInEngine(io: CliIo, policy: Policy, script: string) {
+async function runInEngine(io: CliIo, policy: Policy, script: string, trace: TraceMode = "none", stats = false) {
   const factory = io.createKernel ?? (await defaultKernelFactory());
   const kernel = await factory({ policy });
+  const tracing = tracingOf(kernel);
+  if ((trace !== "none" || stats) && !tracing) throw new CliError(`this kernel implementation does not report merges (--${trace !== "none" ? trace : "stats"})`);
+  if (trace !== "none") tracing!.traceMerges();
+  // the events of each script line (the arena's own setup is left out)
+  const events: MergeEvent[][] = [];
+  let base = 0;
+  let before: MergeStats | null = null;
   try {
-    return runScenario(kernel, script);
+    const r = runScenario(kernel, script, {
+      onStart: (_p, arenaBase) => {
+        base = arenaBase;
+        if (trace !== "none") tracing!.takeMergeEvents();
+        if (stats) before = tracing!.mergeStats();
+      },
+      onStep: () => {
+        if (trace !== "none") events.push(tracing!.takeMergeEvents());
+      },
+    });
+    // addresses as arena pages, like the script's
+    const page = (a: number) => (a >= base && a <= base + ARENA_PAGES * 4096 ? String((a - base) / 4096) : "0x" + a.toString(16));
+    let seq = 0;
+    const steps = r.steps.map((s, i) => {
+      const lines = [...s.output];
+      for (const e of events[i] ?? []) {
+        const text = trace === "trace" ? formatMergeEvent(e, page) : formatFtrace(e, ++seq);
+        if (text !== null) lines.push(...text.split("\n").map((l) => (l ? `    # ${l}` : "    #")));
+      }
+      return lines;
+    });
+    return { ...r, steps, stats: stats ? statsSince(before!, tracing!.mergeStats()) : null };
   } catch (e) {
     if (e instanceof NotModelledError) throw new CliError(`the engine cannot run this script yet:\n${e.message}`);
     throw e;
   }
 }
 
+/** Counters b minus a: what the script did. */
+function statsSince(a: MergeStats, b: MergeStats): MergeStats {
+  const failed: MergeStats["failed"] = {};
+  for (const k of Object.keys(b.failed) as MergeReason[]) {
+    const n = (b.failed[k] ?? 0) - (a.failed[k] ?? 0);
+    if (n) failed[k] = n;
+  }
+  const d = { ...b, failed, byCase: b.byCase.map((n, i) => n - a.byCase[i]) };
+  for (const k of Object.keys(b) as (keyof MergeStats)[]) {
+    if (typeof b[k] === "number") (d as Record<string, unknown>)[k] = (b[k] as number) - (a[k] as number);
+  }
+  return d;
+}
+
+/** The merge counters of each policy, one row per counter. */
+function statsTable(rows: { policy: Policy; stats: MergeStats }[]): string {
+  const lines: [string, ...number[]][] = [];
+  const add = (name: string, f: (s: MergeStats) => number) => lines.push([name, ...rows.map((r) => f(r.stats))]);
+  add("merge attempts", (s) => s.attempts);
+  add("merged", (s) => s.merged);
+  for (let c = 1; c <= 8; c++) add(`  case ${c}`, (s) => s.byCase[c - 1]);
+  add("  prev only: prev and next refused to join", (s) => s.bothRefused);
+  add("not merged", (s) => s.attempts - s.merged);
+  const reasons = new Set(rows.flatMap((r) => Object.keys(r.stats.failed))) as Set<MergeReason>;
+  for (const reason of MERGE_REASON_ORDER) if (reasons.has(reason)) add(`  ${reason}`, (s) => s.failed[reason] ?? 0);
+  add("pages re-indexed", (s) => s.pagesReindexed);
+  add("pages re-pointed", (s) => s.pagesRepointed);
+  add("anon_vmas created", (s) => s.anonVmasCreated);
+  add("anon_vmas freed", (s) => s.anonVmasFreed);
+  add("anon_vma refs leaked", (s) => s.anonVmaRefsLeaked);
+  add("debug_vm warnings", (s) => s.debugVmWarnings);
+  add("mremap pgoff updated", (s) => s.pgoffUpdated);
+  add("mremap pgoff kept", (s) => s.pgoffKept);
+  const w0 = Math.max(...lines.map((l) => l[0].length));
+  const ws = rows.map((r, i) => Math.max(r.policy.length, ...lines.map((l) => String(l[i + 1]).length)));
+  let out = `${"merges".padEnd(w0)}  ${rows.map((r, i) => r.policy.padStart(ws[i])).join("  ")}\n`;
+  for (const l of lines) out += `${l[0].padEnd(w0)}  ${l.slice(1).map((v, i) => String(v).padStart(ws[i])).join("  ")}\n`;
+  return out;
+}
+
 async function cmdRun(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand("run", args, { policy: { type: "string" }, maps: { type: "boolean" } });
+  const { values, positionals } = parseCommand("run", args, {
+    policy: { type: "string" }, maps: { type: "boolean" }, trace: { type: "boolean" }, ftrace: { type: "boolean" },
+    stats: { type: "boolean" },
+  });
   if (values.help) return help(io);
-  const policy = policyArg(values.policy);
+  const policies = policiesArg(values.policy);
+  if (values.trace && values.ftrace) throw new UsageError("run: --trace and --ftrace exclude each other");
+  const trace: TraceMode = values.trace ? "trace" : values.ftrace ? "ftrace" : "none";
   const script = await readScript(scriptArg("run", positionals), io);
-  const r = await runInEngine(io, policy, script);
-  io.stdout.write(r.output);
-  if (values.maps) io.stdout.write(renderMaps(r.process));
-  return r.status;
+  const runs = [];
+  for (const policy of policies) runs.push({ policy, ...(await runInEngine(io, policy, script, trace, !!values.stats)) });
+  if (runs.length === 1) {
+    io.stdout.write(runs[0].steps.flat().map((l) => l + "\n").join(""));
+  } else {
+    io.stdout.write(sideBySide(runs.map((r) => ({ policy: r.policy, steps: r.steps }))));
+  }
+  if (values.stats) io.stdout.write("\n" + statsTable(runs.map((r) => ({ policy: r.policy, stats: r.stats! }))));
+  if (values.maps) {
+    for (const r of runs) {
+      if (runs.length > 1) io.stdout.write(`\n== /proc/pid/maps under ${r.policy}\n`);
+      io.stdout.write(renderMaps(r.process));
+    }
+  }
+  return Math.max(...runs.map((r) => r.status));
 }
 
 async function cmdKernel(args: string[], io: CliIo): Promise<number> {

@@ -33,11 +33,15 @@ export interface ScenarioOptions {
    * the scenario's current process: lets tests check invariants step by step.
    */
   onStep?: (process: ProcessSim, entry: ScriptEntry) => void;
+  /** Called once the process and its arena exist, before the first line (arenaBase: page 0's address). */
+  onStart?: (process: ProcessSim, arenaBase: number) => void;
 }
 
 export interface ScenarioResult {
   /** Everything the script printed, each line ending in a newline. */
   output: string;
+  /** The lines each script line that ran printed, in order (their concatenation is `output`). */
+  steps: { line: number; output: string[] }[];
   /** Exit status: 2 if any line gave EPARSE, else 0. */
   status: number;
   /** The scenario's process in its final state. */
@@ -109,7 +113,7 @@ const pageAlign = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
  * inherits them by replacing `proc`.
  */
 class Runner {
-  private readonly lines: string[] = [];
+  readonly lines: string[] = [];
   /** Temp file ID -> file identity, and back. */
   private readonly files = new Map<number, number>();
   private readonly fileIds = new Map<number, number>();
@@ -465,13 +469,17 @@ export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOpt
   if (missing.length) throw new NotModelledError(missing);
   const proc = kernel.createProcess(opts.image);
   const runner = new Runner(kernel, proc);
+  const steps: ScenarioResult["steps"] = [];
+  opts.onStart?.(runner.process, runner.base);
   for (const e of entries) {
+    const before = runner.lines.length;
     runner.step(e);
+    steps.push({ line: e.line, output: runner.lines.slice(before) });
     opts.onStep?.(runner.process, e);
     if (runner.done) break;
   }
   return {
-    output: runner.output, status: runner.done ? runner.exitCode : runner.sawParseError ? 2 : 0,
+    output: runner.output, steps, status: runner.done ? runner.exitCode : runner.sawParseError ? 2 : 0,
     process: runner.process, arenaBase: runner.base,
   };
 }
