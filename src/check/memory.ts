@@ -174,7 +174,10 @@ export function checkKernel(k: KernelSim): string[] {
     const want = pg.mapcount + (pg.anon ? 0 : 1);
     if (pg.refcount !== want) out.push(`${name}: refcount ${pg.refcount}, expected ${want} (mapcount${pg.anon ? "" : " + the page cache"})`);
     if (pg.refcount < 1) out.push(`${name}: live with no reference`);
-    if (pg.anon && !anonVmas.has(pg.mapping)) out.push(`${name}: mapping points to anon_vma ${pg.mapping}, which is not live`);
+    if (pg.anon && !anonVmas.has(pg.mapping)) {
+      // the engine gives a freed anon_vma the id 0xffffffff (a dangling page->mapping)
+      out.push(`${name}: mapping points to ${pg.mapping === 0xffffffff ? "a freed anon_vma" : `anon_vma ${pg.mapping}, which is not live`}`);
+    }
     if (!Number.isInteger(pg.content) || pg.content < 0 || pg.content > 255) out.push(`${name}: content ${pg.content} is not a byte`);
   }
 
