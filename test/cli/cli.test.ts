@@ -53,6 +53,46 @@ for (const impl of IMPLS) {
         expect(r).toEqual({ status: 0, stdout: "mmap 0 2 rw => ok\ndump\n  0 2 rw-p anon 0 av=-\n  (1 vmas)\n", stderr: "" });
       });
 
+      const S5 = "mmap 0 2 rw\nmmap 3 2 rw\ntouch 0\ntouch 3\nmmap 2 1 rw\ndump\n";
+      if (impl.name === "model") {
+        it("--trace and --stats need an implementation that reports merges", async () => {
+          const r = await cli(["run", "--trace", "-"], { readStdin: async () => S5 });
+          expect(r).toEqual({ status: 2, stdout: "", stderr: "vmasim: this kernel implementation does not report merges (--trace)\n" });
+        });
+      } else {
+        it("several policies: side by side, the rows that differ marked !", async () => {
+          const r = await cli(["run", "--policy", "linux-5.17,seed", "-"], { readStdin: async () => S5 });
+          expect(r.status).toBe(0);
+          expect(r.stderr).toBe("");
+          const rows = r.stdout.split("\n");
+          expect(rows[0]).toMatch(/^ {2}linux-5\.17 +\| seed$/);
+          expect(rows).toContain("  mmap 2 1 rw => ok        | mmap 2 1 rw => ok");
+          expect(rows).toContain("!   0 3 rw-p anon 0 av=1/1 |   0 5 rw-p anon 0 av=1/1");
+          expect(rows.filter((l) => l.startsWith("!"))).toHaveLength(3);
+        });
+
+        it("--policy all runs every policy; a policy listed twice is a usage error", async () => {
+          const r = await cli(["run", "--policy", "all", "-"], { readStdin: async () => "mmap 0 1 r\n" });
+          expect(r.stdout.split("\n")[0]).toMatch(/^ {2}linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18$/);
+          const twice = await cli(["run", "--policy", "seed,seed", "-"], { readStdin: async () => "" });
+          expect(twice.status).toBe(2);
+          expect(twice.stderr).toMatch(/a policy is listed twice in 'seed,seed'/);
+        });
+
+        it("--trace prints each merge attempt after its line; --ftrace the series' events; --stats the counters", async () => {
+          const t = await cli(["run", "--policy", "seed", "--trace", "-"], { readStdin: async () => S5 });
+          expect(t.stdout).toContain("mmap 2 1 rw => ok\n    # merge pid=1 mmap [2, 3) case 1 prev=AV_MERGE_NULL next=AV_MERGE_NULL both=AV_MERGE_DIFFERENT\n");
+          const f = await cli(["run", "--policy", "linux-5.17", "--ftrace", "-"], { readStdin: async () => S5 });
+          expect(f.stdout).toMatch(/mmap 2 1 rw => ok\n {4}# vmasim-1 \[000\] \.{5} 3\.000000: vm_av_merge: merged=1 predecessor=AV_MERGE_NULL successor=AV_MERGE_NULL predecessor_with_successor=AV_MERGE_FAILED same_count=0 diff_count=0 failed_count=1\n/);
+          const s = await cli(["run", "--policy", "linux-5.17,seed", "--stats", "-"], { readStdin: async () => S5 });
+          expect(s.stdout).toMatch(/\nmerge attempts +3 +3\n/);
+          expect(s.stdout).toMatch(/\n {2}case 1 +0 +1\n/);
+          expect(s.stdout).toMatch(/\npages re-pointed +0 +1\n/);
+          const both = await cli(["run", "--trace", "--ftrace", "-"], { readStdin: async () => S5 });
+          expect(both.status).toBe(2);
+        });
+      }
+
       it("accepts --policy with a known policy", async () => {
         const r = await cli(["run", "--policy", "linux-5.17", "-"], { readStdin: async () => "mmap 0 1 r\n" });
         expect(r).toEqual({ status: 0, stdout: "mmap 0 1 r => ok\n", stderr: "" });
@@ -136,7 +176,7 @@ for (const impl of IMPLS) {
           const r = await cli(argv);
           expect(r.status).toBe(0);
           expect(r.stderr).toBe("");
-          expect(r.stdout).toContain("vmasim run [--policy P] [--maps] SCRIPT");
+          expect(r.stdout).toContain("vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] SCRIPT");
           expect(r.stdout).toContain("vmasim diff [--policy P] [--layout] SCRIPT");
           expect(r.stdout).toContain("one of: linux-5.17");
         }
