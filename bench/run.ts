@@ -20,7 +20,7 @@ import {
 } from "../src/abi/constants.js";
 import { createKernelSync } from "../src/engine/index.js";
 import { createModelKernel } from "../src/model/index.js";
-import type { KernelSim, ProcessSim } from "../src/types.js";
+import { POLICIES, type KernelSim, type ProcessSim } from "../src/types.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -112,6 +112,25 @@ function mremapLoop(p: ProcessSim): () => void {
   };
 }
 
+/**
+ * ns per hole filled and unmapped again between two faulted VMAs with
+ * different anon_vmas (spec S5): 5.17 merges with prev only, the seeds merge
+ * all three and the unmap splits again.
+ */
+function holeLoop(p: ProcessSim): () => void {
+  const a = 0x10001000;
+  p.mmap(a, 2 * PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  p.mmap(a + 3 * PAGE_SIZE, 2 * PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  p.touch(a, true);
+  p.touch(a + 3 * PAGE_SIZE, true);
+  return () => {
+    for (let i = 0; i < INNER / 2; i++) {
+      sink += p.mmap(a + 2 * PAGE_SIZE, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+      sink += p.munmap(a + 2 * PAGE_SIZE, PAGE_SIZE);
+    }
+  };
+}
+
 /** A process with 1,000 faulted 1-page VMAs (every other page, so none merge). */
 function thousandVmas(k: KernelSim): ProcessSim {
   const p = k.createProcess();
@@ -157,6 +176,22 @@ async function main(): Promise<void> {
       const dt = bench.now() - t0;
       child.exit();
       return { overriddenDuration: dt, overriddenIterationCost: dt };
+    });
+  }
+
+  // the policies side by side: the series' rules cost (EXCL walks, page rewrites), and tracing
+  for (const policy of POLICIES) {
+    measure(bench, `engine ${policy}: mremap move of a faulted 1-page VMA`, mremapLoop(createKernelSync({ policy }).createProcess()));
+    measure(bench, `engine ${policy}: S5 hole filled + unmapped (per syscall)`, holeLoop(createKernelSync({ policy }).createProcess()));
+  }
+  {
+    const tk = createKernelSync({ policy: "linux-5.17" });
+    const tp = tk.createProcess();
+    tk.traceMerges();
+    const loop = pairLoop(tp);
+    measure(bench, "engine traced: mmap+munmap pair", () => {
+      loop();
+      sink += tk.takeMergeEvents().length;
     });
   }
 
@@ -220,17 +255,23 @@ async function main(): Promise<void> {
     "model/engine mremap move": get("model: mremap") / get("engine: mremap"),
     "kernel/engine mremap move": kernelMremap !== null ? kernelMremap / get("engine: mremap") : NaN,
     "model/engine fork 1,000": get("model: fork") / get("engine: fork"),
+    ...Object.fromEntries(POLICIES.filter((p) => p !== "linux-5.17").flatMap((p) => [
+      [`${p}/linux-5.17 mremap move`, get(`engine ${p}: mremap`) / get("engine linux-5.17: mremap")],
+      [`${p}/linux-5.17 S5 hole`, get(`engine ${p}: S5`) / get("engine linux-5.17: S5")],
+    ])),
+    "traced/untraced mmap+munmap": get("engine traced: mmap+munmap") / ePair,
     "kernel/engine fork 1,000": kernelFork !== null ? kernelFork / get("engine: fork") : NaN,
   };
 
   const w = Math.max(...rows.map((r) => r.task.length));
+  const wr = Math.max(28, ...Object.keys(ratios).map((k) => k.length));
   console.log(`${"task".padEnd(w)}  ${"ns/op p50".padStart(10)}  ${"mad".padStart(7)}  samples`);
   for (const r of rows) {
     console.log(`${r.task.padEnd(w)}  ${r.nsP50.toFixed(1).padStart(10)}  ${Number.isNaN(r.nsMad) ? "      -" : r.nsMad.toFixed(1).padStart(7)}  ${r.samples}`);
   }
   console.log("");
-  for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(28)} ${Number.isNaN(v) ? "-" : `${v.toFixed(2)}x`}`);
-  console.log(`${"engine bytes per VMA".padEnd(28)} ${bytesPerVma.toFixed(1)}`);
+  for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(wr)} ${Number.isNaN(v) ? "-" : `${v.toFixed(2)}x`}`);
+  console.log(`${"engine bytes per VMA".padEnd(wr)} ${bytesPerVma.toFixed(1)}`);
   console.error(`(sink ${sink})`);
 
   if (jsonPath) {

@@ -6,7 +6,7 @@ import { MERGE_CALLER_BRK, MergeAttrs, new_range_attrs, vma_merge } from "./merg
 import { may_expand_vm } from "./mm";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
-import { sysctl_max_map_count } from "./sysctl";
+import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, VM_OPS_NONE, vm_area_alloc } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
 import { find_vma, find_vma_before, find_vma_intersection, vm_start_gap, vma_link } from "./vma_tree";
@@ -66,7 +66,7 @@ export function do_brk_flags(mm: Mm, addr: u64, len: u64, flags: u64): i64 {
   }
   const pages = len >> PAGE_SHIFT;
   if (!may_expand_vm(mm, flags, pages)) return -ENOMEM;
-  if (mm.map_count > sysctl_max_map_count) return -ENOMEM;
+  if (mm.map_count > sysctl_max_map_count) return map_count_refused();
 
   const prev = find_vma_before(mm, addr);
   let vma = vma_merge(mm, prev, addr, addr + len, new_range_attrs(attrs, MERGE_CALLER_BRK, flags, 0, addr >> PAGE_SHIFT));

@@ -14,7 +14,7 @@ import { FAULT_OOM, faultin_range, zap_page_range } from "./memory";
 import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
-import { sysctl_max_map_count } from "./sysctl";
+import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, vma_is_anonymous } from "./types";
 import { find_vma, find_vma_before } from "./vma_tree";
 import { punch_hole } from "./truncate";
@@ -65,12 +65,12 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
   } else {
     pprev = vma;
     if (start != vma.vm_start) {
-      if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
       const err = __split_vma(mm, vma, start, true);
       if (err) return err;
     }
     if (end != vma.vm_end) {
-      if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
       const err = __split_vma(mm, vma, end, false);
       if (err) return err;
     }

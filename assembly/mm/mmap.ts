@@ -15,7 +15,7 @@ import { MERGE_CALLER_MMAP, MergeAttrs, new_range_attrs, vma_merge } from "./mer
 import { mm_populate } from "./mlock";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { count_vma_pages_range, do_munmap } from "./munmap";
-import { mmap_min_addr, sysctl_max_map_count } from "./sysctl";
+import { mmap_min_addr, map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, VM_OPS_FILE, VM_OPS_NONE, VM_OPS_SHMEM, vm_area_alloc } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
 import { find_vma_before, find_vma_intersection, vma_link } from "./vma_tree";
@@ -94,7 +94,7 @@ export function do_mmap(mm: Mm, file: File | null, addr: u64, len: u64, prot: u3
   len = (len + 4095) & PAGE_MASK;
   if (len == 0) return -ENOMEM;
   if (pgoff + (len >> PAGE_SHIFT) < pgoff) return -EOVERFLOW;
-  if (mm.map_count > sysctl_max_map_count) return -ENOMEM;
+  if (mm.map_count > sysctl_max_map_count) return map_count_refused();
 
   // shared anonymous memory ignores pgoff for placement (shmem_get_unmapped_area)
   const a = get_unmapped_area(mm, addr, len, flags);

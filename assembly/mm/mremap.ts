@@ -21,7 +21,7 @@ import {
 } from "./pgtable";
 import { MOVE_PGOFF_KEEP, MOVE_PGOFF_SEED_V2, move_pgoff } from "./policy";
 import { engine_oom_set } from "./reserve";
-import { sysctl_max_map_count } from "./sysctl";
+import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
 import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, vma_link } from "./vma_tree";
@@ -146,7 +146,7 @@ function mremap_to(mm: Mm, addr: u64, old_len: u64, new_addr: u64, new_len: u64,
   // the old and new ranges must not overlap
   if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;
   // stay 4 maps below the limit even if both ends split in 3
-  if (<i64>mm.map_count + 2 >= <i64>sysctl_max_map_count - 3) return -ENOMEM;
+  if (<i64>mm.map_count + 2 >= <i64>sysctl_max_map_count - 3) return map_count_refused();
   if (flags & MREMAP_FIXED) {
     const r = do_munmap(mm, new_addr, new_len);
     if (r) return r;
@@ -337,7 +337,7 @@ function retag(t: PgTable, addr: u64): void {
 function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
   const vm_flags = vma.vm_flags;
   // avoid failing later in do_munmap, which may split one VMA into three
-  if (mm.map_count >= sysctl_max_map_count - 3) return -ENOMEM;
+  if (mm.map_count >= sysctl_max_map_count - 3) return map_count_refused();
   // vm_ops->may_split: special mappings refuse to be split
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);

@@ -9,7 +9,7 @@ import { zap_page_range } from "./memory";
 import { vm_stat_account } from "./mm";
 import { PMD_SIZE, free_pgd_range } from "./pgtable";
 import { __split_vma } from "./split";
-import { sysctl_max_map_count } from "./sysctl";
+import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, vm_area_free, vma_pages } from "./types";
 import { find_vma, find_vma_intersection, vma_unlink } from "./vma_tree";
 
@@ -32,7 +32,7 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
   // split now so that only whole VMAs remain in the range
   if (start > vma.vm_start) {
     // map_count may go just above its limit temporarily, but not through a hole punch
-    if (end < vma.vm_end && mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+    if (end < vma.vm_end && mm.map_count >= sysctl_max_map_count) return map_count_refused();
     const err = __split_vma(mm, vma, start, false);
     if (err) return err;
     prev = vma;

@@ -4,7 +4,7 @@ import { EINVAL, ENOMEM, PAGE_SHIFT } from "../abi/constants";
 import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma } from "../rmap/anon_vma";
 import { engine_oom_set } from "./reserve";
-import { sysctl_max_map_count } from "./sysctl";
+import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free } from "./types";
 import { vma_bounds_changed, vma_link } from "./vma_tree";
 
@@ -59,6 +59,6 @@ export function __split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
 
 /** split_vma(): __split_vma with the map-count limit (map_count >= max fails). */
 export function split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
-  if (mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+  if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
   return __split_vma(mm, vma, addr, new_below);
 }

@@ -1,5 +1,8 @@
 // Kernel-wide settings (sysctls and boot parameters) that the rules depend on.
 
+import { ENOMEM } from "../abi/constants";
+import { C_MAP_COUNT_LIMIT, count } from "../trace/merge_trace";
+
 /** vm.max_map_count (mm/util.c sysctl_max_map_count; DEFAULT_MAX_MAP_COUNT = 65530) */
 export let sysctl_max_map_count: u32 = 65530;
 /** vm.mmap_min_addr (security/min_addr.c dac_mmap_min_addr) */
@@ -10,3 +13,9 @@ export let stack_guard_gap: u64 = 256 << 12;
 export function set_max_map_count(n: u32): void { sysctl_max_map_count = n; }
 export function set_mmap_min_addr(a: u64): void { mmap_min_addr = a; }
 export function set_stack_guard_gap(bytes: u64): void { stack_guard_gap = bytes; }
+
+/** -ENOMEM for an operation vm.max_map_count refuses, counted (merges it prevents show there). */
+export function map_count_refused(): i64 {
+  count(C_MAP_COUNT_LIMIT);
+  return -ENOMEM;
+}

@@ -46,7 +46,8 @@ export const C_ANON_VMA_REFS_LEAKED: u32 = 31; // seed-v2's page_get_anon_vma wi
 export const C_DEBUG_VM_WARNINGS: u32 = 32; // a CONFIG_DEBUG_VM assertion of the series would fire
 export const C_PGOFF_UPDATED: u32 = 33; // mremap moves of faulted anon VMAs that took the new pgoff
 export const C_PGOFF_KEPT: u32 = 34; // ... that kept the old one under a policy that updates
-export const NR_COUNTERS: u32 = 35;
+export const C_MAP_COUNT_LIMIT: u32 = 35; // operations refused because of vm.max_map_count
+export const NR_COUNTERS: u32 = 36;
 
 const counters = memory.data(<i32>NR_COUNTERS * 8, 8);
 

@@ -281,6 +281,7 @@ function statsTable(rows: { policy: Policy; stats: MergeStats }[]): string {
   add("debug_vm warnings", (s) => s.debugVmWarnings);
   add("mremap pgoff updated", (s) => s.pgoffUpdated);
   add("mremap pgoff kept", (s) => s.pgoffKept);
+  add("refused by max_map_count", (s) => s.mapCountRefused);
   const w0 = Math.max(...lines.map((l) => l[0].length));
   const ws = rows.map((r, i) => Math.max(r.policy.length, ...lines.map((l) => String(l[i + 1]).length)));
   let out = `${"merges".padEnd(w0)}  ${rows.map((r, i) => r.policy.padStart(ws[i])).join("  ")}\n`;

@@ -80,11 +80,13 @@ export interface MergeStats {
   /** mremap moves of faulted anonymous VMAs that took the new pgoff / kept the old one (seed policies) */
   pgoffUpdated: number;
   pgoffKept: number;
+  /** operations refused with ENOMEM (EAGAIN for madvise) because of vm.max_map_count: what missed merges cost */
+  mapCountRefused: number;
 }
 
 const C = {
   attempts: 0, merged: 1, case: 2, fail: 10, bothRefused: 26, reindexed: 27, repointed: 28, created: 29, freed: 30,
-  leaked: 31, debugVm: 32, pgoffUpdated: 33, pgoffKept: 34,
+  leaked: 31, debugVm: 32, pgoffUpdated: 33, pgoffKept: 34, mapCountRefused: 35,
 } as const;
 
 /** Decode the core's counter slots. */
@@ -101,7 +103,7 @@ export function decodeMergeStats(f: Float64Array, base: number): MergeStats {
     pagesReindexed: f[base + C.reindexed], pagesRepointed: f[base + C.repointed],
     anonVmasCreated: f[base + C.created], anonVmasFreed: f[base + C.freed],
     anonVmaRefsLeaked: f[base + C.leaked], debugVmWarnings: f[base + C.debugVm],
-    pgoffUpdated: f[base + C.pgoffUpdated], pgoffKept: f[base + C.pgoffKept],
+    pgoffUpdated: f[base + C.pgoffUpdated], pgoffKept: f[base + C.pgoffKept], mapCountRefused: f[base + C.mapCountRefused],
   };
 }
 
