@@ -48,10 +48,14 @@ const EXPECTED: Record<string, [Outcome, Outcome, Outcome, Outcome]> = {
   "S19-shared-next-both-sides": [o(2, [2]), o(1, [1], "rmap"), o(2, [2]), o(2, [2])],
   // the caveat does not arise here: nothing is mapped next to the destination
   "S31-dontunmap": [o(2, []), o(2, []), o(2, []), o(2, [])],
+  // the caveat, made to happen: the destination merges below a neighbour and the page keeps the freed anon_vma
+  "S31b-dontunmap-next-to-neighbour": [o(3, []), o(2, [3], "dangling"), o(2, [3]), o(3, [])],
   // prediction holds: page 2 keeps its anon_vma, whose tree no longer covers it
   "S32-case-5-head-of-next": [o(3, []), o(2, [5], "rmap"), o(2, [5]), o(3, [])],
   // prediction refuted as written: the VMA part that changes hands (page 1) has no page
   "S33-case-4-tail-of-prev": [o(3, []), o(2, [4]), o(2, [4]), o(3, [])],
+  // ...and with a page there, the prediction holds
+  "S33b-case-4-with-a-page": [o(3, []), o(2, [4], "rmap"), o(2, [4]), o(3, [])],
   // prediction holds for the rmap; two leaked anon_vmas
   "S34-case-6-three-anon-vmas": [o(3, []), o(1, [6], "leak"), o(1, [6]), o(3, [])],
   // prediction holds for the rmap (page re-pointed); the leaked reference shows
