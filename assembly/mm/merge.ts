@@ -76,25 +76,29 @@ export function new_range_attrs(a: MergeAttrs, caller: u32, vm_flags: u64, file:
   return a;
 }
 
-const existing_attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
-
 /**
- * The attributes of [start, ...) of an existing VMA about to get newflags:
- * the VMA's own anon_vma, file, pgoff at `start`, policy, uffd ctx and name.
+ * The attributes of a range of vma (or copied from it) about to get vm_flags
+ * and pgoff: vma's anon_vma, file, policy, uffd ctx and name.
  */
-export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags: u64): MergeAttrs {
-  const a = existing_attrs;
-  a.vm_flags = newflags;
+export function vma_range_attrs(a: MergeAttrs, caller: u32, vma: Vma, vm_flags: u64, pgoff: u64, middle: Vma | null, copied_from: Vma | null): MergeAttrs {
+  a.vm_flags = vm_flags;
   a.anon_vma = vma.anon_vma;
   a.file = changetype<usize>(vma.vm_file);
-  a.pgoff = vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT);
+  a.pgoff = pgoff;
   a.policy = vma.vm_policy;
   a.uffd_ctx = vma.vm_userfaultfd_ctx;
   a.anon_name = vma.anon_name;
-  a.middle = vma;
-  a.copied_from = null;
+  a.middle = middle;
+  a.copied_from = copied_from;
   a.caller = caller;
   return a;
+}
+
+const existing_attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>(), 8));
+
+/** The attributes of [start, ...) of an existing VMA about to get newflags (mprotect-like callers). */
+export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags: u64): MergeAttrs {
+  return vma_range_attrs(existing_attrs, caller, vma, newflags, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), vma, null);
 }
 
 /** vma_next(): the VMA after prev, or the first one. */

@@ -12,7 +12,7 @@ import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
 import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/repoint";
 import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
-import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
@@ -211,17 +211,7 @@ function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null
   const faulted = vma.anon_vma != 0;
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
-  attrs.vm_flags = vma.vm_flags;
-  attrs.anon_vma = vma.anon_vma;
-  attrs.file = changetype<usize>(vma.vm_file);
-  attrs.pgoff = pgoff;
-  attrs.policy = vma.vm_policy;
-  attrs.uffd_ctx = vma.vm_userfaultfd_ctx;
-  attrs.anon_name = vma.anon_name;
-  attrs.middle = null;
-  attrs.copied_from = vma;
-  attrs.caller = MERGE_CALLER_MREMAP;
-  const merged = vma_merge(mm, prev, addr, addr + len, attrs);
+  const merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
   if (tracing() && vma_is_anonymous(vma)) {
     // the series' vm_pgoff_merge (after a merge) and why a faulted VMA kept its pgoff
     const updated = !faulted || (move_pgoff != MOVE_PGOFF_KEEP && pgoff_why == R_OK);
