@@ -174,6 +174,21 @@ export interface KernelMemorySnapshot {
   anonVmas: AnonVmaSnapshot[];
 }
 
+/**
+ * What the seed policies' rules did to pages (docs/policies.md "Counters"),
+ * kernel-wide since creation; all 0 under linux-5.17.
+ */
+export interface MergeStats {
+  /** page->index changes (seed-v2 update_faulted_pgoff(); seed's re-index of moved pages) */
+  pages_reindexed: number;
+  /** page->mapping changes (seed-v2 reconnect_pages(); seed's re-pointing on merges and moves) */
+  pages_repointed: number;
+  /** anon_vma references taken by seed-v2's page_get_anon_vma() in reconnect_pages() and never dropped */
+  anon_vma_refs_leaked: number;
+  /** seed-v2: VM_BUG_ONs of anon_vma_merge() a CONFIG_DEBUG_VM kernel would hit (removed VMA's anon_vma not exclusive) */
+  debug_vm_warnings: number;
+}
+
 /** A simulated kernel: files and processes under one policy. */
 export interface KernelSim {
   readonly policy: Policy;
@@ -191,6 +206,8 @@ export interface KernelSim {
   processes(): ProcessSim[];
   /** Pages and anon_vmas of the whole kernel. */
   memory(): KernelMemorySnapshot;
+  /** The seed policies' page rewrites and defects so far (a copy). */
+  mergeStats?(): MergeStats;
 }
 
 /** One process (a task) and its address space (an mm_struct, maybe shared with threads). */
