@@ -16,7 +16,8 @@
 // S38 (contrast) end with "avN: refcount +1" and nothing else — the rmap
 // part of the prediction holds, and the leak is the defect the checker is
 // meant to show. Under seed the checkers pass after every call of every
-// scenario.
+// scenario. D1 is not from §12: it pins docs/policies.md decision D1 (a
+// private file VMA moved next to its file neighbour).
 //
 // Runs on every implementation of IMPLS. Until the engine implements the
 // seed policies' page rules (and mergeStats()), its seed-v2 / seed cases
@@ -24,7 +25,7 @@
 // model alone.
 
 import { describe, expect, it } from "vitest";
-import { MADV, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../src/abi/constants.js";
+import { MADV, MAP_PRIVATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../src/abi/constants.js";
 import type { KernelConfig, KernelSim, Policy, ProcessSim } from "../../src/types.js";
 import { IMPLS } from "../helpers/impls.js";
 import { W, emptyImage } from "../model/memutil.js";
@@ -451,6 +452,27 @@ const SCENARIOS: Scenario[] = [
         stats: st({ pages_repointed: 1, anon_vma_refs_leaked: 1 }),
       },
       "seed": { layout: ["p0-p4 av1 pg=p0"], verdict: [], firstBreak: null, stats: st({ pages_repointed: 1 }) },
+    },
+  },
+  {
+    id: "D1", title: "(docs/policies.md D1) mremap of a private file VMA with COW pages next to its file neighbour",
+    run(proc) {
+      const f = proc.kernel.createFile("/tmp/vmasim-d1", 8);
+      expect(proc.mmap(p(0), 2 * P, PROT_RW, MAP_PRIVATE | NOREPLACE, f, 0)).toBe(p(0));
+      W(proc, 0);
+      expect(proc.mmap(p(10), 2 * P, PROT_RW, MAP_PRIVATE | NOREPLACE, f, 2 * P)).toBe(p(10));
+      W(proc, 10);
+      moveTo(proc, 10, 2, 2);
+      return { layout: rows(proc).map((r) => r.replace(/ flags\^0x[0-9a-f]+$/, "")), pgoffs: proc.vmas().map((v) => v.pgoff) };
+    },
+    expect: {
+      "linux-5.17": { layout: ["p0-p2 av1 pg=0x0", "p2-p4 av2 pg=0x2000"], pgoffs: [0, 2], ...CLEAN },
+      // The file pgoff is continuous, EXCL(av2) lets the VMAs merge, the pgoff rule does not apply (not anonymous).
+      "seed-v2": {
+        layout: ["p0-p4 av1 pg=0x0"], pgoffs: [0], verdict: ["page 3: freed av2"], firstBreak: "mremap #5: page 3: freed av2",
+        stats: NO_STATS,
+      },
+      "seed": { layout: ["p0-p4 av1 pg=0x0"], pgoffs: [0], verdict: [], firstBreak: null, stats: st({ pages_repointed: 1 }) },
     },
   },
 ];
