@@ -5,13 +5,13 @@
 
 import { File, file_by_id, file_max_id } from "./fs/file";
 import { raw_alloc } from "./lib/alloc";
-import { record_is_live } from "./lib/pool";
+import { record_is_live, record_is_retired } from "./lib/pool";
 import { Page, PG_ANON } from "./mm/page";
 import { PgTable, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, child, entry_ptr, pte_page } from "./mm/pgtable";
 import { mm_list } from "./mm/mm";
 import { vma_usage } from "./mm/memory";
 import { Mm } from "./mm/types";
-import { AnonVma, Avc, interval_tree_first, interval_tree_next } from "./rmap/anon_vma";
+import { AnonVma, Avc, anon_vmas_leaked, interval_tree_first, interval_tree_next } from "./rmap/anon_vma";
 import { rmap_walk_anon_count } from "./rmap/rmap";
 
 let buf: usize = 0;
@@ -42,8 +42,8 @@ function finish(): usize {
 
 // @ts-ignore: decorator
 @inline function anon_vma_id(p: usize): u32 {
-  // a page may point to a freed anon_vma: report that, not a stale id
-  return record_is_live(p) ? changetype<AnonVma>(p).id : 0xffffffff;
+  // a page may point to a freed anon_vma: its id if the record was retired (never reused), else 0xffffffff
+  return record_is_live(p) || record_is_retired(p) ? changetype<AnonVma>(p).id : 0xffffffff;
 }
 
 // ---- VMAs ------------------------------------------------------------------------
@@ -313,6 +313,13 @@ export function snapshot_anon_vmas(): usize {
         v = v.vm_next;
       }
       mm = mm.mm_next;
+    }
+    // seed-v2's leaked anon_vmas may be linked to no VMA (the host drops duplicates)
+    let l = anon_vmas_leaked();
+    while (l) {
+      n += emit_anon_vma(l, emit);
+      if (l.root != l) n += emit_anon_vma(l.root!, emit);
+      l = l.leaked_next;
     }
     if (!emit && !begin(n, 48)) return 0;
   }

@@ -174,6 +174,21 @@ export interface KernelMemorySnapshot {
   anonVmas: AnonVmaSnapshot[];
 }
 
+/**
+ * What the seed policies' rules did to pages (docs/policies.md "Counters"),
+ * kernel-wide since creation; all 0 under linux-5.17.
+ */
+export interface PageRewriteStats {
+  /** page->index changes (seed-v2 update_faulted_pgoff(); seed's re-index of moved pages) */
+  pagesReindexed: number;
+  /** page->mapping changes (seed-v2 reconnect_pages(); seed's re-pointing on merges and moves) */
+  pagesRepointed: number;
+  /** anon_vma references taken by seed-v2's page_get_anon_vma() in reconnect_pages() and never dropped */
+  anonVmaRefsLeaked: number;
+  /** seed-v2: CONFIG_DEBUG_VM assertions of the series a debug kernel would hit */
+  debugVmWarnings: number;
+}
+
 /** A simulated kernel: files and processes under one policy. */
 export interface KernelSim {
   readonly policy: Policy;
@@ -196,6 +211,8 @@ export interface KernelSim {
    * implementation can count them: more than memory() lists means a leak.
    */
   anonVmasLive?(): number;
+  /** The seed policies' page rewrites and seed-v2's defects so far (a copy), where the implementation counts them. */
+  pageRewrites?(): PageRewriteStats;
 }
 
 /** One process (a task) and its address space (an mm_struct, maybe shared with threads). */

@@ -92,6 +92,25 @@ export function pool_free(pool: Pool, r: usize): void {
 }
 
 // @ts-ignore: decorator
+@inline const RECORD_RETIRED: u32 = 0x44454144; // "DEAD"
+
+/**
+ * Free a record for good: it is never handed out again, so a stale pointer
+ * to it (a policy's known defect, e.g. seed-v2's dangling page->mapping)
+ * still reads its fields and is still recognisably dead.
+ */
+export function pool_retire(pool: Pool, r: usize): void {
+  assert(load<u32>(r) == RECORD_LIVE, "pool_retire of a record that is not live");
+  store<u32>(r, RECORD_RETIRED);
+  pool.live--;
+}
+
+// @ts-ignore: decorator
+@inline export function record_is_retired(r: usize): bool {
+  return r != 0 && load<u32>(r) == RECORD_RETIRED;
+}
+
+// @ts-ignore: decorator
 @inline export function record_is_live(r: usize): bool {
   return r != 0 && load<u32>(r) == RECORD_LIVE;
 }

@@ -19,7 +19,7 @@ import { do_munmap } from "./munmap";
 import {
   PMD_SIZE, PUD_SIZE, PgTable, child, entry_ptr, pgtable_reserve, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
-import { MOVE_PGOFF_KEEP, MOVE_PGOFF_SEED_V2, move_pgoff } from "./policy";
+import { MOVE_PGOFF_EXACT, MOVE_PGOFF_KEEP, MOVE_PGOFF_SEED_V2, move_pgoff } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
@@ -331,6 +331,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   // vm_ops->may_split: special mappings refuse to be split
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
+  const src_anon_vma = vma.anon_vma;
   const new_vma = copy_vma(mm, vma, new_addr, new_len, moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff));
   if (!new_vma) return -ENOMEM;
   vma = copy_vma_src!;
@@ -344,7 +345,10 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     old_len = new_len;
     old_addr = new_addr;
     new_addr = <u64>err;
-  } else if (reindex_after_move) {
+  } else if (reindex_after_move || (move_pgoff == MOVE_PGOFF_EXACT && src_anon_vma && new_vma.anon_vma != src_anon_vma)) {
+    // seed: the moved pages take the new VMA's index, and its anon_vma when the
+    // destination merged into a VMA with another one (a private file VMA's COW
+    // pages keep their file pgoff, yet may merge so: docs/policies.md D1)
     reindex_moved(mm, new_vma, new_addr, new_addr + old_len);
   }
   // conceal VM_ACCOUNT so that unmapping the old range does not undo the charge

@@ -9,7 +9,8 @@
 // their own anon_vma + child anon_vmas + the self-parent link of a root).
 
 import { PAGE_SHIFT, VM_ACCESS_FLAGS, VM_SOFTDIRTY } from "../abi/constants";
-import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
+import { Pool, pool_alloc, pool_create, pool_free, pool_reserve, pool_retire } from "../lib/pool";
+import { MERGE_PAGES_RECONNECT_V2, merge_pages } from "../mm/policy";
 import { Vma, vma_pages } from "../mm/types";
 import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_trace";
 
@@ -25,6 +26,9 @@ import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_tr
   rb_root: Avc | null = null;
   /** number of AVCs in the tree */
   nr_avcs: u32 = 0;
+  /** seed-v2: holds a leaked reference (never freed), on the anon_vmas_leaked() list */
+  leaked: bool = false;
+  leaked_next: AnonVma | null = null;
 }
 
 @unmanaged export class Avc {
@@ -231,7 +235,9 @@ function anon_vma_alloc(): AnonVma {
 function anon_vma_free(av: AnonVma): void {
   assert(av.nr_avcs == 0, "freeing an anon_vma whose tree is not empty");
   count(C_ANON_VMAS_FREED);
-  pool_free(av_pool, changetype<usize>(av));
+  // seed-v2 leaves pages pointing to freed anon_vmas: never reuse their records
+  if (merge_pages == MERGE_PAGES_RECONNECT_V2) pool_retire(av_pool, changetype<usize>(av));
+  else pool_free(av_pool, changetype<usize>(av));
 }
 
 /** put_anon_vma() / __put_anon_vma(): a non-root drops its pin on the root when freed. */
@@ -240,6 +246,25 @@ export function put_anon_vma(av: AnonVma): void {
   const root = av.root!;
   anon_vma_free(av);
   if (root != av && --root.refcount == 0) anon_vma_free(root);
+}
+
+let leaked_head: AnonVma | null = null;
+
+/**
+ * seed-v2's page_get_anon_vma() without the put: av can never be freed now.
+ * It may be linked to no VMA any more, so snapshots find it on this list.
+ */
+export function anon_vma_leak_ref(av: AnonVma): void {
+  av.refcount++;
+  if (av.leaked) return;
+  av.leaked = true;
+  av.leaked_next = leaked_head;
+  leaked_head = av;
+}
+
+/** The anon_vmas holding leaked references, newest first. */
+export function anon_vmas_leaked(): AnonVma | null {
+  return leaked_head;
 }
 
 /** get_anon_vma() */

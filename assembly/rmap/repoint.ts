@@ -9,7 +9,8 @@ import { PG_ANON, Page } from "../mm/page";
 import { PMD_SIZE, PTE_PRESENT, PTE_SPECIAL, entry_ptr, pte_page, table_index, table_lookup } from "../mm/pgtable";
 import { Mm, Vma } from "../mm/types";
 import { C_ANON_VMA_REFS_LEAKED, C_PAGES_REINDEXED, C_PAGES_REPOINTED, R_AV_SHARED, R_MAPPED_TWICE, R_OK, count } from "../trace/merge_trace";
-import { AnonVma, get_anon_vma } from "./anon_vma";
+import { record_is_live } from "../lib/pool";
+import { AnonVma, anon_vma_leak_ref } from "./anon_vma";
 import { anon_vma_exclusive } from "./exclusive";
 
 let walk_page: Page | null = null;
@@ -65,8 +66,9 @@ export function reconnect_pages(mm: Mm, vma: Vma, old: Vma): void {
   for (let addr = next_page(mm, old.vm_start, end); addr < end; addr = next_page(mm, addr + 4096, end)) {
     const p = walk_page!;
     const cur = page_anon_vma(p);
-    if (!cur) continue;
-    get_anon_vma(changetype<AnonVma>(cur));
+    // page_get_anon_vma() finds nothing when an earlier defect freed the page's anon_vma
+    if (!cur || !record_is_live(cur)) continue;
+    anon_vma_leak_ref(changetype<AnonVma>(cur));
     count(C_ANON_VMA_REFS_LEAKED);
     if (cur != vma.anon_vma) {
       p.mapping = vma.anon_vma;

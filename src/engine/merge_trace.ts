@@ -2,6 +2,8 @@
 // decoding, and the two text formats: vmasim's own, with reasons, and the
 // series' ftrace events vm_av_merge / vm_pgoff_merge (spec §11.6).
 
+import type { PageRewriteStats } from "../types.js";
+
 /** The series' enum vma_merge_res, by value. */
 export const MERGE_RES = ["MERGE_FAILED", "AV_MERGE_FAILED", "AV_MERGE_NULL", "AV_MERGE_SAME", "AV_MERGE_DIFFERENT"] as const;
 export type MergeRes = (typeof MERGE_RES)[number];
@@ -59,8 +61,8 @@ export interface PgoffEvent {
 
 export type MergeEvent = VmaMergeEvent | PgoffEvent;
 
-/** Kernel-wide merge counters since the kernel was created. */
-export interface MergeStats {
+/** Kernel-wide merge counters since the kernel was created (the page rewrites included). */
+export interface MergeStats extends PageRewriteStats {
   attempts: number;
   merged: number;
   /** merges by case: byCase[0] is case 1 */
@@ -69,14 +71,8 @@ export interface MergeStats {
   failed: Partial<Record<MergeReason, number>>;
   /** merges with prev only because prev and next could not join (case 2, 5 or 7 instead of 1 or 6) */
   bothRefused: number;
-  pagesReindexed: number;
-  pagesRepointed: number;
   anonVmasCreated: number;
   anonVmasFreed: number;
-  /** seed-v2: anon_vma references taken by reconnect_pages and never dropped */
-  anonVmaRefsLeaked: number;
-  /** seed-v2: times a CONFIG_DEBUG_VM assertion of the series would fire */
-  debugVmWarnings: number;
   /** mremap moves of faulted anonymous VMAs that took the new pgoff / kept the old one (seed policies) */
   pgoffUpdated: number;
   pgoffKept: number;

@@ -6,7 +6,7 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EFAULT, EINVAL, ENOMEM, ENOSYS, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
-  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout,
+  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import {
@@ -240,6 +240,12 @@ export class Simulator implements KernelSim {
   mergeStats(): MergeStats {
     const base = this.call("mergeStats", () => this.core.merge_counters()) >>> 3;
     return decodeMergeStats(this.views().f64, base);
+  }
+
+  /** The page rewrites of the seed policies (KernelSim.pageRewrites), from mergeStats(). */
+  pageRewrites(): PageRewriteStats {
+    const s = this.mergeStats();
+    return { pagesReindexed: s.pagesReindexed, pagesRepointed: s.pagesRepointed, anonVmaRefsLeaked: s.anonVmaRefsLeaked, debugVmWarnings: s.debugVmWarnings };
   }
 
   /** Record merge events from now on, with room for `capacity` between drains (0 stops). */

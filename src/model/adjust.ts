@@ -6,7 +6,9 @@
 // kernel does (pre/post update of vma, and of next when its start moves),
 // under the anon_vma of vma, or of next if vma has none and next moves. The
 // file's i_mmap tree and the rbtree gap bookkeeping are not modelled. Pages
-// and page tables are never touched by a 5.17 merge or split.
+// and page tables are never touched by a 5.17 merge or split; the seed
+// policies re-point pages that change VMA (the policy's merge_pages(): for a
+// boundary move here, for a removed VMA in anon_vma_merge()).
 
 import { PAGE_SIZE } from "../abi/constants.js";
 import {
@@ -69,6 +71,12 @@ export function __vma_adjust(
     }
   }
 
+  // The addresses a boundary move hands over: case 5 the head of next to vma,
+  // case 4 the tail of vma to next (for the policy's merge_pages()).
+  const handed = adjust_next > 0 ? { from: next!, to: vma, start: next!.vm_start, end: next!.vm_start + adjust_next }
+    : adjust_next < 0 ? { from: vma, to: next!, start: end, end: vma.vm_end }
+    : null;
+
   for (;;) {
     // again:
     const anon_vma = vma.anon_vma ?? (adjust_next ? next!.anon_vma : null);
@@ -95,6 +103,7 @@ export function __vma_adjust(
       anon_vma_interval_tree_post_update_vma(vma);
       if (adjust_next) anon_vma_interval_tree_post_update_vma(next!);
     }
+    if (handed) mm.kernel.rules.merge_pages(handed.to, handed.from, handed.start, handed.end, false);
 
     if (!remove_next) break;
 

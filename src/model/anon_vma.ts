@@ -232,8 +232,12 @@ export function unlink_anon_vmas(vma: Vma): void {
   vma.anon_vma_chain = [];
 }
 
-/** anon_vma_merge(vma, next): in 5.17 a debug check that the anon_vmas agree, then unlink_anon_vmas(next). */
+/**
+ * anon_vma_merge(vma, next): next is being removed by a merge into vma. In
+ * 5.17 a debug check that the anon_vmas agree; the policy's merge_pages()
+ * (seed-v2: its VM_BUG_ON and reconnect_pages()); then unlink_anon_vmas(next).
+ */
 export function anon_vma_merge(vma: Vma, next: Vma): void {
-  void vma;
+  vma.vm_mm.kernel.rules.merge_pages(vma, next, next.vm_start, next.vm_end, true);
   unlink_anon_vmas(next);
 }

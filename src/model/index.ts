@@ -20,6 +20,7 @@
 //   exit.ts              mmput() / exit_mmap()
 //   smaps.ts             per-VMA usage (Rss, Anonymous, Locked)
 //   policy.ts            the per-policy switch points
+//   seed.ts              the seed series' rules: EXCL, reconnect_pages(), update_faulted_pgoff(), exact re-pointing
 //   merge.ts             vma_merge(), is_mergeable_vma(), is_mergeable_anon_vma()
 //   adjust.ts            __vma_adjust()
 //   split.ts             __split_vma(), split_vma()

@@ -12,7 +12,8 @@
 import { DEFAULT_MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
-  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, PageSnapshot, Policy, ProcessImage, ProcessSim,
+  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, PageRewriteStats, PageSnapshot, Policy, ProcessImage,
+  ProcessSim,
 } from "../types.js";
 import type { AnonVma } from "./anon_vma.js";
 import { FMODE_READ, FMODE_WRITE, type KFile } from "./file.js";
@@ -53,6 +54,8 @@ export class KernelModel implements KernelSim {
   readonly anon_vmas = new Map<number, AnonVma>();
   /** every task ever created, in creation order (exited ones included) */
   readonly tasks: ProcessModel[] = [];
+  /** what the policy's rules did to pages (seed.ts counts) */
+  readonly page_rewrites: PageRewriteStats = { pagesReindexed: 0, pagesRepointed: 0, anonVmaRefsLeaked: 0, debugVmWarnings: 0 };
 
   constructor(config: KernelConfig) {
     this.policy = config.policy;
@@ -121,6 +124,10 @@ export class KernelModel implements KernelSim {
       if (!t.exited && !out.includes(t.mm)) out.push(t.mm);
     }
     return out;
+  }
+
+  pageRewrites(): PageRewriteStats {
+    return { ...this.page_rewrites };
   }
 
   memory(): KernelMemorySnapshot {

@@ -100,6 +100,8 @@ export function can_vma_merge_after(rules: PolicyRules, vma: Vma, a: MergeAttrs)
  *                              6: P A=N X -> P   7: P A=N -> P   8: A=N X -> X
  * When prev and next are each mergeable but not with each other (their
  * anon_vmas differ), 5.17 merges with prev only; it never falls back to next.
+ * The anon_vma tests (prev, next, and both sides: is_mergeable_anon_vma(
+ * prev->anon_vma, next->anon_vma, NULL) in 5.17) are the policy's.
  */
 export function vma_merge(mm: MmStruct, prev: Vma | null, addr: number, end: number, a: MergeAttrs): Vma | null {
   const rules = mm.kernel.rules;
@@ -117,7 +119,7 @@ export function vma_merge(mm: MmStruct, prev: Vma | null, addr: number, end: num
     let err: number;
     if (next && end === next.vm_start && mpol_equal(a.policy, next.vm_policy)
       && can_vma_merge_before(rules, next, a, a.pgoff + pglen)
-      && rules.is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null)) {
+      && rules.is_mergeable_anon_vma_both(prev, next)) {
       // cases 1, 6
       err = __vma_adjust(prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev);
     } else {

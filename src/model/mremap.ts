@@ -13,9 +13,10 @@
 // * a move puts the destination VMA through vma_merge() (copy_vma()); an
 //   anonymous VMA without anon_vma takes pgoff = new_addr >> 12 there, a
 //   faulted one keeps the pgoff of the moved range, so its pages keep a
-//   valid index; the source may be merged into the destination (an unfaulted
-//   VMA moved next to itself), in which case the merged VMA becomes the
-//   source;
+//   valid index (the seed policies may re-base it: the policy's move_pgoff()
+//   and, after the PTEs moved, move_pages()); the source may be merged into
+//   the destination (an unfaulted VMA moved next to itself), in which case
+//   the merged VMA becomes the source;
 // * move_page_tables() with HAVE_MOVE_PUD and HAVE_MOVE_PMD (x86): a whole PMD
 //   table moves when a 1 GiB step is aligned on both sides and the
 //   destination PUD entry is empty, a whole PTE table likewise for 2 MiB,
@@ -272,7 +273,8 @@ function move_vma(
   }
 
   const new_pgoff = vma.vm_pgoff + (old_addr - vma.vm_start) / PAGE_SIZE;
-  const copied = copy_vma(vma, new_addr, new_len, new_pgoff);
+  const src_anon_vma = vma.anon_vma;
+  const copied = copy_vma(vma, new_addr, new_len, new_pgoff, old_addr, old_len);
   if (!copied) {
     if (vm_flags & VM_ACCOUNT) vm_unacct_memory(mm, to_account / PAGE_SIZE);
     return -ENOMEM;
@@ -282,6 +284,8 @@ function move_vma(
 
   move_page_tables(vma, old_addr, new_vma, new_addr, old_len);
   // (moved_len < old_len only on allocation failure; vm_ops->mremap of [vdso] returns 0.)
+  // The policy's rewrite of the moved pages (seed: index and anon_vma per moved PTE).
+  mm.kernel.rules.move_pages(new_vma, new_addr, old_len, src_anon_vma, copied.anon_pgoff_updated);
 
   // Conceal VM_ACCOUNT so the old reservation is not undone.
   let excess = 0;
@@ -328,17 +332,30 @@ function move_vma(
  * copy_vma(&vma, addr, len, pgoff): the VMA [addr, addr + len) will be, by
  * vma_merge() with the VMAs around addr or as a new copy of vma; and the
  * source, which is the merged VMA if the source itself was merged into it.
+ * [old_addr, old_addr + old_len) is the range being moved (for the policy's
+ * move_pgoff(); the kernel's copy_vma() of the series derives it).
+ * anon_pgoff_updated: a faulted anonymous VMA got a new pgoff (seed policies).
  */
-export function copy_vma(vma: Vma, addr: number, len: number, pgoff: number): { new_vma: Vma; vma: Vma } | null {
+export function copy_vma(
+  vma: Vma, addr: number, len: number, pgoff: number, old_addr: number, old_len: number,
+): { new_vma: Vma; vma: Vma; anon_pgoff_updated: boolean } | null {
   const vma_start = vma.vm_start;
   const mm = vma.vm_mm;
   let faulted_in_anon_vma = true;
+  let anon_pgoff_updated = false;
 
   // If anonymous vma has not yet been faulted, update new pgoff to match
   // the new location, to increase its chance of merging.
   if (vma_is_anonymous(vma) && !vma.anon_vma) {
     pgoff = addr / PAGE_SIZE;
     faulted_in_anon_vma = false;
+  } else if (vma_is_anonymous(vma)) {
+    // A faulted one keeps its pgoff in 5.17; the seed policies may re-base it.
+    const updated = mm.kernel.rules.move_pgoff(vma, old_addr, old_len, addr);
+    if (updated !== null) {
+      pgoff = updated;
+      anon_pgoff_updated = true;
+    }
   }
 
   const links = find_vma_links(mm, addr, addr + len);
@@ -348,12 +365,12 @@ export function copy_vma(vma: Vma, addr: number, len: number, pgoff: number): { 
   let new_vma = vma_merge(mm, prev, addr, addr + len, vma_attrs(vma, vma.vm_flags, pgoff, anon_vma_name(vma)));
   if (new_vma) {
     // The source may have been merged into new_vma: only possible when it
-    // had no anon_vma and took the destination's linear pgoff.
+    // took the destination's linear pgoff (unfaulted, or re-based by a seed policy).
     if (vma_start >= new_vma.vm_start && vma_start < new_vma.vm_end) {
-      if (faulted_in_anon_vma) throw new Error("copy_vma: a faulted VMA merged with itself (BUG)");
+      if (faulted_in_anon_vma && !anon_pgoff_updated) throw new Error("copy_vma: a faulted VMA merged with itself (BUG)");
       vma = new_vma;
     }
-    return { new_vma, vma };
+    return { new_vma, vma, anon_pgoff_updated };
   }
 
   new_vma = vm_area_dup(vma);
@@ -366,7 +383,7 @@ export function copy_vma(vma: Vma, addr: number, len: number, pgoff: number): { 
   if (new_vma.vm_file) get_file(new_vma.vm_file);
   // vm_ops->open(): none of the modelled vm_ops has one.
   vma_link(mm, new_vma, prev);
-  return { new_vma, vma };
+  return { new_vma, vma, anon_pgoff_updated };
 }
 
 /** get_extent(size, old_addr, old_end, new_addr): the step, bounded by both sides' table spans and the end. */

@@ -65,9 +65,10 @@ const EXPECTED: Record<string, [Outcome, Outcome, Outcome, Outcome]> = {
 };
 const POLICIES: Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18"];
 
+/** leak: an anon_vma kept alive by seed-v2's leaked references (its refcount); dangling: a page points to a freed one */
 function kind(problem: string): Outcome["check"] {
-  if (problem.includes("leaked")) return "leak";
-  if (problem.includes("freed anon_vma")) return "dangling";
+  if (/leaked|^anon_vma \d+: refcount/.test(problem)) return "leak";
+  if (/mapping points to (a freed anon_vma|anon_vma \d+, which is not live)/.test(problem)) return "dangling";
   return "rmap";
 }
 
