@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import { fuzzKernel, type FuzzReport } from "../kernel/fuzz.js";
 import { canRunNative, hiddenStateAvailable, kernelRelease, layoutOnly, runOnKernel } from "../kernel/native.js";
 import { renderMaps } from "../maps.js";
+import { GENERATED_OPS } from "../scenario/generate.js";
+import type { OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { unifiedDiff } from "./diff.js";
@@ -82,7 +84,7 @@ Usage:
   vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
                                                and the engine's (+++)
   vmasim fuzz-kernel --seed S --count N [--policy P] [--ops K] [--layout]
-                    [--start I] [--top-down] [--keep DIR]
+                    [--start I] [--allow OPS] [--top-down] [--keep DIR]
                                                run N generated scripts on the kernel and in
                                                the engine (default policy linux-6.18); each
                                                mismatch class is shrunk to a minimal script
@@ -101,6 +103,8 @@ fuzz-kernel options:
   --count N    how many scripts (default 100)
   --ops K      operations per script (default 20)
   --start I    index of the first script (default 0; --start I --count 1 re-runs script I)
+  --allow OPS  the ops the generator may use, comma-separated (default: all it
+               generates but mseal; e.g. --allow mmap,munmap,mprotect,touch,fork)
   --top-down   also generate mmap hint / mremap maymove, whose addresses depend on
                the process image (expect mismatches outside the engine's rules)
   --keep DIR   write every mismatching script, both outputs and each class's
@@ -304,7 +308,8 @@ function printFuzzReport(io: CliIo, r: FuzzReport): void {
   const pct = r.run === 0 ? 100 : (100 * r.agree) / r.run;
   const classes = r.classes.length === 0 ? "" : `, ${r.classes.length} mismatch class${r.classes.length === 1 ? "" : "es"}`;
   io.stdout.write(
-    `${r.classes.length ? "\n" : ""}fuzz-kernel: ${r.agree}/${r.run} scripts agree (${pct.toFixed(1)}%), ${r.ops} ops${classes}, ` +
+    `${r.classes.length ? "\n" : ""}fuzz-kernel: ${r.agree}/${r.run} scripts agree (${pct.toFixed(1)}%` +
+    `${r.avReuse ? `; ${r.avReuse} up to anon_vma address reuse` : ""}), ${r.ops} ops${classes}, ` +
     `seed ${r.seed}, engine --policy ${r.policy}${r.layout ? ", layout only" : ""}, ${(r.ms / 1000).toFixed(1)} s\n`,
   );
 }
@@ -334,6 +339,7 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("fuzz-kernel", args, {
     seed: { type: "string" }, count: { type: "string" }, start: { type: "string" }, ops: { type: "string" },
     policy: { type: "string" }, layout: { type: "boolean" }, keep: { type: "string" }, "top-down": { type: "boolean" },
+    allow: { type: "string" },
   });
   if (values.help) return help(io);
   if (positionals.length > 0) throw new UsageError(`fuzz-kernel: unexpected argument '${positionals[0]}'`);
@@ -344,6 +350,11 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   const ops = intArg("ops", values.ops, 20, 1);
   const policy = values.policy === undefined ? "linux-6.18" : policyArg(values.policy);
   const layout = values.layout === true;
+  const allow = typeof values.allow === "string" ? values.allow.split(",").map((o) => o.trim()).filter((o) => o !== "") : undefined;
+  if (allow) {
+    const unknown = allow.filter((o) => !GENERATED_OPS.includes(o as OpName));
+    if (unknown.length) throw new UsageError(`fuzz-kernel: --allow: '${unknown[0]}' is not a generated op (${GENERATED_OPS.join(",")})`);
+  }
   if (io.native === undefined) {
     const why = kernelUnavailable(layout);
     if (why !== null) throw new CliError(`fuzz-kernel: ${why}`);
@@ -352,7 +363,7 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   const createKernel = io.createKernel ?? (await defaultKernelFactory());
   if (io.native === undefined) io.stdout.write(`fuzz-kernel: Linux ${kernelRelease()} vs engine --policy ${policy}\n`);
   const report = await fuzzKernel({
-    seed, count, start, ops, policy, layout, topDown: values["top-down"] === true, createKernel,
+    seed, count, start, ops, policy, layout, allow, topDown: values["top-down"] === true, createKernel,
     runKernel: async (script) => {
       try {
         return await native.runOnKernel(script);

@@ -69,6 +69,8 @@ export interface Comparison {
   signature: string;
   /** Unified diff of the compared (masked) outputs, kernel (---) vs engine (+++). */
   diff: string;
+  /** They agree only up to the kernel's reuse of a freed anon_vma's address (sameUpToAnonVmaReuse). */
+  avReuse?: boolean;
 }
 
 export interface ScriptOutcome extends Comparison {
@@ -94,6 +96,8 @@ export interface FuzzReport {
   layout: boolean;
   run: number;
   agree: number;
+  /** Of the agreeing scripts, those that agree only up to anon_vma address reuse. */
+  avReuse: number;
   ops: number;
   ms: number;
   classes: MismatchClass[];
@@ -158,6 +162,63 @@ export function mismatchSignature(kernel: string, engine: string): string {
   return "output structure";
 }
 
+const AV_FIELD = / av=(\d+)\/(\d+)/;
+
+/**
+ * Whether two outputs that differ only in their `av=A/R` numbers are the same
+ * up to the native runner's anon_vma identity, which is the anon_vma's kernel
+ * address: an anon_vma freed and a new one allocated at the same address (the
+ * slab hands out the last freed object first) keep one number on the kernel's
+ * side, while the engine gives the new one a new number. Accepted when, on
+ * every dump line, the lines are equal but for the numbers, and the numbers
+ * pair up consistently:
+ *   - within one dump, kernel and engine numbers are in bijection;
+ *   - an engine number always stands for the same kernel number (the engine
+ *     never keeps an anon_vma that the kernel replaced);
+ *   - a kernel number that turns up with a new engine number (address reuse)
+ *     never shows the engine's previous number again (that one was freed).
+ */
+export function sameUpToAnonVmaReuse(kernel: string, engine: string): boolean {
+  const a = kernel.split("\n");
+  const b = engine.split("\n");
+  if (a.length !== b.length) return false;
+  const e2k = new Map<string, string>();
+  const k2e = new Map<string, string>();
+  const dead = new Set<string>();
+  let dumpK = new Map<string, string>();
+  let dumpE = new Map<string, string>();
+  for (let i = 0; i < a.length; i++) {
+    const la = a[i]!;
+    const lb = b[i]!;
+    if (!la.startsWith("  ")) {
+      if (la !== lb) return false;
+      dumpK = new Map();
+      dumpE = new Map();
+      continue;
+    }
+    const ma = AV_FIELD.exec(la);
+    const mb = AV_FIELD.exec(lb);
+    if (!ma || !mb) {
+      if (la !== lb) return false;
+      continue;
+    }
+    if (la.replace(AV_FIELD, " av=") !== lb.replace(AV_FIELD, " av=")) return false;
+    for (const [k, e] of [[ma[1]!, mb[1]!], [ma[2]!, mb[2]!]] as const) {
+      if (dumpK.has(k) ? dumpK.get(k) !== e : dumpE.has(e)) return false;
+      dumpK.set(k, e);
+      dumpE.set(e, k);
+      if (dead.has(e)) return false;
+      const known = e2k.get(e);
+      if (known !== undefined && known !== k) return false;
+      e2k.set(e, k);
+      const prev = k2e.get(k);
+      if (prev !== undefined && prev !== e) dead.add(prev);
+      k2e.set(k, e);
+    }
+  }
+  return true;
+}
+
 /** Compares a kernel run and an engine run (outputs masked for the mode, then exit statuses). */
 export function compareRuns(kernel: RunOutput, engine: RunOutput, layout: boolean): Comparison {
   const mask = layout ? layoutOnly : imageIndependent;
@@ -165,6 +226,9 @@ export function compareRuns(kernel: RunOutput, engine: RunOutput, layout: boolea
   const b = mask(engine.output);
   const mode = layout ? ", layout only" : "";
   const diff = unifiedDiff(`kernel${mode}`, a, `engine${mode}`, b);
+  if (diff !== "" && !layout && kernel.status === engine.status && sameUpToAnonVmaReuse(a, b)) {
+    return { agree: true, signature: "", diff: "", avReuse: true };
+  }
   if (diff !== "") return { agree: false, signature: mismatchSignature(a, b), diff };
   if (kernel.status !== engine.status) {
     return { agree: false, signature: "exit status", diff: `exit status: kernel ${kernel.status}, engine ${engine.status}\n` };
@@ -216,6 +280,7 @@ export async function fuzzKernel(opts: FuzzOptions): Promise<FuzzReport> {
   const t0 = performance.now();
   const classes = new Map<string, MismatchClass>();
   let agree = 0;
+  let avReuse = 0;
   let totalOps = 0;
   for (let i = first; i < first + opts.count; i++) {
     const seed = scriptSeed(opts.seed, i);
@@ -227,6 +292,8 @@ export async function fuzzKernel(opts: FuzzOptions): Promise<FuzzReport> {
     let outcome: ScriptOutcome = { index: i, seed, script, ops: opsIn(c.kernel.output), agree: c.agree, signature: c.signature, diff: c.diff };
     if (c.agree) {
       agree++;
+      if (c.avReuse) avReuse++;
+      outcome.avReuse = c.avReuse;
     } else {
       const again = await opts.runKernel(script);
       if (mask(again.output) !== mask(c.kernel.output) || again.status !== c.kernel.status) {
@@ -258,7 +325,7 @@ export async function fuzzKernel(opts: FuzzOptions): Promise<FuzzReport> {
     }
   }
   return {
-    seed: opts.seed, policy, layout, run: opts.count, agree, ops: totalOps, ms: performance.now() - t0,
+    seed: opts.seed, policy, layout, run: opts.count, agree, avReuse, ops: totalOps, ms: performance.now() - t0,
     classes: [...classes.values()],
   };
 }
