@@ -81,6 +81,14 @@ describe("fuzz comparison", () => {
     expect(sameUpToAnonVmaReuse(k3, e3)).toBe(false);
   });
 
+  it("renumbers av= by the kernel's reuse before signing a later difference", () => {
+    const k = "dump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\nmunmap 0 1 => ok\ndump\n  2 3 rw-p anon 2 av=1/1\n  (1 vmas)\nmremap 0 0 1 => EFAULT\n";
+    const e = k.replace("anon 2 av=1/1", "anon 2 av=2/2").replace("EFAULT", "ok @?14");
+    const c = compareRuns({ output: k, status: 0 }, { output: e, status: 0 }, false);
+    expect(c).toMatchObject({ agree: false, signature: "mremap: EFAULT vs ok @?N" });
+    expect(c.diff).not.toContain("av=2/2");
+  });
+
   it("compares exit statuses when the outputs agree; layout mode ignores anon pgoffs and av=", () => {
     expect(compareRuns({ output: "a\n", status: 0 }, { output: "a\n", status: 2 }, false)).toMatchObject({ agree: false, signature: "exit status" });
     const k = { output: "dump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\n", status: 0 };
