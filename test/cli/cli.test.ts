@@ -101,7 +101,7 @@ for (const impl of IMPLS) {
         const r = await cli(["run", "--policy", "linux-9.9", fixturePath("01-adjacent-anon-unfaulted.script")]);
         expect(r.status).toBe(2);
         expect(r.stdout).toBe("");
-        expect(r.stderr).toBe("vmasim: unknown policy 'linux-9.9' (policies: linux-5.17)\nTry 'vmasim --help'.\n");
+        expect(r.stderr).toBe("vmasim: unknown policy 'linux-9.9' (policies: linux-5.17, seed-v2, seed, linux-6.18)\nTry 'vmasim --help'.\n");
       });
 
       it("usage errors: unknown option, missing value, missing or extra SCRIPT", async () => {
