@@ -14,7 +14,7 @@
 // Page structs are never touched by a v5.17 merge: anon_vmas must already be
 // identical (or absent), so every page's mapping/index stays valid.
 
-import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
+import { PAGE_SHIFT, VM_MAYBE_GUARD, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
 import { fput } from "../fs/file";
 import {
   anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, chain_is_singular,
@@ -22,7 +22,7 @@ import {
 } from "../rmap/anon_vma";
 import { AnonVma } from "../rmap/anon_vma";
 import { anon_vma_exclusive } from "../rmap/exclusive";
-import { ANON_MERGE_5_17, ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, anon_merge } from "./policy";
+import { ANON_MERGE_5_17, ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, anon_merge, kver } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
 import { vma_bounds_changed, vma_unlink } from "./vma_tree";
@@ -51,6 +51,7 @@ export const MERGE_CALLER_MPROTECT: u32 = 3;
 export const MERGE_CALLER_MADVISE: u32 = 4;
 export const MERGE_CALLER_MLOCK: u32 = 5;
 export const MERGE_CALLER_MREMAP: u32 = 6;
+export const MERGE_CALLER_MSEAL: u32 = 7;
 
 /** The attributes of a new range [mmap, brk]: no anon_vma, default policy, no name. */
 export function new_range_attrs(a: MergeAttrs, caller: u32, vm_flags: u64, file: usize, pgoff: u64): MergeAttrs {
@@ -94,10 +95,15 @@ export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags
   return prev ? prev.vm_next : mm.mmap;
 }
 
+/** VM_STICKY (6.19, in 6.18.y): flags a merge ignores and OR-s into the result; none before. */
+export function vm_sticky(): u64 {
+  return kver >= 618 ? VM_MAYBE_GUARD : 0;
+}
+
 /** is_mergeable_vma(): everything but the anon_vma and pgoff. */
 function is_mergeable_vma(v: Vma, a: MergeAttrs): bool {
-  // VM_SOFTDIRTY must not prevent merging
-  if ((v.vm_flags ^ a.vm_flags) & ~VM_SOFTDIRTY) return false;
+  // VM_SOFTDIRTY must not prevent merging (nor, on 6.18.y, the sticky flags)
+  if ((v.vm_flags ^ a.vm_flags) & ~(VM_SOFTDIRTY | vm_sticky())) return false;
   if (changetype<usize>(v.vm_file) != a.file) return false;
   // vm_ops->close: only special mappings have one here
   if (v.vm_ops == VM_OPS_SPECIAL) return false;
@@ -179,19 +185,24 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
   if (prev && prev.vm_end == addr && prev.vm_policy == a.policy && can_vma_merge_after(prev, a)) {
     // ... and the successor as well?
     let err: i32;
+    let sticky = a.vm_flags;
+    if (!dup_anon_vma_copied_from(prev, a)) return null;
     if (next && end == next.vm_start && a.policy == next.vm_policy
         && can_vma_merge_before(next, a, a.pgoff + pglen)
         && anon_vma_both_ok(prev, next)) {
+      sticky |= next.vm_flags;
       err = vma_adjust(mm, prev, prev.vm_start, next.vm_end, prev.vm_pgoff, null, prev); // cases 1, 6
     } else {
       err = vma_adjust(mm, prev, prev.vm_start, end, prev.vm_pgoff, null, prev); // cases 2, 5, 7
     }
+    if (!err) prev.vm_flags |= sticky & vm_sticky();
     return err ? null : prev;
   }
 
   // can the range be merged in front of next?
   if (next && end == next.vm_start && a.policy == next.vm_policy && can_vma_merge_before(next, a, a.pgoff + pglen)) {
     let err: i32;
+    if (!dup_anon_vma_copied_from(next, a)) return null;
     if (prev && addr < prev.vm_end) {
       err = vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, next); // case 4
     } else {
@@ -199,9 +210,25 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
       err = vma_adjust(mm, area!, addr, next.vm_end, next.vm_pgoff - pglen, null, next);
       area = next;
     }
+    if (!err) area!.vm_flags |= a.vm_flags & vm_sticky();
     return err ? null : area;
   }
   return null;
+}
+
+/**
+ * vma_expand()'s dup_anon_vma(target, vmg->copied_from) (6.16, 879bca0a2c4f):
+ * an mremap destination merging into a VMA without anon_vma brings the moved
+ * pages' anon_vma along. False (engine out of memory) when that failed.
+ */
+function dup_anon_vma_copied_from(target: Vma, a: MergeAttrs): bool {
+  const src = a.copied_from;
+  if (kver < 616 || !src || !src.anon_vma || target.anon_vma) return true;
+  target.anon_vma = src.anon_vma;
+  if (anon_vma_clone(target, src)) return true;
+  target.anon_vma = 0;
+  engine_oom_set();
+  return false;
 }
 
 /** Free a VMA that a merge removed (the tail of __vma_adjust's removal step). */

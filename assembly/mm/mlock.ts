@@ -5,7 +5,7 @@
 
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
 import { FAULT_OOM, faultin_range } from "./memory";
-import { MERGE_CALLER_MLOCK, existing_range_attrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MLOCK, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
@@ -43,7 +43,8 @@ function mlock_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64
   else if (old_flags & VM_LOCKED) nr_pages = 0;
   mm.locked_vm = <u64>(<i64>mm.locked_vm + nr_pages);
   // munlock_vma_pages_range() clears the flags
-  if (lock) vma.vm_flags = newflags;
+  // (a merge may have given the survivor sticky flags on 6.18.y: they stay)
+  if (lock) vma.vm_flags = newflags | (vma.vm_flags & vm_sticky());
   else vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
   pprev = vma;
   return 0;
