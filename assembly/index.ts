@@ -20,6 +20,7 @@ import { MMAP_RESERVE, sys_mmap } from "./mm/mmap";
 import { MUNMAP_RESERVE, do_munmap } from "./mm/munmap";
 import { sys_mprotect } from "./mm/mprotect";
 import { do_madvise, madvise_walk_vmas } from "./mm/madvise";
+import { do_mseal } from "./mm/mseal";
 import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
 import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
@@ -167,6 +168,11 @@ export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: u3
 
 export function madvise(mm: u32, addr: f64, len: f64, advice: i32): f64 {
   return <f64>do_madvise(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), advice);
+}
+
+/** mseal(2) (6.10+): 0 or -errno; -ENOSYS under a policy whose release predates it. */
+export function mseal(mm: u32, addr: f64, len: f64, flags: f64): f64 {
+  return <f64>do_mseal(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), to_u64(flags));
 }
 
 /** mlock (flags 0) and mlock2 (flags: MLOCK_ONFAULT). */

@@ -104,13 +104,14 @@ export function renderMaps(p: ProcessSim): string {
 
 /**
  * The VmFlags mnemonics of /proc/pid/smaps by vm_flags bit (fs/proc/task_mmu.c
- * show_smap_vma_flags, x86_64): printed in bit order.
+ * show_smap_vma_flags, x86_64): printed in bit order. "gu" (VM_MAYBE_GUARD)
+ * and "sl" (VM_SEALED) only occur under 6.x policies.
  */
 const VMFLAG_MNEMONICS: Readonly<Record<number, string>> = {
-  0: "rd", 1: "wr", 2: "ex", 3: "sh", 4: "mr", 5: "mw", 6: "me", 7: "ms", 8: "gd", 9: "um", 10: "pf",
+  0: "rd", 1: "wr", 2: "ex", 3: "sh", 4: "mr", 5: "mw", 6: "me", 7: "ms", 8: "gd", 9: "um", 10: "pf", 11: "gu",
   12: "uw", 13: "lo", 14: "io", 15: "sr", 16: "rr", 17: "dc", 18: "de", 19: "lf", 20: "ac", 21: "nr",
   22: "ht", 23: "sf", 24: "ar", 25: "wf", 26: "dd", 27: "sd", 28: "mm", 29: "hg", 30: "nh", 31: "mg",
-  37: "ui",
+  37: "ui", 63: "sl",
 };
 
 /** smaps VmFlags of a VMA, in the kernel's order. */

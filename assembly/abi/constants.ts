@@ -92,6 +92,10 @@ export const VM_MIXEDMAP: u64 = 0x10000000;
 export const VM_HUGEPAGE: u64 = 0x20000000;
 export const VM_NOHUGEPAGE: u64 = 0x40000000;
 export const VM_MERGEABLE: u64 = 0x80000000;
+/** 6.13+ guard regions, sticky since the 6.19 series backported to 6.18.y (smaps "gu"): bit 11. */
+export const VM_MAYBE_GUARD: u64 = 0x800;
+/** 6.10+ mseal(2) (smaps "sl"): bit 63 on 64-bit kernels. */
+export const VM_SEALED: u64 = 0x8000000000000000;
 /** x86 protection-key bits 32..35 (VM_PKEY_BIT0..3): cleared and re-set by mprotect. */
 export const VM_PKEY_MASK: u64 = 0xf00000000;
 

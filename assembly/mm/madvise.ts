@@ -8,14 +8,17 @@
 import {
   EACCES, EAGAIN, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB,
   VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_SEQ_READ,
-  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND,
+  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND, VM_MAYBE_GUARD,
 } from "../abi/constants";
-import { FAULT_OOM, faultin_range, zap_page_range } from "./memory";
-import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
+import { anon_vma_prepare } from "../rmap/anon_vma";
+import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
+import { MERGE_CALLER_MADVISE, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
+import { kver } from "./policy";
+import { engine_oom_set } from "./reserve";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
-import { Mm, Vma, vma_is_anonymous } from "./types";
+import { Mm, Vma, can_modify_vma, vma_is_anonymous } from "./types";
 import { find_vma, find_vma_before } from "./vma_tree";
 import { punch_hole } from "./truncate";
 
@@ -40,12 +43,39 @@ export const MADV_COLD: i32 = 20;
 export const MADV_PAGEOUT: i32 = 21;
 export const MADV_POPULATE_READ: i32 = 22;
 export const MADV_POPULATE_WRITE: i32 = 23;
+export const MADV_DONTNEED_LOCKED: i32 = 24; // 5.18
+export const MADV_COLLAPSE: i32 = 25; // 6.1, not modelled: EINVAL
+export const MADV_GUARD_INSTALL: i32 = 102; // 6.13
+export const MADV_GUARD_REMOVE: i32 = 103; // 6.13
 export const MADV_HWPOISON: i32 = 100;
 export const MADV_SOFT_OFFLINE: i32 = 101;
 
-/** madvise_behavior_valid() for v5.17 (DONTNEED_LOCKED, COLLAPSE, guards come later). */
+/** madvise_behavior_valid(): v5.17's advice, plus DONTNEED_LOCKED (5.18) and the guards (6.13). */
 function behavior_valid(b: i32): bool {
+  if (b == MADV_DONTNEED_LOCKED) return kver >= 518;
+  if (b == MADV_GUARD_INSTALL || b == MADV_GUARD_REMOVE) return kver >= 613;
   return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
+}
+
+/** is_discard() (6.10 mseal): the advice a sealed read-only anonymous VMA refuses. */
+function is_discard(b: i32): bool {
+  return b == MADV_FREE || b == MADV_DONTNEED || b == MADV_DONTNEED_LOCKED || b == MADV_REMOVE
+    || b == MADV_DONTFORK || b == MADV_WIPEONFORK || b == MADV_GUARD_INSTALL;
+}
+
+/** can_madvise_modify(): a sealed private anonymous VMA without VM_WRITE refuses discarding advice. */
+function can_madvise_modify(vma: Vma, behavior: i32): bool {
+  if (can_modify_vma(vma) || !is_discard(behavior)) return true;
+  // file mappings keep their data in the file; writable memory could be zeroed anyway
+  if (vma.vm_file || (vma.vm_flags & VM_SHARED)) return true;
+  return (vma.vm_flags & VM_WRITE) != 0;
+}
+
+/** is_valid_guard_vma(): no guards in special, hugetlb or (when installing) locked VMAs. */
+function is_valid_guard_vma(vma: Vma, allow_locked: bool): bool {
+  let disallowed = VM_SPECIAL | VM_HUGETLB;
+  if (!allow_locked) disallowed |= VM_LOCKED;
+  return !(vma.vm_flags & disallowed);
 }
 
 let pprev: Vma | null = null;
@@ -76,7 +106,8 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
     }
   }
   pprev = vma;
-  vma.vm_flags = new_flags;
+  // a merge may have given the survivor sticky flags (6.18.y): they stay
+  vma.vm_flags = new_flags | (vma.vm_flags & vm_sticky());
   // names live on anonymous VMAs only (file VMAs share that storage)
   if (!vma.vm_file) vma.anon_name = anon_name;
   return 0;
@@ -85,7 +116,26 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
 /** madvise_vma_behavior(): one VMA's part [start, end). */
 function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i64 {
   let new_flags = vma.vm_flags;
+  if (!can_madvise_modify(vma, behavior)) return -EPERM;
   switch (behavior) {
+    case MADV_GUARD_INSTALL: {
+      // madvise_guard_install(): no split, page table markers only
+      pprev = vma;
+      if (!is_valid_guard_vma(vma, false)) return -EINVAL;
+      // the sticky flag of 6.18.y (6.19's VM_MAYBE_GUARD)
+      if (kver >= 618) vma.vm_flags |= VM_MAYBE_GUARD;
+      // markers make the range non-empty: fork must copy the page tables
+      if (!anon_vma_prepare(vma)) {
+        engine_oom_set();
+        return -ENOMEM;
+      }
+      return guard_install_range(vma, start, end) ? 0 : -ENOMEM;
+    }
+    case MADV_GUARD_REMOVE:
+      pprev = vma;
+      if (!is_valid_guard_vma(vma, true)) return -EINVAL;
+      guard_remove_range(vma, start, end);
+      return 0;
     case MADV_REMOVE: {
       // the lock is dropped: the walk then goes on with find_vma
       pprev = null;
@@ -104,10 +154,13 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
       if (vma.vm_flags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) return -EINVAL;
       // no swap: nothing can be paged out
       return 0;
-    case MADV_FREE: case MADV_DONTNEED: {
+    case MADV_FREE: case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: {
       pprev = vma;
-      if (vma.vm_flags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) return -EINVAL;
-      if (behavior == MADV_DONTNEED) {
+      // madvise_dontneed_free_valid_vma(): DONTNEED_LOCKED may zap locked pages
+      let forbidden = VM_HUGETLB | VM_PFNMAP;
+      if (behavior != MADV_DONTNEED_LOCKED) forbidden |= VM_LOCKED;
+      if (vma.vm_flags & forbidden) return -EINVAL;
+      if (behavior != MADV_FREE) {
         zap_page_range(vma, start, end);
         return 0;
       }

@@ -11,7 +11,7 @@ import { engine_oom_set } from "./reserve";
 import { vm_stat_account } from "./mm";
 import { Page, PG_ANON, alloc_page, get_page, page_reserve, put_page } from "./page";
 import {
-  PMD_MASK, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
+  PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
   pte_page, pte_slot, pte_slot_alloc, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
 import { mmap_min_addr, stack_guard_gap } from "./sysctl";
@@ -276,6 +276,8 @@ function handle_mm_fault(vma: Vma, addr: u64, write: bool): i32 {
   const slot = pte_slot(mm, addr);
   const pte: u64 = slot ? load<u64>(slot) : 0;
   if (!(pte & PTE_PRESENT)) {
+    // handle_pte_marker(): a guard region faults with SIGSEGV
+    if (pte & PTE_GUARD) return SIGSEGV;
     if (vma_is_anonymous(vma)) return do_anonymous_page(vma, addr, write);
     if (!write) return do_read_fault(vma, addr);
     if (!(vma.vm_flags & VM_SHARED)) return do_cow_fault(vma, addr);
@@ -366,15 +368,21 @@ export function peek(mm: Mm, addr: u64): i32 {
 const it = changetype<PteIter>(memory.data(offsetof<PteIter>(), 8));
 const it2 = changetype<PteIter>(memory.data(offsetof<PteIter>(), 8));
 
-/** zap_pte_range() over [start, end) of vma: clear every PTE, drop the pages' maps. */
-export function zap_page_range(vma: Vma, start: u64, end: u64): void {
+/**
+ * zap_pte_range() over [start, end) of vma: clear every PTE, drop the pages'
+ * maps. Guard markers stay unless drop_markers (unmap_vmas' ZAP_FLAG_DROP_MARKER).
+ */
+export function zap_page_range(vma: Vma, start: u64, end: u64, drop_markers: bool = false): void {
   const mm = vma.vm_mm!;
   if (start < vma.vm_start) start = vma.vm_start;
   if (end > vma.vm_end) end = vma.vm_end;
   it.init(mm, start, end);
   while (it.next()) {
     const pte = load<u64>(it.slot);
-    if (!(pte & PTE_PRESENT)) continue;
+    if (!(pte & PTE_PRESENT)) {
+      if (drop_markers && pte) store<u64>(it.slot, 0);
+      continue;
+    }
     store<u64>(it.slot, 0);
     if (pte & PTE_SPECIAL) continue;
     const page = changetype<Page>(pte_page(pte));
@@ -426,7 +434,11 @@ export function copy_page_range(dst: Vma, src: Vma): bool {
       for (let a = addr; a < next; a += 4096) {
         const sslot = entry_ptr(spt, table_index(1, a));
         let pte = load<u64>(sslot);
-        if (!(pte & PTE_PRESENT)) continue;
+        if (!(pte & PTE_PRESENT)) {
+          // copy_nonpresent_pte(): a guard marker is copied as is
+          if (pte & PTE_GUARD) store<u64>(entry_ptr(dpt, table_index(1, a)), pte);
+          continue;
+        }
         if (!(pte & PTE_SPECIAL)) {
           const page = changetype<Page>(pte_page(pte));
           get_page(page);
@@ -547,4 +559,32 @@ export function faultin_range(vma: Vma, start: u64, end: u64, write: bool, mlock
     done++;
   }
   return done;
+}
+
+// ---- guard regions (6.13) -----------------------------------------------------------------
+
+/**
+ * madvise_guard_install()'s page walk over [start, end) of vma: zap what is
+ * there, then put a guard marker in every PTE. False when out of memory.
+ */
+export function guard_install_range(vma: Vma, start: u64, end: u64): bool {
+  const mm = vma.vm_mm!;
+  zap_page_range(vma, start, end);
+  for (let addr = start; addr < end; addr += 4096) {
+    if (!pgtable_reserve(3)) {
+      engine_oom_set();
+      return false;
+    }
+    set_pte(mm, addr, PTE_GUARD);
+  }
+  return true;
+}
+
+/** madvise_guard_remove()'s page walk: clear the guard markers of [start, end) (nothing else). */
+export function guard_remove_range(vma: Vma, start: u64, end: u64): void {
+  const mm = vma.vm_mm!;
+  it.init(mm, start, end);
+  while (it.next()) {
+    if (load<u64>(it.slot) == PTE_GUARD) store<u64>(it.slot, 0);
+  }
 }

@@ -15,7 +15,7 @@
 // identical (or absent), so every page's mapping/index stays valid. The seed
 // policies merge different anon_vmas and re-point pages (rmap/repoint.ts).
 
-import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
+import { PAGE_SHIFT, VM_MAYBE_GUARD, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
 import { fput } from "../fs/file";
 import {
   anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, chain_is_singular,
@@ -30,7 +30,7 @@ import {
 } from "../trace/merge_trace";
 import { reconnect_pages, repoint_range } from "../rmap/repoint";
 import {
-  ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, MERGE_PAGES_KEEP, MERGE_PAGES_RECONNECT_V2, anon_merge, merge_pages,
+  ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, MERGE_PAGES_KEEP, MERGE_PAGES_RECONNECT_V2, anon_merge, kver, merge_pages,
 } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
@@ -60,6 +60,7 @@ export const MERGE_CALLER_MPROTECT: u32 = 3;
 export const MERGE_CALLER_MADVISE: u32 = 4;
 export const MERGE_CALLER_MLOCK: u32 = 5;
 export const MERGE_CALLER_MREMAP: u32 = 6;
+export const MERGE_CALLER_MSEAL: u32 = 7;
 
 /** The attributes of a new range [mmap, brk]: no anon_vma, default policy, no name. */
 export function new_range_attrs(a: MergeAttrs, caller: u32, vm_flags: u64, file: usize, pgoff: u64): MergeAttrs {
@@ -117,10 +118,15 @@ let why: u32 = R_OK;
   return reason >= R_AV_FORKED ? AV_MERGE_FAILED : MERGE_FAILED;
 }
 
+/** VM_STICKY (6.19, in 6.18.y): flags a merge ignores and OR-s into the result; none before. */
+export function vm_sticky(): u64 {
+  return kver >= 618 ? VM_MAYBE_GUARD : 0;
+}
+
 /** is_mergeable_vma() and mpol_equal(): everything but the anon_vma and pgoff. */
 function is_mergeable_vma(v: Vma, a: MergeAttrs): u32 {
-  // VM_SOFTDIRTY must not prevent merging
-  if ((v.vm_flags ^ a.vm_flags) & ~VM_SOFTDIRTY) return R_FLAGS;
+  // VM_SOFTDIRTY must not prevent merging (nor, on 6.18.y, the sticky flags)
+  if ((v.vm_flags ^ a.vm_flags) & ~(VM_SOFTDIRTY | vm_sticky())) return R_FLAGS;
   if (changetype<usize>(v.vm_file) != a.file) return R_FILE;
   // vm_ops->close: only special mappings have one here
   if (v.vm_ops == VM_OPS_SPECIAL) return R_CLOSE;
@@ -237,17 +243,24 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
   let err: i32 = 0;
   if (ok(merge_prev)) {
     const p = prev!;
-    if (ok(merge_both)) {
+    let sticky = a.vm_flags;
+    if (!dup_anon_vma_copied_from(p, a)) {
+      err = -1;
+    } else if (ok(merge_both)) {
       kase = existing ? 6 : 1;
+      sticky |= next!.vm_flags;
       err = vma_adjust(mm, p, p.vm_start, next!.vm_end, p.vm_pgoff, null, p);
     } else {
       kase = !existing ? 2 : area!.vm_end == end ? 7 : 5;
       err = vma_adjust(mm, p, p.vm_start, end, p.vm_pgoff, null, p);
     }
+    if (!err) p.vm_flags |= sticky & vm_sticky();
     merged = p;
   } else if (ok(merge_next)) {
     const n = next!;
-    if (prev && addr < prev.vm_end) {
+    if (!dup_anon_vma_copied_from(n, a)) {
+      err = -1;
+    } else if (prev && addr < prev.vm_end) {
       kase = 4;
       err = vma_adjust(mm, prev, prev.vm_start, addr, prev.vm_pgoff, null, n);
     } else {
@@ -255,6 +268,7 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
       kase = existing ? 8 : 3;
       err = vma_adjust(mm, area!, addr, n.vm_end, n.vm_pgoff - pglen, null, n);
     }
+    if (!err) n.vm_flags |= a.vm_flags & vm_sticky();
     merged = n;
   }
   if (err) {
@@ -279,6 +293,21 @@ function merge_done(mm: Mm, a: MergeAttrs, addr: u64, end: u64, kase: u32, vp: u
   if (tracing()) {
     trace_emit(EV_VMA_MERGE, a.caller, <u32>changetype<usize>(mm), addr, end, kase, vp | (rp << 8), vn | (rn << 8), vb | (rb << 8));
   }
+}
+
+/**
+ * vma_expand()'s dup_anon_vma(target, vmg->copied_from) (6.16, 879bca0a2c4f):
+ * an mremap destination merging into a VMA without anon_vma brings the moved
+ * pages' anon_vma along. False (engine out of memory) when that failed.
+ */
+function dup_anon_vma_copied_from(target: Vma, a: MergeAttrs): bool {
+  const src = a.copied_from;
+  if (kver < 616 || !src || !src.anon_vma || target.anon_vma) return true;
+  target.anon_vma = src.anon_vma;
+  if (anon_vma_clone(target, src)) return true;
+  target.anon_vma = 0;
+  engine_oom_set();
+  return false;
 }
 
 /**

@@ -3,9 +3,10 @@
 // with populate_vma_page_range() (mm/gup.c), v5.17. RLIMIT_MEMLOCK is
 // unlimited in the simulated process (can_do_mlock holds).
 
+import { kver } from "./policy";
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
 import { FAULT_OOM, faultin_range } from "./memory";
-import { MERGE_CALLER_MLOCK, existing_range_attrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MLOCK, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
@@ -43,7 +44,8 @@ function mlock_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64
   else if (old_flags & VM_LOCKED) nr_pages = 0;
   mm.locked_vm = <u64>(<i64>mm.locked_vm + nr_pages);
   // munlock_vma_pages_range() clears the flags
-  if (lock) vma.vm_flags = newflags;
+  // (a merge may have given the survivor sticky flags on 6.18.y: they stay)
+  if (lock) vma.vm_flags = newflags | (vma.vm_flags & vm_sticky());
   else vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
   pprev = vma;
   return 0;
@@ -107,9 +109,12 @@ export function mm_populate(mm: Mm, start: u64, len: u64, ignore_errors: bool): 
  * private writable mappings (to break COW). For VM_LOCKONFAULT v5.17 still
  * goes through __get_user_pages with FOLL_MLOCK but without FOLL_POPULATE:
  * the VMA's flags are checked (so PROT_NONE fails), no page is faulted in.
+ * 5.18 (Hugh Dickins' mlock rework, FOLL_POPULATE and FOLL_MLOCK deleted)
+ * skips such a VMA altogether, PROT_NONE included.
  * Returns the pages done, or a negative error.
  */
 export function populate_vma_page_range(vma: Vma, start: u64, end: u64): i64 {
+  if (kver >= 518 && (vma.vm_flags & VM_LOCKONFAULT)) return <i64>((end - start) >> PAGE_SHIFT);
   return faultin_range(vma, start, end, false, true, (vma.vm_flags & VM_LOCKONFAULT) != 0);
 }
 

@@ -3,7 +3,7 @@
 // mm/mmap.c, mm/util.c; v5.17), in the kernel's order of checks.
 
 import {
-  EACCES, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
+  EACCES, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EPERM, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
   MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
   MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_TYPE, PAGE_MASK, PAGE_SHIFT,
   PROT_EXEC, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK,
@@ -155,7 +155,9 @@ export function mmap_region(mm: Mm, file: File | null, addr: u64, len: u64, vm_f
   }
   // munmap_vma_range(): clear old maps
   if (find_vma_intersection(mm, addr, addr + len)) {
-    if (do_munmap(mm, addr, len) != 0) return -ENOMEM;
+    const r = do_munmap(mm, addr, len);
+    // 6.10+: a sealed VMA in the way is EPERM (the unmap error itself in 6.x)
+    if (r != 0) return r == -EPERM ? r : -ENOMEM;
   }
   if (accountable_mapping(vm_flags)) vm_flags |= VM_ACCOUNT;
 

@@ -4,18 +4,19 @@
 // walk with ENOMEM after the earlier VMAs were already changed.
 
 import {
-  EACCES, EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ,
+  EACCES, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ,
   PROT_SEM, PROT_WRITE, VM_ACCESS_FLAGS, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_NORESERVE,
   VM_PKEY_MASK, VM_READ, VM_SHARED, VM_WRITE,
 } from "../abi/constants";
 import { change_protection } from "./memory";
 import { populate_vma_page_range } from "./mlock";
-import { MERGE_CALLER_MPROTECT, existing_range_attrs, vma_merge } from "./merge";
+import { MERGE_CALLER_MPROTECT, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { calc_vm_prot_bits } from "./mmap";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
-import { Mm, Vma } from "./types";
+import { kver } from "./policy";
+import { Mm, Vma, can_modify_vma, vma_is_anonymous } from "./types";
 import { find_vma } from "./vma_tree";
 
 /** VMA records one mprotect_fixup may need (two splits). */
@@ -28,15 +29,20 @@ let pprev: Vma | null = null;
 function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): i64 {
   const oldflags = vma.vm_flags;
   const nrpages = (end - start) >> PAGE_SHIFT;
+  // 6.10 mseal: checked VMA by VMA (6.12+), so earlier VMAs were already changed
+  if (!can_modify_vma(vma)) return -EPERM;
   if (newflags == oldflags) {
     pprev = vma;
     return 0;
   }
-  // making a private mapping writable commits memory, and the commit is never
-  // given back: VM_ACCOUNT stays when it becomes read-only again
+  // making a private mapping writable commits memory; in 5.17 the commit is
+  // never given back: VM_ACCOUNT stays when it becomes read-only again
   if (newflags & VM_WRITE) {
     if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM;
     if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
+  } else if (kver >= 605 && (oldflags & VM_ACCOUNT) && vma_is_anonymous(vma) && !vma.anon_vma) {
+    // 6.5: an unfaulted anonymous VMA has no pages to back, so it is unaccounted
+    newflags &= ~VM_ACCOUNT;
   }
   const merged = vma_merge(mm, pprev, start, end, existing_range_attrs(MERGE_CALLER_MPROTECT, vma, start, newflags));
   if (merged) {
@@ -53,7 +59,8 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
     }
   }
   pprev = vma;
-  vma.vm_flags = newflags;
+  // a merge may have given the survivor sticky flags (6.18.y): they stay
+  vma.vm_flags = newflags | (vma.vm_flags & vm_sticky());
   change_protection(vma, start, end, newflags);
   // a private VM_LOCKED VMA becoming writable: break COW now, not at the next write
   if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE)) {

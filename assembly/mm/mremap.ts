@@ -3,9 +3,12 @@
 // v5.17, in the kernel's order of checks, quirks included: an address in no
 // VMA returns +EFAULT (14), growing in place never merges with the next VMA,
 // and a faulted anonymous VMA keeps its pgoff when moved.
+// Later releases (policy.ts kver): -EFAULT and growth merging (6.1), sealed
+// VMAs refuse (6.10), and 6.17's do_mremap() with its multi-VMA moves
+// (remap_move, check_prep_vma), at the end of this file.
 
 import {
-  EFAULT, EINVAL, ENOMEM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
+  EFAULT, EINVAL, ENOMEM, EPERM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
   VM_DONTEXPAND, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED,
 } from "../abi/constants";
 import { get_file } from "../fs/file";
@@ -14,6 +17,7 @@ import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/
 import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
 import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
+import { kver } from "./policy";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import {
@@ -22,7 +26,7 @@ import {
 import { MOVE_PGOFF_EXACT, MOVE_PGOFF_KEEP, MOVE_PGOFF_SEED_V2, move_pgoff } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
-import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
+import { Mm, Vma, VM_OPS_SPECIAL, can_modify_vma, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
 import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, vma_link } from "./vma_tree";
 
@@ -99,9 +103,13 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
   new_len = PAGE_ALIGN(new_len);
   if (!new_len) return -EINVAL;
 
+  if (kver >= 617) return do_mremap(mm, addr, old_len, new_len, flags, new_addr);
+
   let vma = find_vma(mm, addr);
-  // v5.17 returns the positive EFAULT here
-  if (!vma || vma.vm_start > addr) return EFAULT;
+  // v5.17 returns the positive EFAULT here (negative again by 6.1)
+  if (!vma || vma.vm_start > addr) return kver >= 601 ? -EFAULT : EFAULT;
+  // 6.10: a sealed VMA is never remapped
+  if (!can_modify_vma(vma)) return -EPERM;
   if (vma.vm_flags & VM_HUGETLB) return -EINVAL;
 
   if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) return mremap_to(mm, addr, old_len, new_addr, new_len, flags);
@@ -118,18 +126,7 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
 
   // old_len reaches the end of the VMA: can it grow in place?
   if (old_len == vma.vm_end - addr && vma_expandable(mm, vma, new_len - old_len)) {
-    const pages = (new_len - old_len) >> PAGE_SHIFT;
-    // vma_adjust without a merge: the grown VMA never joins the next one
-    anon_vma_interval_tree_pre_update_vma(vma);
-    vma.vm_end = addr + new_len;
-    anon_vma_interval_tree_post_update_vma(vma);
-    vma_bounds_changed(mm, vma);
-    vm_stat_account(mm, vma.vm_flags, <i64>pages);
-    if (vma.vm_flags & VM_LOCKED) {
-      mm.locked_vm += pages;
-      locked = true;
-    }
-    return <i64>addr;
+    return expand_vma_in_place(mm, vma, addr, new_len - old_len);
   }
 
   if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
@@ -137,6 +134,39 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
   const a = get_unmapped_area(mm, 0, new_len, map_flags);
   if (IS_ERR_VALUE(a)) return <i64>a;
   return move_vma(mm, vma, addr, old_len, new_len, a, flags);
+}
+
+/** expand_vma_in_place(): grow vma (which ends at addr + old_len) by delta. */
+function expand_vma_in_place(mm: Mm, vma: Vma, addr: u64, delta: u64): i64 {
+  const pages = delta >> PAGE_SHIFT;
+  if (kver >= 601) {
+    // 6.1 (ca3d76b0aa80): the extension is merged, with the next VMA too if it now touches
+    const merged = vma_merge_extend(mm, vma, delta);
+    if (!merged) return -ENOMEM;
+    vma = merged;
+  } else {
+    // vma_adjust without a merge: the grown VMA never joins the next one
+    anon_vma_interval_tree_pre_update_vma(vma);
+    vma.vm_end = vma.vm_end + delta;
+    anon_vma_interval_tree_post_update_vma(vma);
+    vma_bounds_changed(mm, vma);
+  }
+  vm_stat_account(mm, vma.vm_flags, <i64>pages);
+  if (vma.vm_flags & VM_LOCKED) {
+    mm.locked_vm += pages;
+    locked = true;
+  }
+  return <i64>addr;
+}
+
+/**
+ * vma_merge_extend() (mm/vma.c, 6.1+): a new range [vm_end, vm_end + delta)
+ * with vma's attributes, merged as a new range with vma as prev (no middle,
+ * so no fork-child test on it). The grown VMA, or NULL.
+ */
+function vma_merge_extend(mm: Mm, vma: Vma, delta: u64): Vma | null {
+  const a = vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, vma.vm_pgoff + ((vma.vm_end - vma.vm_start) >> PAGE_SHIFT), null, null);
+  return vma_merge(mm, vma, vma.vm_end, vma.vm_end + delta, a);
 }
 
 /** mremap_to(): MREMAP_FIXED and/or MREMAP_DONTUNMAP. */
@@ -385,4 +415,138 @@ export function mremap_reserve(): bool {
   if (vma_reserve(MREMAP_RESERVE)) return true;
   engine_oom_set();
   return false;
+}
+
+// ---- 6.17: do_mremap() with multi-VMA moves ---------------------------------------------------
+
+/** vrm_overlaps(): do [addr, addr+old_len) and [new_addr, new_addr+new_len) overlap? */
+function vrm_overlaps(addr: u64, old_len: u64, new_addr: u64, new_len: u64): bool {
+  return addr + old_len > new_addr && new_addr + new_len > addr;
+}
+
+/**
+ * do_mremap() (6.17): check_mremap_params(), then either remap_move() (a
+ * MREMAP_FIXED move of the same size, which may span VMAs and gaps) or one
+ * VMA's check_prep_vma() and mremap_to()/mremap_at().
+ */
+function do_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64): i64 {
+  // check_mremap_params() (the lengths are page-aligned already)
+  const implies_new_addr = (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0;
+  if (new_len > TASK_SIZE) return -EINVAL;
+  if (implies_new_addr) {
+    if (new_addr > TASK_SIZE - new_len) return -EINVAL;
+    if (new_addr & ~PAGE_MASK) return -EINVAL;
+    if (!(flags & MREMAP_MAYMOVE)) return -EINVAL;
+    if ((flags & MREMAP_DONTUNMAP) && old_len != new_len) return -EINVAL;
+    if (vrm_overlaps(addr, old_len, new_addr, new_len)) return -EINVAL;
+    // stay 4 maps below the limit even if both ends split in 3
+    if (<i64>mm.map_count + 2 >= <i64>sysctl_max_map_count - 3) return map_count_refused();
+  }
+  // vrm_move_only()
+  if ((flags & MREMAP_FIXED) && old_len == new_len) return remap_move(mm, addr, old_len, new_addr, flags);
+  const vma = vma_lookup(mm, addr);
+  const err = check_prep_vma(mm, vma, addr, old_len, new_len, flags);
+  if (err) return err;
+  if (implies_new_addr) return mremap_to_617(mm, addr, old_len, new_len, new_addr, flags);
+  // mremap_at()
+  if (old_len == new_len) return <i64>addr;
+  if (old_len > new_len) {
+    // shrinking just unmaps the tail (even across VMAs and holes)
+    const r = do_munmap(mm, addr + new_len, old_len - new_len);
+    return r ? r : <i64>addr;
+  }
+  // expand_vma()
+  if (old_len == vma!.vm_end - addr && vma_expandable(mm, vma!, new_len - old_len)) {
+    return expand_vma_in_place(mm, vma!, addr, new_len - old_len);
+  }
+  if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+  const map_flags: u32 = (vma!.vm_flags & VM_MAYSHARE) ? MAP_SHARED : 0;
+  const a = get_unmapped_area(mm, 0, new_len, map_flags);
+  if (IS_ERR_VALUE(a)) return <i64>a;
+  return move_vma(mm, vma!, addr, old_len, new_len, a, flags);
+}
+
+/**
+ * check_prep_vma() (6.17): the checks on the one VMA at addr; those about
+ * growing or moving only when something new will be mapped.
+ */
+function check_prep_vma(mm: Mm, vma: Vma | null, addr: u64, old_len: u64, new_len: u64, flags: u32): i64 {
+  if (!vma) return -EFAULT;
+  if (!can_modify_vma(vma)) return -EPERM;
+  if (vma.vm_flags & VM_HUGETLB) return -EINVAL;
+  // vrm_will_map_new(): an expansion or an explicit new address
+  if (new_len <= old_len && !(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))) return 0;
+  // "duplicate a shm area" with old_len 0 is for shared mappings only
+  if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL;
+  if ((flags & MREMAP_DONTUNMAP) && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP))) return -EINVAL;
+  // a shrink may cross VMA boundaries in the part it unmaps
+  const len = old_len > new_len ? new_len : old_len;
+  if (len > vma.vm_end - addr) return -EFAULT;
+  if (new_len == len) return 0;
+  const pgoff = ((addr - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
+  if (pgoff + (new_len >> PAGE_SHIFT) < pgoff) return -EINVAL;
+  if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT;
+  // RLIMIT_MEMLOCK is unlimited here: no EAGAIN from VM_LOCKED growth
+  if (!may_expand_vm(mm, vma.vm_flags, (new_len - len) >> PAGE_SHIFT)) return -ENOMEM;
+  return 0;
+}
+
+/** mremap_to() (6.17): the parameters and the VMA were checked before. */
+function mremap_to_617(mm: Mm, addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
+  if (flags & MREMAP_FIXED) {
+    // the destination is unmapped first (a sealed VMA there refuses)
+    const r = do_munmap(mm, new_addr, new_len);
+    if (r) return r;
+  }
+  if (old_len > new_len) {
+    const r = do_munmap(mm, addr + new_len, old_len - new_len);
+    if (r) return r;
+    old_len = new_len;
+  }
+  // the unmaps may have split the VMA: look it up again
+  const vma = vma_lookup(mm, addr);
+  if (!vma) return -EFAULT;
+  if ((flags & MREMAP_DONTUNMAP) && !may_expand_vm(mm, vma.vm_flags, old_len >> PAGE_SHIFT)) return -ENOMEM;
+  // vrm_set_new_addr()
+  let map_flags: u32 = 0;
+  if (flags & MREMAP_FIXED) map_flags |= MAP_FIXED;
+  if (vma.vm_flags & VM_MAYSHARE) map_flags |= MAP_SHARED;
+  const a = get_unmapped_area(mm, new_addr, new_len, map_flags);
+  if (IS_ERR_VALUE(a)) return <i64>a;
+  return move_vma(mm, vma, addr, old_len, new_len, a, flags);
+}
+
+/**
+ * remap_move() (6.17): move every VMA part of [start, start+len) to
+ * new_addr, keeping the gaps between them. The range must start in a VMA;
+ * userfaultfd-armed VMAs move only alone. Parts already moved stay moved
+ * when a later one fails.
+ */
+function remap_move(mm: Mm, start: u64, len: u64, new_addr: u64, flags: u32): i64 {
+  const end = start + len;
+  let target = new_addr;
+  let res: i64 = -EFAULT;
+  let seen = false;
+  let last_end: u64 = 0;
+  let vma = find_vma(mm, start);
+  while (vma && vma.vm_start < end) {
+    const a = vma.vm_start > start ? vma.vm_start : start;
+    const l = (vma.vm_end < end ? vma.vm_end : end) - a;
+    // no gap at the start of the range
+    if (!seen && start < vma.vm_start) return -EFAULT;
+    const offset = seen ? vma.vm_start - last_end : 0;
+    last_end = vma.vm_end;
+    // vma_multi_allowed(): uffd needs the lock dropped, so it moves alone
+    if (vma.vm_userfaultfd_ctx && (seen || vma.vm_end < end)) return -EFAULT;
+    if (!mremap_reserve()) return -ENOMEM;
+    let r = check_prep_vma(mm, vma, a, l, l, flags);
+    if (!r) r = mremap_to_617(mm, a, l, l, target + offset, flags);
+    if (r < 0) return r;
+    if (!seen) res = r;
+    seen = true;
+    target = <u64>r + l;
+    // the VMA iterator resumes after the VMA just handled (DONTUNMAP leaves it in place)
+    vma = find_vma(mm, last_end);
+  }
+  return res;
 }

@@ -2,15 +2,16 @@
 // remove_vma_list() (mm/mmap.c, mm/memory.c; v5.17). There is no merge after
 // munmap: removing VMAs never joins their neighbours.
 
-import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_LOCKED, VM_LOCKED_CLEAR_MASK } from "../abi/constants";
+import { EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_LOCKED, VM_LOCKED_CLEAR_MASK } from "../abi/constants";
 import { fput } from "../fs/file";
 import { unlink_anon_vmas } from "../rmap/anon_vma";
 import { zap_page_range } from "./memory";
 import { vm_stat_account } from "./mm";
+import { kver } from "./policy";
 import { PMD_SIZE, free_pgd_range } from "./pgtable";
 import { __split_vma } from "./split";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
-import { Mm, Vma, vm_area_free, vma_pages } from "./types";
+import { Mm, Vma, can_modify_vma, vm_area_free, vma_pages } from "./types";
 import { find_vma, find_vma_intersection, vma_unlink } from "./vma_tree";
 
 /** VMA records an unmap may need: two splits. */
@@ -28,15 +29,20 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
   let vma = find_vma_intersection(mm, start, end);
   if (!vma) return 0;
   let prev = vma.vm_prev;
+  const sealed = kver >= 610 && range_has_sealed(vma, end);
 
   // split now so that only whole VMAs remain in the range
   if (start > vma.vm_start) {
     // map_count may go just above its limit temporarily, but not through a hole punch
     if (end < vma.vm_end && mm.map_count >= sysctl_max_map_count) return map_count_refused();
+    // 6.x vms_gather_munmap_vmas(): a sealed first VMA is not split, but the
+    // first split is done before the later VMAs' seals are checked (and stays)
+    if (!can_modify_vma(vma)) return -EPERM;
     const err = __split_vma(mm, vma, start, false);
     if (err) return err;
     prev = vma;
   }
+  if (sealed) return -EPERM;
   const last = find_vma(mm, end);
   if (last && end > last.vm_start) {
     const err = __split_vma(mm, last, end, true);
@@ -72,7 +78,8 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
 export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: u64, start: u64, end: u64): void {
   let v = detached;
   while (v) {
-    zap_page_range(v, start, end);
+    // unmap_vmas() zaps with ZAP_FLAG_DROP_MARKER: guard markers go too
+    zap_page_range(v, start, end, true);
     v = v.vm_next;
   }
   free_pgtables(mm, detached, floor, ceiling);
@@ -95,6 +102,15 @@ export function free_pgtables(mm: Mm, vma: Vma | null, floor: u64, ceiling: u64)
     free_pgd_range(mm, addr, vma.vm_end, floor, next ? next.vm_start : ceiling);
     vma = next;
   }
+}
+
+/** Does a VMA from vma up to end carry VM_SEALED (6.10 mseal)? */
+function range_has_sealed(vma: Vma | null, end: u64): bool {
+  while (vma && vma.vm_start < end) {
+    if (!can_modify_vma(vma)) return true;
+    vma = vma.vm_next;
+  }
+  return false;
 }
 
 /** remove_vma_list(): unaccount and free the detached VMAs. */

@@ -12,6 +12,8 @@
 //  | struct page* |       0       | D | S | W | P |
 //  +--------------+---------------+---+---+---+---+
 //   P present, W writable, S special (the zero page: no struct page), D dirty
+//
+// A non-present PTE is 0, or PTE_GUARD alone: a guard marker (6.13+).
 
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
 import { Mm } from "./types";
@@ -20,6 +22,8 @@ export const PTE_PRESENT: u64 = 1;
 export const PTE_WRITE: u64 = 2;
 export const PTE_SPECIAL: u64 = 4;
 export const PTE_DIRTY: u64 = 8;
+/** 6.13 guard region marker (a PTE marker): not present, faults with SIGSEGV. */
+export const PTE_GUARD: u64 = 16;
 
 export const PMD_SHIFT: u64 = 21;
 export const PUD_SHIFT: u64 = 30;

@@ -5,6 +5,7 @@
 
 import { File } from "../fs/file";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
+import { VM_SEALED } from "../abi/constants";
 
 /** What vm_ops a VMA has; the rules only ask "anonymous?", "close?" and "may_split?". */
 export const VM_OPS_NONE: u32 = 0;    // private anonymous (vma_is_anonymous)
@@ -146,4 +147,10 @@ function treap_priority(id: u32): u32 {
 // @ts-ignore: decorator
 @inline export function vma_is_anonymous(v: Vma): bool {
   return v.vm_ops == VM_OPS_NONE;
+}
+
+/** can_modify_vma() (mm/vma.h, 6.10 mseal): a sealed VMA refuses changes. Never sealed before 6.10. */
+// @ts-ignore: decorator
+@inline export function can_modify_vma(v: Vma): bool {
+  return !(v.vm_flags & VM_SEALED);
 }

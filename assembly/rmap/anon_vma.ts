@@ -7,10 +7,13 @@
 // Counters are v5.17's: `refcount` (object lifetime: 1 while its tree is in
 // use, +1 on the root per descendant anon_vma) and `degree` (VMAs using it as
 // their own anon_vma + child anon_vmas + the self-parent link of a root).
+// 6.0 (2555283eb40d) splits degree into num_active_vmas (the first term) and
+// num_children (the other two): vmasim keeps degree, their sum, and
+// num_active_vmas, and derives num_children = degree - num_active_vmas.
 
 import { PAGE_SHIFT, VM_ACCESS_FLAGS, VM_SOFTDIRTY } from "../abi/constants";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve, pool_retire } from "../lib/pool";
-import { MERGE_PAGES_RECONNECT_V2, merge_pages } from "../mm/policy";
+import { MERGE_PAGES_RECONNECT_V2, kver, merge_pages } from "../mm/policy";
 import { Vma, vma_pages } from "../mm/types";
 import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_trace";
 
@@ -22,6 +25,8 @@ import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_tr
   parent: AnonVma | null = null;
   refcount: i32 = 0;
   degree: i32 = 0;
+  /** VMAs whose own anon_vma this is (6.0's num_active_vmas; degree counts them too) */
+  num_active_vmas: i32 = 0;
   /** the interval tree of AVCs */
   rb_root: Avc | null = null;
   /** number of AVCs in the tree */
@@ -227,6 +232,7 @@ function anon_vma_alloc(): AnonVma {
   count(C_ANON_VMAS_CREATED);
   av.refcount = 1;
   av.degree = 1;
+  av.num_active_vmas = 0;
   av.root = av;
   av.parent = av;
   return av;
@@ -364,6 +370,7 @@ export function anon_vma_prepare(vma: Vma): bool {
   anon_vma_chain_link(vma, avc_alloc(), av);
   // the vma's reference, or the self-parent link of a new root
   av.degree++;
+  av.num_active_vmas++;
   return true;
 }
 
@@ -383,13 +390,25 @@ export function anon_vma_clone(dst: Vma, src: Vma): bool {
   while (pavc) {
     const av = pavc.anon_vma!;
     anon_vma_chain_link(dst, avc_alloc(), av);
-    if (!dst.anon_vma && src.anon_vma && changetype<usize>(av) != src.anon_vma && av.degree < 2) {
-      dst.anon_vma = changetype<usize>(av);
-    }
+    if (!dst.anon_vma && src.anon_vma && anon_vma_reusable(av, src)) dst.anon_vma = changetype<usize>(av);
     pavc = pavc.same_vma_prev;
   }
-  if (dst.anon_vma) changetype<AnonVma>(dst.anon_vma).degree++;
+  if (dst.anon_vma) {
+    const dav = changetype<AnonVma>(dst.anon_vma);
+    dav.degree++;
+    dav.num_active_vmas++;
+  }
   return true;
+}
+
+/**
+ * anon_vma_clone()'s reuse test at fork. v5.17: not src's and degree < 2,
+ * which also counts VMAs; 6.0 (2555283eb40d): no VMA uses it as its own and
+ * fewer than two children (num_children = degree - num_active_vmas).
+ */
+function anon_vma_reusable(av: AnonVma, src: Vma): bool {
+  if (kver >= 600) return av.num_active_vmas == 0 && av.degree - av.num_active_vmas < 2;
+  return changetype<usize>(av) != src.anon_vma && av.degree < 2;
 }
 
 /**
@@ -410,6 +429,8 @@ export function anon_vma_fork(vma: Vma, pvma: Vma): bool {
   get_anon_vma(av.root!);
   vma.anon_vma = changetype<usize>(av);
   anon_vma_chain_link(vma, avc_alloc(), av);
+  // alloc's degree 1 is this VMA's
+  av.num_active_vmas = 1;
   pav.degree++;
   return true;
 }
@@ -434,7 +455,9 @@ export function unlink_anon_vmas(vma: Vma): void {
     avc = next;
   }
   if (vma.anon_vma) {
-    changetype<AnonVma>(vma.anon_vma).degree--;
+    const av = changetype<AnonVma>(vma.anon_vma);
+    av.degree--;
+    av.num_active_vmas--;
     vma.anon_vma = 0;
   }
   avc = changetype<Avc | null>(vma.anon_vma_chain);

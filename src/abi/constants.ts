@@ -117,6 +117,8 @@ export const VM_MIXEDMAP = 0x10000000;
 export const VM_HUGEPAGE = 0x20000000;
 export const VM_NOHUGEPAGE = 0x40000000;
 export const VM_MERGEABLE = 0x80000000;
+/** 6.13+ guard regions (sticky on 6.18.y, smaps "gu"). VM_SEALED (6.10+, "sl") is bit 63, in the high word. */
+export const VM_MAYBE_GUARD = 0x800;
 
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 export const VM_STACK = VM_GROWSDOWN;

@@ -7,15 +7,18 @@
 //                                               policy or several side by side
 //   vmasim kernel SCRIPT                        the script on the running Linux kernel
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
+//   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { layoutOnly, runOnKernel } from "../kernel/native.js";
+import { fuzzKernel, type FuzzReport } from "../kernel/fuzz.js";
+import { canRunNative, hiddenStateAvailable, kernelRelease, layoutOnly, runOnKernel } from "../kernel/native.js";
 import { renderMaps } from "../maps.js";
-import { ARENA_PAGES } from "../scenario/parse.js";
+import { GENERATED_OPS } from "../scenario/generate.js";
+import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { unifiedDiff } from "./diff.js";
@@ -91,6 +94,11 @@ Usage:
   vmasim kernel SCRIPT                         run a scenario script on the running Linux kernel
   vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
                                                and the engine's (+++)
+  vmasim fuzz-kernel --seed S --count N [--policy P] [--ops K] [--layout]
+                    [--start I] [--allow OPS] [--top-down] [--keep DIR]
+                                               run N generated scripts on the kernel and in
+                                               the engine (default policy linux-6.18); each
+                                               mismatch class is shrunk to a minimal script
   vmasim --help | --version
 
 SCRIPT is a file, or - for standard input; the language is described in
@@ -104,12 +112,24 @@ Options:
   --stats      after the script, the merge counters of each policy
   --maps       after the script, print /proc/pid/maps of the scenario's process
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
+
+fuzz-kernel options:
+  --seed S     the run's seed (an integer; script i uses a seed derived from S and i)
+  --count N    how many scripts (default 100)
+  --ops K      operations per script (default 20)
+  --start I    index of the first script (default 0; --start I --count 1 re-runs script I)
+  --allow OPS  the ops the generator may use, comma-separated (default: all it
+               generates but mseal; e.g. --allow mmap,munmap,mprotect,touch,fork)
+  --top-down   also generate mmap hint / mremap maymove, whose addresses depend on
+               the process image (expect mismatches outside the engine's rules)
+  --keep DIR   write every mismatching script, both outputs and each class's
+               minimal script and diff into DIR
   -h, --help   show this help (also after a command)
   --version    print vmasim's version
 
 Exit status: run and kernel exit with the scenario's status (2 when a line gave
 EPARSE); diff exits 0 when the outputs agree, 1 when they differ, 2 on EPARSE;
-any command exits 2 on a usage error, an unreadable script, or an op that the
+fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; any command exits 2 on a usage error, an unreadable script, or an op that the
 engine does not model yet, and 70 on an internal error.
 `;
 
@@ -365,6 +385,122 @@ async function cmdDiff(args: string[], io: CliIo): Promise<number> {
   return d === "" ? 0 : 1;
 }
 
+/** An integer option (default `def`), at least `min`. */
+function intArg(name: string, value: string | boolean | undefined, def: number, min: number): number {
+  if (value === undefined) return def;
+  const s = String(value);
+  const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`fuzz-kernel: --${name} needs an integer >= ${min}, got '${s}'`);
+  return n;
+}
+
+/** Why the real kernel cannot be fuzzed here (no compiler, not Linux, not root ...), or null. */
+function kernelUnavailable(layout: boolean): string | null {
+  const n = canRunNative();
+  if (!n.ok) return `the native runner cannot run here: ${n.reason}`;
+  if (!layout) {
+    if (typeof process.getuid === "function" && process.getuid() !== 0) {
+      return "not running as root: the runner cannot read anon pgoffs and anon_vmas (BPF); run as root or use --layout";
+    }
+    if (!hiddenStateAvailable()) {
+      return "the runner's BPF reader of anon pgoffs and anon_vmas is unavailable (needs kernel BTF, kernel >= 6.1); use --layout";
+    }
+  }
+  return null;
+}
+
+function indent(text: string): string {
+  return text.replace(/^(?=.)/gm, "    ");
+}
+
+/** The report of a fuzz run: each mismatch class with its minimal script and diff, then the summary line. */
+function printFuzzReport(io: CliIo, r: FuzzReport): void {
+  r.classes.forEach((c, k) => {
+    const first = c.scripts[0]!;
+    const others = c.scripts.slice(1, 11).map((s) => s.index).join(" ");
+    const more = c.scripts.length > 11 ? " ..." : "";
+    io.stdout.write(`\nmismatch class ${k + 1}/${r.classes.length}: ${c.signature}\n`);
+    io.stdout.write(`  ${c.scripts.length} script(s): first is script ${first.index} (generator seed ${first.seed})${others ? `; also ${others}${more}` : ""}\n`);
+    if (c.minimal) {
+      const n = c.minimal.script.split("\n").length - 1;
+      io.stdout.write(`  minimal script (${n} lines, ${c.minimal.tests} test runs):\n${indent(c.minimal.script)}`);
+      io.stdout.write(`  diff:\n${indent(c.minimal.diff)}`);
+    } else {
+      io.stdout.write(`  diff:\n${indent(first.diff)}`);
+    }
+  });
+  const pct = r.run === 0 ? 100 : (100 * r.agree) / r.run;
+  const classes = r.classes.length === 0 ? "" : `, ${r.classes.length} mismatch class${r.classes.length === 1 ? "" : "es"}`;
+  io.stdout.write(
+    `${r.classes.length ? "\n" : ""}fuzz-kernel: ${r.agree}/${r.run} scripts agree (${pct.toFixed(1)}%` +
+    `${r.avReuse ? `; ${r.avReuse} up to anon_vma address reuse` : ""}), ${r.ops} ops${classes}, ` +
+    `seed ${r.seed}, engine --policy ${r.policy}${r.layout ? ", layout only" : ""}, ${(r.ms / 1000).toFixed(1)} s\n`,
+  );
+}
+
+/** Writes the mismatching scripts, their outputs and each class's minimal script into `dir`. */
+function keepFuzzReport(dir: string, r: FuzzReport): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    r.classes.forEach((c, k) => {
+      for (const s of c.scripts) {
+        const base = join(dir, `seed${r.seed}-script${s.index}`);
+        writeFileSync(`${base}.script`, s.script);
+        writeFileSync(`${base}.diff`, `# class ${k + 1}: ${c.signature}\n${s.diff}`);
+      }
+      if (c.minimal) {
+        const base = join(dir, `seed${r.seed}-class${k + 1}`);
+        writeFileSync(`${base}.min.script`, `# fuzz-kernel seed ${r.seed}, class ${k + 1}: ${c.signature} (from script ${c.scripts[0]!.index})\n${c.minimal.script}`);
+        writeFileSync(`${base}.min.diff`, c.minimal.diff);
+      }
+    });
+  } catch (e) {
+    throw new CliError(`cannot write to --keep directory '${dir}': ${(e as Error).message}`);
+  }
+}
+
+async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand("fuzz-kernel", args, {
+    seed: { type: "string" }, count: { type: "string" }, start: { type: "string" }, ops: { type: "string" },
+    policy: { type: "string" }, layout: { type: "boolean" }, keep: { type: "string" }, "top-down": { type: "boolean" },
+    allow: { type: "string" },
+  });
+  if (values.help) return help(io);
+  if (positionals.length > 0) throw new UsageError(`fuzz-kernel: unexpected argument '${positionals[0]}'`);
+  if (values.seed === undefined) throw new UsageError("fuzz-kernel: missing --seed S");
+  const seed = intArg("seed", values.seed, 0, Number.MIN_SAFE_INTEGER);
+  const count = intArg("count", values.count, 100, 0);
+  const start = intArg("start", values.start, 0, 0);
+  const ops = intArg("ops", values.ops, 20, 1);
+  const policy = values.policy === undefined ? "linux-6.18" : policyArg(values.policy);
+  const layout = values.layout === true;
+  const allow = typeof values.allow === "string" ? values.allow.split(",").map((o) => o.trim()).filter((o) => o !== "") : undefined;
+  if (allow) {
+    const unknown = allow.filter((o) => !GENERATED_OPS.includes(o as OpName));
+    if (unknown.length) throw new UsageError(`fuzz-kernel: --allow: '${unknown[0]}' is not a generated op (${GENERATED_OPS.join(",")})`);
+  }
+  if (io.native === undefined) {
+    const why = kernelUnavailable(layout);
+    if (why !== null) throw new CliError(`fuzz-kernel: ${why}`);
+  }
+  const native = io.native ?? NATIVE;
+  const createKernel = io.createKernel ?? (await defaultKernelFactory());
+  if (io.native === undefined) io.stdout.write(`fuzz-kernel: Linux ${kernelRelease()} vs engine --policy ${policy}\n`);
+  const report = await fuzzKernel({
+    seed, count, start, ops, policy, layout, allow, topDown: values["top-down"] === true, createKernel,
+    runKernel: async (script) => {
+      try {
+        return await native.runOnKernel(script);
+      } catch (e) {
+        throw new CliError(`fuzz-kernel: cannot run a script on the kernel: ${(e as Error).message}\n${script}`);
+      }
+    },
+  });
+  printFuzzReport(io, report);
+  if (typeof values.keep === "string" && report.classes.length) keepFuzzReport(values.keep, report);
+  return report.classes.length === 0 ? 0 : 1;
+}
+
 function help(io: CliIo): number {
   io.stdout.write(HELP);
   return 0;
@@ -391,6 +527,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdKernel(rest, io);
       case "diff":
         return await cmdDiff(rest, io);
+      case "fuzz-kernel":
+        return await cmdFuzz(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

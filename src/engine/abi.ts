@@ -36,6 +36,7 @@ export interface CoreExports {
   munlock(mm: number, addr: number, len: number): number;
   mlockall(mm: number, flags: number): number;
   munlockall(mm: number): number;
+  mseal(mm: number, addr: number, len: number, flags: number): number;
   set_anon_name(mm: number, addr: number, len: number, name: number): number;
   engine_take_oom(): number;
   engine_take_not_modelled(): number;

@@ -16,7 +16,7 @@ export const MERGE_REASONS = [
 export type MergeReason = (typeof MERGE_REASONS)[number];
 
 /** vma_merge callers, by value (assembly MERGE_CALLER_*). */
-export const MERGE_CALLERS = ["?", "mmap", "brk", "mprotect", "madvise", "mlock", "mremap"] as const;
+export const MERGE_CALLERS = ["?", "mmap", "brk", "mprotect", "madvise", "mlock", "mremap", "mseal"] as const;
 export type MergeCaller = (typeof MERGE_CALLERS)[number];
 
 export interface MergeSide {

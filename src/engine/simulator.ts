@@ -3,7 +3,7 @@
 // number of processes) under one policy.
 
 import { instantiateSync } from "@assemblyscript/loader";
-import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EFAULT, EINVAL, ENOMEM, ENOSYS, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EFAULT, EINVAL, ENOMEM, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
@@ -543,9 +543,10 @@ export class Process implements ProcessSim {
   }
 
   mseal(addr: number, len: number, flags: number): number {
+    const c = this.kernel.core;
     int("addr", addr); int("len", len); int("flags", flags);
-    // mseal(2) arrived in 6.10: linux-5.17 has no such system call
-    return -ENOSYS;
+    // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
+    return this.kernel.syscall("mseal", () => c.mseal(this.mm, addr, len, flags));
   }
 
   brk(addr: number): number {

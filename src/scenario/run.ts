@@ -226,11 +226,11 @@ class Runner {
         return this.repeat(op);
       case "touch":
         if (!inArena(op.page, 1)) return "ERANGE_ARENA";
-        return this.fault(op.page, this.proc.touch(this.addr(op.page), op.write));
+        return this.fault(op.page, this.access(this.addr(op.page), op.write));
       case "touchn": {
         if (!inArena(op.page, op.pages)) return "ERANGE_ARENA";
         for (let i = 0; i < op.pages; i++) {
-          const r = this.proc.touch(this.addr(op.page + i), op.write);
+          const r = this.access(this.addr(op.page + i), op.write);
           if (r !== 0) return this.fault(op.page + i, r);
         }
         return "ok";
@@ -251,6 +251,19 @@ class Runner {
   }
 
   /** A user access's result: `ok`, or the signal it raised at page P. */
+  /**
+   * `touch`'s access, as the native runner makes it: `*p = *p + 1` reads the
+   * byte first, then (write) stores it; the read's fault comes first (a read
+   * beyond the end of a shmem or file mapping is SIGBUS even where a write would
+   * be SIGSEGV, and a read fault maps a page even when the write then fails).
+   * Returns 0 or the signal.
+   */
+  private access(addr: number, write: boolean): number {
+    if (!write) return this.proc.touch(addr, false);
+    const r = this.proc.touch(addr, false);
+    return r !== 0 ? r : this.proc.touch(addr, true);
+  }
+
   private fault(page: number, sig: number): string {
     if (sig === 0) return "ok";
     return `${sig === SIGSEGV ? "SIGSEGV" : sig === SIGBUS ? "SIGBUS" : `signal ${sig}`} at ${page}`;
