@@ -12,8 +12,8 @@ import {
 } from "../abi/constants";
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
-import { MERGE_CALLER_MADVISE, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
-import { kver } from "./policy";
+import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
+import { kver, vm_sticky } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
@@ -223,7 +223,29 @@ export function do_madvise(mm: Mm, start: u64, len_in: u64, behavior: i32): i64 
   if (end == start) return 0;
   // madvise_inject_error(): CAP_SYS_ADMIN only
   if (behavior == MADV_HWPOISON || behavior == MADV_SOFT_OFFLINE) return -EPERM;
+  if (kver >= 609 && (behavior == MADV_POPULATE_READ || behavior == MADV_POPULATE_WRITE)) {
+    return madvise_populate(mm, start, end, behavior == MADV_POPULATE_WRITE);
+  }
   return madvise_walk_vmas(mm, start, end, behavior, 0, false);
+}
+
+/**
+ * madvise_populate() of 6.9 (631426ba1d45, populate outside the VMA walk):
+ * fault in from start onwards; the first address in no VMA ends it with
+ * ENOMEM, so a hole stops everything after it (5.17 skipped holes).
+ */
+function madvise_populate(mm: Mm, start: u64, end: u64, write: bool): i64 {
+  while (start < end) {
+    const vma = find_vma(mm, start);
+    if (!vma || start < vma.vm_start) return -ENOMEM;
+    const tmp = end < vma.vm_end ? end : vma.vm_end;
+    const r = faultin_range(vma, start, tmp, write, false);
+    if (r == FAULT_OOM) return -ENOMEM;
+    if (r < 0) return r; // -EINVAL (incompatible mapping) or -EFAULT (SIGBUS/SIGSEGV)
+    if (<u64>r < ((tmp - start) >> PAGE_SHIFT)) return -14;
+    start = tmp;
+  }
+  return 0;
 }
 
 /**

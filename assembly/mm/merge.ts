@@ -15,7 +15,7 @@
 // identical (or absent), so every page's mapping/index stays valid. The seed
 // policies merge different anon_vmas and re-point pages (rmap/repoint.ts).
 
-import { PAGE_SHIFT, VM_MAYBE_GUARD, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
+import { PAGE_SHIFT, VM_SOFTDIRTY, VM_SPECIAL } from "../abi/constants";
 import { fput } from "../fs/file";
 import {
   anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, chain_is_singular,
@@ -30,7 +30,7 @@ import {
 } from "../trace/merge_trace";
 import { reconnect_pages, repoint_range } from "../rmap/repoint";
 import {
-  ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, MERGE_PAGES_KEEP, MERGE_PAGES_RECONNECT_V2, anon_merge, kver, merge_pages,
+  ANON_MERGE_6_16, ANON_MERGE_SEED, ANON_MERGE_SEED_V2, MERGE_PAGES_KEEP, MERGE_PAGES_RECONNECT_V2, anon_merge, kver, merge_pages, vm_sticky,
 } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
@@ -116,11 +116,6 @@ let why: u32 = R_OK;
 @inline function refuse(reason: u32): u32 {
   why = reason;
   return reason >= R_AV_FORKED ? AV_MERGE_FAILED : MERGE_FAILED;
-}
-
-/** VM_STICKY (6.19, in 6.18.y): flags a merge ignores and OR-s into the result; none before. */
-export function vm_sticky(): u64 {
-  return kver >= 618 ? VM_MAYBE_GUARD : 0;
 }
 
 /** is_mergeable_vma() and mpol_equal(): everything but the anon_vma and pgoff. */

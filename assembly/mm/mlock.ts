@@ -3,10 +3,10 @@
 // with populate_vma_page_range() (mm/gup.c), v5.17. RLIMIT_MEMLOCK is
 // unlimited in the simulated process (can_do_mlock holds).
 
-import { kver } from "./policy";
+import { kver, vm_sticky } from "./policy";
 import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
 import { FAULT_OOM, faultin_range } from "./memory";
-import { MERGE_CALLER_MLOCK, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
+import { MERGE_CALLER_MLOCK, existing_range_attrs, vma_merge } from "./merge";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";

@@ -10,12 +10,12 @@ import {
 } from "../abi/constants";
 import { change_protection } from "./memory";
 import { populate_vma_page_range } from "./mlock";
-import { MERGE_CALLER_MPROTECT, existing_range_attrs, vm_sticky, vma_merge } from "./merge";
+import { MERGE_CALLER_MPROTECT, existing_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { calc_vm_prot_bits } from "./mmap";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
-import { kver } from "./policy";
+import { kver, vm_sticky } from "./policy";
 import { Mm, Vma, can_modify_vma, vma_is_anonymous } from "./types";
 import { find_vma } from "./vma_tree";
 

@@ -545,8 +545,10 @@ function remap_move(mm: Mm, start: u64, len: u64, new_addr: u64, flags: u32): i6
     if (!seen) res = r;
     seen = true;
     target = <u64>r + l;
-    // the VMA iterator resumes after the VMA just handled (DONTUNMAP leaves it in place)
-    vma = find_vma(mm, last_end);
+    // the VMA iterator resumes after the VMA just handled (DONTUNMAP leaves it in
+    // place), and only below end: a destination merged into the source VMA
+    // (DONTUNMAP of an unfaulted piece) must not be visited again
+    vma = last_end < end ? find_vma(mm, last_end) : null;
   }
   return res;
 }

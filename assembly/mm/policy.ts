@@ -4,6 +4,8 @@
 // policy name, so a new policy is a new combination of switch values (plus a
 // new value where a rule really is new).
 
+import { VM_MAYBE_GUARD } from "../abi/constants";
+
 /** is_mergeable_anon_vma(): which anon_vma pairs may merge. */
 export const ANON_MERGE_5_17: u32 = 0; // identical, or one side none and the VMA's chain singular
 export const ANON_MERGE_SEED_V2: u32 = 1; // + different ones when EXCL(first argument), as posted
@@ -29,6 +31,11 @@ export let move_pgoff: u32 = MOVE_PGOFF_KEEP;
  * merging, multi-VMA moves, anon_vma reuse accounting, ...
  */
 export let kver: u32 = 517;
+
+/** VM_STICKY (6.19, in 6.18.y): flags merges and anon_vma reuse ignore, OR-ed into a merge's result; none before. */
+export function vm_sticky(): u64 {
+  return kver >= 618 ? VM_MAYBE_GUARD : 0;
+}
 
 export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32): void {
   kver = release;

@@ -13,7 +13,7 @@
 
 import { PAGE_SHIFT, VM_ACCESS_FLAGS, VM_SOFTDIRTY } from "../abi/constants";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve, pool_retire } from "../lib/pool";
-import { MERGE_PAGES_RECONNECT_V2, kver, merge_pages } from "../mm/policy";
+import { MERGE_PAGES_RECONNECT_V2, kver, merge_pages, vm_sticky } from "../mm/policy";
 import { Vma, vma_pages } from "../mm/types";
 import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_trace";
 
@@ -332,7 +332,7 @@ export function chain_is_singular(vma: Vma): bool {
  */
 function anon_vma_compatible(a: Vma, b: Vma): bool {
   return a.vm_end == b.vm_start && a.vm_policy == b.vm_policy && a.vm_file == b.vm_file
-    && ((a.vm_flags ^ b.vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) == 0
+    && ((a.vm_flags ^ b.vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY | vm_sticky())) == 0
     && b.vm_pgoff == a.vm_pgoff + ((b.vm_start - a.vm_start) >> PAGE_SHIFT);
 }
 
