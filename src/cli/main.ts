@@ -5,13 +5,14 @@
 //   vmasim run [--policy P[,P...]] [--trace|--ftrace] [--stats] [--maps] SCRIPT
 //                                               the script in the engine, under one
 //                                               policy or several side by side
+//   vmasim compare [--policy P,...] SCRIPT|DIR... scripts under every policy, summarised
 //   vmasim kernel SCRIPT                        the script on the running Linux kernel
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, readdir, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fuzzKernel, type FuzzReport } from "../kernel/fuzz.js";
@@ -22,6 +23,7 @@ import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { unifiedDiff } from "./diff.js";
+import { type CompareRow, type CountingKernel, formatCompare, runCell, statsDiff, statsSum } from "./compare.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -91,6 +93,10 @@ Usage:
                                                run a scenario script in the engine; with
                                                several policies, their outputs side by
                                                side, the differing rows marked !
+  vmasim compare [--policy P,...] SCRIPT|DIR...
+                                               scripts under every policy (or those listed), one
+                                               row per script: VMAs, merges, pages rewritten, and
+                                               whether the checker held; then merge counters
   vmasim kernel SCRIPT                         run a scenario script on the running Linux kernel
   vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
                                                and the engine's (+++)
@@ -261,25 +267,11 @@ async function runInEngine(io: CliIo, policy: Policy, script: string, trace: Tra
       }
       return lines;
     });
-    return { ...r, steps, stats: stats ? statsSince(before!, tracing!.mergeStats()) : null };
+    return { ...r, steps, stats: stats ? statsDiff(before!, tracing!.mergeStats()) : null };
   } catch (e) {
     if (e instanceof NotModelledError) throw new CliError(`the engine cannot run this script yet:\n${e.message}`);
     throw e;
   }
-}
-
-/** Counters b minus a: what the script did. */
-function statsSince(a: MergeStats, b: MergeStats): MergeStats {
-  const failed: MergeStats["failed"] = {};
-  for (const k of Object.keys(b.failed) as MergeReason[]) {
-    const n = (b.failed[k] ?? 0) - (a.failed[k] ?? 0);
-    if (n) failed[k] = n;
-  }
-  const d = { ...b, failed, byCase: b.byCase.map((n, i) => n - a.byCase[i]) };
-  for (const k of Object.keys(b) as (keyof MergeStats)[]) {
-    if (typeof b[k] === "number") (d as Record<string, unknown>)[k] = (b[k] as number) - (a[k] as number);
-  }
-  return d;
 }
 
 /** The merge counters of each policy, one row per counter. */
@@ -459,6 +451,56 @@ function keepFuzzReport(dir: string, r: FuzzReport): void {
   }
 }
 
+/** The scripts named by compare's arguments: files, and the *.script files of directories, sorted. */
+async function scriptPaths(args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    let st;
+    try {
+      st = await stat(a);
+    } catch {
+      throw new CliError(`cannot read script '${a}': no such file`);
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(a)).filter((n) => n.endsWith(".script")).sort();
+      if (!names.length) throw new CliError(`no *.script files in '${a}'`);
+      out.push(...names.map((n) => join(a, n)));
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+async function cmdCompare(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" } });
+  if (values.help) return help(io);
+  const policies = values.policy === undefined ? [...POLICIES] : policiesArg(values.policy);
+  if (!positionals.length) throw new UsageError("compare: missing SCRIPT or DIRECTORY");
+  const factory = io.createKernel ?? (await defaultKernelFactory());
+  const rows: CompareRow[] = [];
+  const totals: (MergeStats | null)[] = policies.map(() => null);
+  for (const path of await scriptPaths(positionals)) {
+    const script = await readScript(path, io);
+    const cells = [];
+    for (const [i, policy] of policies.entries()) {
+      const kernel = await factory({ policy });
+      if (!tracingOf(kernel)) throw new CliError("compare: this kernel implementation does not report merges");
+      try {
+        const { cell, stats } = runCell(kernel as CountingKernel, script);
+        cells.push(cell);
+        totals[i] = totals[i] ? statsSum(totals[i]!, stats) : stats;
+      } catch (e) {
+        if (e instanceof NotModelledError) throw new CliError(`${path}: the engine cannot run this script:\n${e.message}`);
+        throw e;
+      }
+    }
+    rows.push({ script: basename(path).replace(/\.script$/, ""), cells });
+  }
+  io.stdout.write(formatCompare(policies, rows, totals as MergeStats[]));
+  return 0;
+}
+
 async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("fuzz-kernel", args, {
     seed: { type: "string" }, count: { type: "string" }, start: { type: "string" }, ops: { type: "string" },
@@ -529,6 +571,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdDiff(rest, io);
       case "fuzz-kernel":
         return await cmdFuzz(rest, io);
+      case "compare":
+        return await cmdCompare(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

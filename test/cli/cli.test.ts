@@ -55,9 +55,11 @@ for (const impl of IMPLS) {
 
       const S5 = "mmap 0 2 rw\nmmap 3 2 rw\ntouch 0\ntouch 3\nmmap 2 1 rw\ndump\n";
       if (impl.name === "model") {
-        it("--trace and --stats need an implementation that reports merges", async () => {
+        it("--trace, --stats and compare need an implementation that reports merges", async () => {
           const r = await cli(["run", "--trace", "-"], { readStdin: async () => S5 });
           expect(r).toEqual({ status: 2, stdout: "", stderr: "vmasim: this kernel implementation does not report merges (--trace)\n" });
+          const c = await cli(["compare", "--policy", "linux-5.17", scriptFile("s5.script", S5)]);
+          expect(c).toEqual({ status: 2, stdout: "", stderr: "vmasim: compare: this kernel implementation does not report merges\n" });
         });
       } else {
         it("several policies: side by side, the rows that differ marked !", async () => {
@@ -69,6 +71,26 @@ for (const impl of IMPLS) {
           expect(rows).toContain("  mmap 2 1 rw => ok        | mmap 2 1 rw => ok");
           expect(rows).toContain("!   0 3 rw-p anon 0 av=1/1 |   0 5 rw-p anon 0 av=1/1");
           expect(rows.filter((l) => l.startsWith("!"))).toHaveLength(3);
+        });
+
+        it("compare: one row per script, ! where policies differ, the checker's complaints, then the counters", async () => {
+          const dir = mkdtempSync(join(tmp, "cmp-"));
+          writeFileSync(join(dir, "a-plain.script"), "mmap 0 2 rw\nmmap 2 2 rw\ndump\n");
+          writeFileSync(join(dir, "b-s5.script"), S5);
+          writeFileSync(join(dir, "notes.txt"), "not a script\n");
+          const r = await cli(["compare", dir]);
+          expect(r.stderr).toBe("");
+          expect(r.status).toBe(0);
+          const rows = r.stdout.split("\n");
+          expect(rows[0]).toMatch(/^ {2}script +\| linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18$/);
+          expect(rows[2]).toMatch(/^ {2}a-plain +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge$/);
+          expect(rows[3]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp, CHECK@5 +\| 1 vma, 1 merge, 1 rp +\| 2 vmas, 1 merge$/);
+          expect(r.stdout).toMatch(/\nchecker:\n {2}b-s5 under seed-v2, line 5: anon_vma \d+: refcount 1, expected 0\n/);
+          expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2\n/);
+          const two = await cli(["compare", "--policy", "linux-5.17,seed", join(dir, "b-s5.script")]);
+          expect(two.stdout.split("\n")[2]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
+          expect((await cli(["compare"])).status).toBe(2);
+          expect(await cli(["compare", join(tmp, "nowhere")])).toMatchObject({ status: 2, stderr: expect.stringMatching(/cannot read script/) });
         });
 
         it("--policy all runs every policy; a policy listed twice is a usage error", async () => {
