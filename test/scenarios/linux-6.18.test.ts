@@ -13,7 +13,8 @@ import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
 
 const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
-const SHARED = fileURLToPath(new URL("../../../shared/scenarios/", import.meta.url));
+// the repository's copies of ../shared/scenarios (test/fixtures/scenarios)
+const SHARED = fileURLToPath(new URL("../fixtures/scenarios/", import.meta.url));
 const TAG = "linux-6.18";
 
 /** [name, script path, recording path] of every script with a 6.18 recording in dir. */
@@ -50,6 +51,9 @@ function check(build: EngineBuild, scriptPath: string, outPath: string): void {
 describe("engine (linux-6.18) reproduces the recordings of Linux 6.18", () => {
   it("finds the corpus (at least 70 recordings)", () => {
     expect(corpus.length).toBeGreaterThanOrEqual(70);
+  });
+  it("finds the shared examples (4 recordings)", () => {
+    expect(shared.length).toBe(4);
   });
   for (const build of ["release", "debug"] as const) {
     describe(`${build} build`, () => {
