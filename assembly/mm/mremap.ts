@@ -177,15 +177,9 @@ function mremap_to(mm: Mm, addr: u64, old_len: u64, new_addr: u64, new_len: u64,
   if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;
   // stay 4 maps below the limit even if both ends split in 3
   if (<i64>mm.map_count + 2 >= <i64>sysctl_max_map_count - 3) return map_count_refused();
-  if (flags & MREMAP_FIXED) {
-    const r = do_munmap(mm, new_addr, new_len);
-    if (r) return r;
-  }
-  if (old_len > new_len) {
-    const r = do_munmap(mm, addr + new_len, old_len - new_len);
-    if (r) return r;
-    old_len = new_len;
-  }
+  const cleared = unmap_for_move(mm, addr, old_len, new_len, new_addr, flags);
+  if (cleared) return cleared;
+  if (old_len > new_len) old_len = new_len;
   const vma = vma_to_resize(mm, addr, old_len, new_len, flags);
   if (!vma) return resize_err;
   if ((flags & MREMAP_DONTUNMAP) && !may_expand_vm(mm, vma.vm_flags, old_len >> PAGE_SHIFT)) return -ENOMEM;
@@ -491,18 +485,24 @@ function check_prep_vma(mm: Mm, vma: Vma | null, addr: u64, old_len: u64, new_le
   return 0;
 }
 
-/** mremap_to() (6.17): the parameters and the VMA were checked before. */
-function mremap_to_617(mm: Mm, addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
+/**
+ * The unmaps that start mremap_to(): the destination (MREMAP_FIXED; a sealed
+ * VMA there refuses), then the tail of a shrinking move. 0 or -errno.
+ */
+function unmap_for_move(mm: Mm, addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
   if (flags & MREMAP_FIXED) {
-    // the destination is unmapped first (a sealed VMA there refuses)
     const r = do_munmap(mm, new_addr, new_len);
     if (r) return r;
   }
-  if (old_len > new_len) {
-    const r = do_munmap(mm, addr + new_len, old_len - new_len);
-    if (r) return r;
-    old_len = new_len;
-  }
+  if (old_len > new_len) return do_munmap(mm, addr + new_len, old_len - new_len);
+  return 0;
+}
+
+/** mremap_to() (6.17): the parameters and the VMA were checked before. */
+function mremap_to_617(mm: Mm, addr: u64, old_len: u64, new_len: u64, new_addr: u64, flags: u32): i64 {
+  const cleared = unmap_for_move(mm, addr, old_len, new_len, new_addr, flags);
+  if (cleared) return cleared;
+  if (old_len > new_len) old_len = new_len;
   // the unmaps may have split the VMA: look it up again
   const vma = vma_lookup(mm, addr);
   if (!vma) return -EFAULT;
