@@ -5,7 +5,8 @@
 #
 #   scripts/qemu-record.sh [--kernel-version V | --kernel-deb FILE] [--out DIR]
 #                          [--accel tcg|kvm|auto] [--thp VALUE|keep] [--no-bpf]
-#                          [--timeout SECONDS] [--mem MB] [--smp N] [SCRIPT...]
+#                          [--timeout SECONDS] [--mem MB] [--smp N] [--append ARGS]
+#                          [SCRIPT...]
 #
 #   --kernel-version V  a Debian kernel: "6.1" (default; the newest
 #                       linux-image-6.1.0-N-amd64-unsigned of bookworm), "5.10"
@@ -24,6 +25,10 @@
 #                       Debian kernels boot with enabled=always); "keep" leaves
 #                       the kernel's defaults.
 #   --no-bpf            run the runner with --no-bpf (every anon line `anon ?`).
+#   --append ARGS       more kernel command-line arguments (the default line is
+#                       "console=ttyS0 panic=-1 quiet vsyscall=xonly" + vmasim.*;
+#                       vsyscall=xonly because Debian kernels default to none,
+#                       which changes the VMA count that `padvmas` sees).
 #   --timeout SECONDS   per-script timeout inside the guest (default 600); the
 #                       whole guest gets 120 + SECONDS * number of scripts.
 #   SCRIPT...           scenario scripts (default: test/scenarios/corpus/*.script).
@@ -67,6 +72,7 @@ NOBPF=0
 TIMEOUT=600
 MEM=512
 SMP=2
+EXTRA_APPEND=""
 SCRIPTS=()
 
 while [ $# -gt 0 ]; do
@@ -80,6 +86,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT="${2:?}"; shift 2 ;;
     --mem) MEM="${2:?}"; shift 2 ;;
     --smp) SMP="${2:?}"; shift 2 ;;
+    --append) EXTRA_APPEND="${2:?}"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     --) shift; SCRIPTS+=("$@"); break ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -193,7 +200,11 @@ NSCRIPTS="$(ls "$IR/scripts" | wc -l)"
 
 # ---------------------------------------------------------------- boot
 host_choice() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1" 2>/dev/null || true; }
-APPEND="console=ttyS0 panic=-1 quiet vmasim.timeout=$TIMEOUT"
+# vsyscall=xonly: Debian kernels default to vsyscall=none (no [vsyscall] line in
+# /proc/self/maps), which shifts `padvmas` (it counts the lines of
+# /proc/self/maps) by one VMA against hosts booted with the upstream default
+# xonly; the host recordings (test/scenarios/corpus) were made with it.
+APPEND="console=ttyS0 panic=-1 quiet vsyscall=xonly vmasim.timeout=$TIMEOUT${EXTRA_APPEND:+ $EXTRA_APPEND}"
 case "$THP" in
   keep) ;;
   host)
