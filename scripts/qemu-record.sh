@@ -18,7 +18,10 @@
 #   --out DIR           where NAME.linux-MAJOR.MINOR.out files go (default: a new
 #                       temp dir, printed at the end). MAJOR.MINOR is the booted
 #                       kernel's uname, as /init reports it.
-#   --accel             auto (default): kvm if /dev/kvm is usable, else tcg.
+#   --accel             tcg (default: software emulation, ~20 s for the whole
+#                       corpus), kvm, or auto (kvm if /dev/kvm is usable). Under
+#                       nested virtualisation KVM may hang or stop with "KVM
+#                       internal error" (seen on the machine this was written on).
 #   --thp VALUE         transparent_hugepage/enabled AND defrag in the guest
 #                       (default: the host's current settings, so that the guest
 #                       runs under the conditions of the host's recordings;
@@ -66,7 +69,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KVERSION="6.1"
 KDEB=""
 OUT=""
-ACCEL="auto"
+ACCEL="tcg"
 THP="host"
 NOBPF=0
 TIMEOUT=600
@@ -218,7 +221,7 @@ esac
 
 ACCEL_ARGS=(-accel tcg)
 if [ "$ACCEL" = kvm ] || { [ "$ACCEL" = auto ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
-  ACCEL_ARGS=(-accel kvm -cpu host)
+  ACCEL_ARGS=(-accel kvm)
   ACCEL=kvm
 else
   ACCEL=tcg
