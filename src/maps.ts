@@ -114,12 +114,16 @@ const VMFLAG_MNEMONICS: Readonly<Record<number, string>> = {
   37: "ui", 63: "sl",
 };
 
-/** smaps VmFlags of a VMA, in the kernel's order. */
-export function smapsVmFlags(v: VmaSnapshot): string[] {
+/** VM_LOCKONFAULT's bit: "lf" only since 6.2 (8614d6c5eda0); before, a set bit without a mnemonic prints "??". */
+const LOCKONFAULT_BIT = 19;
+
+/** smaps VmFlags of a VMA, in the kernel's order, as kernel `release` (major*100+minor) prints them. */
+export function smapsVmFlags(v: VmaSnapshot, release = 618): string[] {
   const out: string[] = [];
   for (let bit = 0; bit < 64; bit++) {
     const word = bit < 32 ? v.flags : v.flagsHi;
-    if (((word >>> (bit & 31)) & 1) && VMFLAG_MNEMONICS[bit]) out.push(VMFLAG_MNEMONICS[bit]);
+    if (!((word >>> (bit & 31)) & 1) || !VMFLAG_MNEMONICS[bit]) continue;
+    out.push(bit === LOCKONFAULT_BIT && release < 602 ? "??" : VMFLAG_MNEMONICS[bit]);
   }
   return out;
 }

@@ -18,6 +18,8 @@
  */
 export type Policy = "linux-5.17" | "seed-v2" | "seed" | "linux-6.18";
 export const POLICIES: readonly Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18"];
+/** The kernel release (major*100 + minor) whose interfaces each policy has. */
+export const POLICY_RELEASE: Readonly<Record<Policy, number>> = { "linux-5.17": 517, "seed-v2": 517, "seed": 517, "linux-6.18": 618 };
 
 /** One VMA as seen in a state snapshot (a copy, not a live object). */
 export interface VmaSnapshot {

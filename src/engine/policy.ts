@@ -1,6 +1,6 @@
 // The engine's switch values for each named policy (assembly/mm/policy.ts
 // defines the switches). A new policy is one more row.
-import type { Policy } from "../types.js";
+import { POLICY_RELEASE, type Policy } from "../types.js";
 
 export interface PolicySwitches {
   /** kernel release as major*100+minor */
@@ -14,8 +14,8 @@ export interface PolicySwitches {
 }
 
 export const POLICY_SWITCHES: Record<Policy, PolicySwitches> = {
-  "linux-5.17": { release: 517, anonMerge: 0, mergePages: 0, movePgoff: 0 },
-  "seed-v2": { release: 517, anonMerge: 1, mergePages: 1, movePgoff: 1 },
-  "seed": { release: 517, anonMerge: 2, mergePages: 2, movePgoff: 2 },
-  "linux-6.18": { release: 618, anonMerge: 3, mergePages: 0, movePgoff: 0 },
+  "linux-5.17": { release: POLICY_RELEASE["linux-5.17"], anonMerge: 0, mergePages: 0, movePgoff: 0 },
+  "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1 },
+  "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2 },
+  "linux-6.18": { release: POLICY_RELEASE["linux-6.18"], anonMerge: 3, mergePages: 0, movePgoff: 0 },
 };

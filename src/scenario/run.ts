@@ -10,7 +10,7 @@ import {
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
 import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, smapsVmFlags, vmaPerms } from "../maps.js";
-import type { KernelSim, Policy, ProcessImage, ProcessSim, VmaSnapshot } from "../types.js";
+import { POLICY_RELEASE, type KernelSim, type Policy, type ProcessImage, type ProcessSim, type VmaSnapshot } from "../types.js";
 import {
   ARENA_PAGES, parseScript, repeatIteration,
   type MmapOp, type Op, type RepeatOp, type ScriptEntry,
@@ -407,7 +407,7 @@ class Runner {
       let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)}${av}`;
       if (full) {
         const u = usage[i]!;
-        const flags = smapsVmFlags(v).filter((f) => f !== "sd");
+        const flags = smapsVmFlags(v, POLICY_RELEASE[this.kernel.policy]).filter((f) => f !== "sd");
         line += ` rss=${u.rss} anon=${u.anon} locked=${u.locked} flags=${flags.length ? flags.join(",") : "-"}`;
       }
       this.lines.push(line);
