@@ -61,8 +61,8 @@ export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */
-export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32): void {
-  set_policy(release, anon_merge, merge_pages, move_pgoff);
+export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32, relocate_anon: u32): void {
+  set_policy(release, anon_merge, merge_pages, move_pgoff, relocate_anon);
 }
 
 /** Cap the core's linear memory (64 KiB pages): lets tests and embedders bound it. */

@@ -129,6 +129,13 @@
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
 #endif
+/* The 2025 MREMAP_RELOCATE_ANON proposal (never merged): released kernels answer EINVAL. */
+#ifndef MREMAP_RELOCATE_ANON
+#define MREMAP_RELOCATE_ANON 8
+#endif
+#ifndef MREMAP_MUST_RELOCATE_ANON
+#define MREMAP_MUST_RELOCATE_ANON 16
+#endif
 #ifndef SYS_memfd_create
 #define SYS_memfd_create 319
 #endif
@@ -396,7 +403,7 @@ struct op {
     int shared, placement, populate, noreserve, locked;
     int file_id;           /* -1 = anonymous */
     int64_t foff;
-    int maymove, fixed, dontunmap;
+    int maymove, fixed, dontunmap, relocate_anon, must_relocate_anon;
     int write;             /* touch/touchn */
     int advice;
     int onfault;
@@ -546,6 +553,12 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
                     return 0;
             } else if (eq(t[i], "dontunmap")) {
                 if (op->dontunmap++)
+                    return 0;
+            } else if (eq(t[i], "relocate_anon")) {
+                if (op->relocate_anon++)
+                    return 0;
+            } else if (eq(t[i], "must_relocate_anon")) {
+                if (op->must_relocate_anon++)
                     return 0;
             } else if (eq(t[i], "fixed")) {
                 if (op->fixed++ || i + 1 >= n || !arg_page(t[i + 1], at, &op->newp, op))
@@ -1542,12 +1555,16 @@ static void exec_simple(const struct op *op, struct res *r)
         return;
     case OP_MREMAP: {
         int flags = 0;
-        if (op->maymove || op->fixed || op->dontunmap)
+        if (op->maymove || op->fixed || op->dontunmap || op->relocate_anon || op->must_relocate_anon)
             flags |= MREMAP_MAYMOVE;
         if (op->fixed)
             flags |= MREMAP_FIXED;
         if (op->dontunmap)
             flags |= MREMAP_DONTUNMAP;
+        if (op->relocate_anon)
+            flags |= MREMAP_RELOCATE_ANON;
+        if (op->must_relocate_anon)
+            flags |= MREMAP_MUST_RELOCATE_ANON;
         long rc = syscall(SYS_mremap, a, len, (size_t)op->n2 * PAGE, flags,
                           op->fixed ? (void *)page_addr(op->newp) : NULL);
         if (rc == -1)

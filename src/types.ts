@@ -14,12 +14,13 @@
 
 /**
  * A named kernel behaviour (ARCHITECTURE.md "Policies"): v5.17, the series as
- * posted, the series as intended, and the kernel of this machine.
+ * posted, the series as intended, the kernel of this machine, and that kernel
+ * with the 2025 MREMAP_RELOCATE_ANON proposal (never merged).
  */
-export type Policy = "linux-5.17" | "seed-v2" | "seed" | "linux-6.18";
-export const POLICIES: readonly Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18"];
+export type Policy = "linux-5.17" | "seed-v2" | "seed" | "linux-6.18" | "relocate-anon";
+export const POLICIES: readonly Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18", "relocate-anon"];
 /** The kernel release (major*100 + minor) whose interfaces each policy has. */
-export const POLICY_RELEASE: Readonly<Record<Policy, number>> = { "linux-5.17": 517, "seed-v2": 517, "seed": 517, "linux-6.18": 618 };
+export const POLICY_RELEASE: Readonly<Record<Policy, number>> = { "linux-5.17": 517, "seed-v2": 517, "seed": 517, "linux-6.18": 618, "relocate-anon": 618 };
 
 /** One VMA as seen in a state snapshot (a copy, not a live object). */
 export interface VmaSnapshot {

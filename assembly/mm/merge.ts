@@ -165,7 +165,21 @@ function is_mergeable_anon_vma_6_16(a: MergeAttrs, v: Vma): u32 {
     return vma_is_fork_child(a.middle) || vma_is_fork_child(a.copied_from) ? refuse(R_AV_FORKED) : AV_MERGE_NULL;
   }
   if (tgt && !src) return vma_is_fork_child(v) ? refuse(R_AV_FORKED) : AV_MERGE_NULL;
-  return src == tgt ? AV_MERGE_SAME : refuse(R_AV_DIFFERENT);
+  if (src == tgt) return AV_MERGE_SAME;
+  // relocate-anon: the moved pages will take the target's anon_vma (mremap.ts copy_vma)
+  return relocating ? AV_MERGE_DIFFERENT : refuse(R_AV_DIFFERENT);
+}
+
+/**
+ * relocate-anon: copy_vma() sets this around the destination merge of a
+ * relocated move (docs/policies.md "relocate-anon"). The source's anon_vma is
+ * exclusive and every moved page is re-indexed and re-pointed to the
+ * anon_vma of the VMA that maps it after the move, so the range may join a
+ * neighbour with another anon_vma.
+ */
+let relocating = false;
+export function set_merge_relocating(on: bool): void {
+  relocating = on;
 }
 
 /**
@@ -239,7 +253,7 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
   if (ok(merge_prev)) {
     const p = prev!;
     let sticky = a.vm_flags;
-    if (!dup_anon_vma_copied_from(p, a)) {
+    if (!dup_anon_vma_copied_from(p, a, ok(merge_both) ? next : null)) {
       err = -1;
     } else if (ok(merge_both)) {
       kase = existing ? 6 : 1;
@@ -253,7 +267,7 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
     merged = p;
   } else if (ok(merge_next)) {
     const n = next!;
-    if (!dup_anon_vma_copied_from(n, a)) {
+    if (!dup_anon_vma_copied_from(n, a, null)) {
       err = -1;
     } else if (prev && addr < prev.vm_end) {
       kase = 4;
@@ -293,11 +307,15 @@ function merge_done(mm: Mm, a: MergeAttrs, addr: u64, end: u64, kase: u32, vp: u
 /**
  * vma_expand()'s dup_anon_vma(target, vmg->copied_from) (6.16, 879bca0a2c4f):
  * an mremap destination merging into a VMA without anon_vma brings the moved
- * pages' anon_vma along. False (engine out of memory) when that failed.
+ * pages' anon_vma along (unless a relocated range also absorbs a faulted next,
+ * whose anon_vma the target takes: `removed_next`). False (engine out of memory) when that failed.
  */
-function dup_anon_vma_copied_from(target: Vma, a: MergeAttrs): bool {
+function dup_anon_vma_copied_from(target: Vma, a: MergeAttrs, removed_next: Vma | null): bool {
   const src = a.copied_from;
   if (kver < 616 || !src || !src.anon_vma || target.anon_vma) return true;
+  // vma_expand() first takes the anon_vma of a next it removes (vma_adjust
+  // imports it); only a relocated range can bring a different one
+  if (relocating && removed_next && removed_next.anon_vma) return true;
   target.anon_vma = src.anon_vma;
   if (anon_vma_clone(target, src)) return true;
   target.anon_vma = 0;

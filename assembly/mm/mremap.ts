@@ -5,7 +5,9 @@
 // and a faulted anonymous VMA keeps its pgoff when moved.
 // Later releases (policy.ts kver): -EFAULT and growth merging (6.1), sealed
 // VMAs refuse (6.10), and 6.17's do_mremap() with its multi-VMA moves
-// (remap_move, check_prep_vma), at the end of this file.
+// (remap_move, check_prep_vma), at the end of this file. The relocate-anon
+// policy adds the 2025 MREMAP_RELOCATE_ANON proposal (relocate_refusal,
+// copy_vma's second merge, move_vma's re-index; docs/policies.md).
 
 import {
   EFAULT, EINVAL, ENOMEM, EPERM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
@@ -14,10 +16,10 @@ import {
 import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
 import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/repoint";
-import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
-import { MERGE_CALLER_MREMAP, MergeAttrs, vma_merge, vma_range_attrs } from "./merge";
+import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_FILE, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
+import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
-import { kver } from "./policy";
+import { kver, relocate_anon } from "./policy";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import {
@@ -33,6 +35,10 @@ import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, v
 export const MREMAP_MAYMOVE: u32 = 1;
 export const MREMAP_FIXED: u32 = 2;
 export const MREMAP_DONTUNMAP: u32 = 4;
+/** The 2025 proposal (relocate-anon policy only; EINVAL elsewhere, as in every released kernel). */
+export const MREMAP_RELOCATE_ANON: u32 = 8;
+export const MREMAP_MUST_RELOCATE_ANON: u32 = 16;
+const MREMAP_RELOCATE_FLAGS: u32 = MREMAP_RELOCATE_ANON | MREMAP_MUST_RELOCATE_ANON;
 
 /** VMA records one mremap may need: munmaps at the destination and the source (2 + 2), the copy. */
 export const MREMAP_RESERVE: u32 = 6;
@@ -94,7 +100,10 @@ export function sys_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags:
 }
 
 function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64): i64 {
-  if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL;
+  const known = MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP | (relocate_anon ? MREMAP_RELOCATE_FLAGS : 0);
+  if (flags & ~known) return -EINVAL;
+  // relocate-anon: relocation is about a move, so it needs MREMAP_MAYMOVE (like MREMAP_FIXED)
+  if ((flags & MREMAP_RELOCATE_FLAGS) && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
   if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
   // DONTUNMAP always moves and never resizes
   if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len)) return -EINVAL;
@@ -225,25 +234,63 @@ function moved_pgoff(mm: Mm, vma: Vma, old_addr: u64, len: u64, new_addr: u64, p
 let pgoff_why: u32 = R_OK;
 
 /**
- * copy_vma(): the destination VMA of a move, with the pgoff moved_pgoff
- * chose, merged with its neighbours if possible. NULL when the engine ran out
- * of memory.
+ * relocate-anon: may the move of [addr, addr+len) of vma relocate its pages?
+ * R_OK, or why not (docs/policies.md "relocate-anon"): only an anonymous
+ * VMA can be relocated (R_FILE otherwise); an unfaulted one needs nothing (its
+ * pgoff follows the address anyway); a faulted one needs its anon_vma not
+ * shared with a fork parent or child (EXCL) and every page of the range
+ * mapped once.
  */
-function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64): Vma | null {
+function relocate_refusal(mm: Mm, vma: Vma, addr: u64, len: u64): u32 {
+  if (!vma_is_anonymous(vma)) return R_FILE;
+  if (!vma.anon_vma) return R_OK;
+  return pgoff_update_refusal(mm, vma, addr, addr + len);
+}
+
+/**
+ * MREMAP_MUST_RELOCATE_ANON: -EFAULT when the VMA at addr cannot be
+ * relocated, checked before anything changes; else 0.
+ */
+function must_relocate_check(mm: Mm, vma: Vma | null, addr: u64, len: u64, flags: u32): i64 {
+  if (!(flags & MREMAP_MUST_RELOCATE_ANON) || !vma) return 0;
+  return relocate_refusal(mm, vma, addr, len) == R_OK ? 0 : -EFAULT;
+}
+
+/**
+ * copy_vma(): the destination VMA of a move, with the pgoff moved_pgoff
+ * chose, merged with its neighbours if possible. relocate-anon: when
+ * reloc_pgoff >= 0 (the move may be relocated) and no ordinary merge happens,
+ * the range takes reloc_pgoff and is merged again allowing a neighbour with
+ * another anon_vma. NULL when the engine ran out of memory.
+ */
+function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff: i64): Vma | null {
   const vma_start = vma.vm_start;
   copy_vma_src = vma;
   const faulted = vma.anon_vma != 0;
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
-  const merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+  let merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+  let relocated = false;
+  if (!merged && reloc_pgoff >= 0) {
+    // relocate-anon: no ordinary merge, so the range is relocated: the
+    // destination's linear pgoff, and a neighbour with another anon_vma may
+    // take it (its moved pages are re-pointed in move_vma)
+    relocated = true;
+    pgoff = <u64>reloc_pgoff;
+    reindex_after_move = true;
+    count(C_PGOFF_UPDATED);
+    set_merge_relocating(true);
+    merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+    set_merge_relocating(false);
+  }
   if (tracing() && vma_is_anonymous(vma)) {
     // the series' vm_pgoff_merge (after a merge) and why a faulted VMA kept its pgoff
-    const updated = !faulted || (move_pgoff != MOVE_PGOFF_KEEP && pgoff_why == R_OK);
+    const updated = !faulted || relocated || (move_pgoff != MOVE_PGOFF_KEEP && pgoff_why == R_OK);
     trace_emit(EV_PGOFF, MERGE_CALLER_MREMAP, <u32>changetype<usize>(mm), addr, addr + len,
       (faulted ? 1 : 0) | (updated ? 2 : 0) | (merged ? 4 : 0), pgoff_why, 0, 0);
   }
   if (merged) {
-    // the source itself may have been merged into the new VMA (unfaulted, or re-based by a seed policy)
+    // the source itself may have been merged into the new VMA (unfaulted, or re-based by a seed policy or relocated)
     if (vma_start >= merged.vm_start && vma_start < merged.vm_end) copy_vma_src = merged;
     return merged;
   }
@@ -356,7 +403,20 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
   const src_anon_vma = vma.anon_vma;
-  const new_vma = copy_vma(mm, vma, new_addr, new_len, moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff));
+  const pgoff = moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff);
+  // relocate-anon: a faulted anonymous VMA moved with a relocation flag
+  let reloc_pgoff: i64 = -1;
+  if ((flags & MREMAP_RELOCATE_FLAGS) && vma_is_anonymous(vma) && src_anon_vma) {
+    const why = relocate_refusal(mm, vma, old_addr, old_len);
+    if (why == R_OK) {
+      reloc_pgoff = <i64>(new_addr >> PAGE_SHIFT);
+    } else {
+      // MREMAP_MUST_RELOCATE_ANON was refused before anything changed; this is the silent fallback
+      pgoff_why = why;
+      count(C_PGOFF_KEPT);
+    }
+  }
+  const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff);
   if (!new_vma) return -ENOMEM;
   vma = copy_vma_src!;
   const moved = move_page_tables(mm, old_addr, new_addr, old_len);
@@ -372,7 +432,8 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   } else if (reindex_after_move || (move_pgoff == MOVE_PGOFF_EXACT && src_anon_vma && new_vma.anon_vma != src_anon_vma)) {
     // seed: the moved pages take the new VMA's index, and its anon_vma when the
     // destination merged into a VMA with another one (a private file VMA's COW
-    // pages keep their file pgoff, yet may merge so: docs/policies.md D1)
+    // pages keep their file pgoff, yet may merge so: docs/policies.md D1);
+    // relocate-anon: the same for a relocated move
     reindex_moved(mm, new_vma, new_addr, new_addr + old_len);
   }
   // conceal VM_ACCOUNT so that unmapping the old range does not undo the charge
@@ -441,7 +502,11 @@ function do_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, ne
   const vma = vma_lookup(mm, addr);
   const err = check_prep_vma(mm, vma, addr, old_len, new_len, flags);
   if (err) return err;
-  if (implies_new_addr) return mremap_to_617(mm, addr, old_len, new_len, new_addr, flags);
+  if (implies_new_addr) {
+    const refused = must_relocate_check(mm, vma, addr, old_len < new_len ? old_len : new_len, flags);
+    if (refused) return refused;
+    return mremap_to_617(mm, addr, old_len, new_len, new_addr, flags);
+  }
   // mremap_at()
   if (old_len == new_len) return <i64>addr;
   if (old_len > new_len) {
@@ -454,6 +519,8 @@ function do_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, ne
     return expand_vma_in_place(mm, vma!, addr, new_len - old_len);
   }
   if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+  const refused = must_relocate_check(mm, vma, addr, old_len, flags);
+  if (refused) return refused;
   const map_flags: u32 = (vma!.vm_flags & VM_MAYSHARE) ? MAP_SHARED : 0;
   const a = get_unmapped_area(mm, 0, new_len, map_flags);
   if (IS_ERR_VALUE(a)) return <i64>a;
@@ -528,6 +595,15 @@ function remap_move(mm: Mm, start: u64, len: u64, new_addr: u64, flags: u32): i6
   let res: i64 = -EFAULT;
   let seen = false;
   let last_end: u64 = 0;
+  if (flags & MREMAP_MUST_RELOCATE_ANON) {
+    // relocate-anon: every part must be relocatable before any part moves
+    let v = find_vma(mm, start);
+    while (v && v.vm_start < end) {
+      const a = v.vm_start > start ? v.vm_start : start;
+      if (must_relocate_check(mm, v, a, (v.vm_end < end ? v.vm_end : end) - a, flags)) return -EFAULT;
+      v = v.vm_next;
+    }
+  }
   let vma = find_vma(mm, start);
   while (vma && vma.vm_start < end) {
     const a = vma.vm_start > start ? vma.vm_start : start;

@@ -26,6 +26,15 @@ export const MOVE_PGOFF_EXACT: u32 = 2; // the destination's pgoff; each moved P
 export let move_pgoff: u32 = MOVE_PGOFF_KEEP;
 
 /**
+ * mremap's MREMAP_RELOCATE_ANON (8) and MREMAP_MUST_RELOCATE_ANON (16), the
+ * 2025 proposal (never merged, docs/policies.md "relocate-anon"): 0 = unknown
+ * flags (EINVAL), 1 = accepted, a faulted exclusive VMA is relocated.
+ */
+export const RELOCATE_ANON_NONE: u32 = 0;
+export const RELOCATE_ANON_2025: u32 = 1;
+export let relocate_anon: u32 = RELOCATE_ANON_NONE;
+
+/**
  * The kernel release whose interfaces and remaining rules apply, as
  * major*100+minor (517, 618): mseal, newer madvise advice, mremap growth
  * merging, multi-VMA moves, anon_vma reuse accounting, ...
@@ -37,9 +46,10 @@ export function vm_sticky(): u64 {
   return kver >= 618 ? VM_MAYBE_GUARD : 0;
 }
 
-export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32): void {
+export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32, relocate: u32): void {
   kver = release;
   anon_merge = anon;
   merge_pages = pages;
   move_pgoff = pgoff;
+  relocate_anon = relocate;
 }

@@ -65,6 +65,9 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;
+/** The 2025 MREMAP_RELOCATE_ANON proposal (never merged; the relocate-anon policy only). */
+export const MREMAP_RELOCATE_ANON = 8;
+export const MREMAP_MUST_RELOCATE_ANON = 16;
 
 // mlock2(2) and mlockall(2) flags
 export const MLOCK_ONFAULT = 1;

@@ -11,11 +11,14 @@ export interface PolicySwitches {
   mergePages: number;
   /** mremap of a faulted anon VMA: 0 = keep pgoff, 1 = seed-v2 update_faulted_pgoff, 2 = exact per PTE */
   movePgoff: number;
+  /** mremap MREMAP_RELOCATE_ANON / MREMAP_MUST_RELOCATE_ANON: 0 = unknown flags (EINVAL), 1 = the 2025 proposal */
+  relocateAnon: number;
 }
 
 export const POLICY_SWITCHES: Record<Policy, PolicySwitches> = {
-  "linux-5.17": { release: POLICY_RELEASE["linux-5.17"], anonMerge: 0, mergePages: 0, movePgoff: 0 },
-  "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1 },
-  "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2 },
-  "linux-6.18": { release: POLICY_RELEASE["linux-6.18"], anonMerge: 3, mergePages: 0, movePgoff: 0 },
+  "linux-5.17": { release: POLICY_RELEASE["linux-5.17"], anonMerge: 0, mergePages: 0, movePgoff: 0, relocateAnon: 0 },
+  "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1, relocateAnon: 0 },
+  "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2, relocateAnon: 0 },
+  "linux-6.18": { release: POLICY_RELEASE["linux-6.18"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 0 },
+  "relocate-anon": { release: POLICY_RELEASE["relocate-anon"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 1 },
 };

@@ -94,7 +94,7 @@ export class Simulator implements KernelSim {
     if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
     const sw = POLICY_SWITCHES[config.policy];
     if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
-    this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff);
+    this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.sysctlMaxMapCount = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
     this.core.kernel_config(this.sysctlMaxMapCount, config.mmap_min_addr ?? 65536,
       config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES);

@@ -56,6 +56,10 @@ export interface MremapOp extends OpBase {
   /** `fixed NEWP`: the new page, else null. */
   fixedPage: number | null;
   dontunmap: boolean;
+  /** `relocate_anon`: MREMAP_RELOCATE_ANON (8), the 2025 proposal; implies MREMAP_MAYMOVE. */
+  relocateAnon: boolean;
+  /** `must_relocate_anon`: MREMAP_MUST_RELOCATE_ANON (16); implies MREMAP_MAYMOVE. */
+  mustRelocateAnon: boolean;
 }
 export interface TouchOp extends OpBase { op: "touch"; page: number; write: boolean }
 export interface TouchnOp extends OpBase { op: "touchn"; page: number; pages: number; write: boolean }
@@ -329,14 +333,17 @@ function parseMremap(a: Args): Body<MremapOp> {
         kw.add(k);
         fixedPage = a.page("NEWP");
         break;
-      case "maymove": case "dontunmap":
+      case "maymove": case "dontunmap": case "relocate_anon": case "must_relocate_anon":
         kw.add(k);
         break;
       default:
         throw new Bad(`mremap: unknown keyword '${k}'`);
     }
   }
-  return { op: "mremap", page, oldPages, newPages, maymove: kw.has("maymove"), fixedPage, dontunmap: kw.has("dontunmap") };
+  return {
+    op: "mremap", page, oldPages, newPages, maymove: kw.has("maymove"), fixedPage, dontunmap: kw.has("dontunmap"),
+    relocateAnon: kw.has("relocate_anon"), mustRelocateAnon: kw.has("must_relocate_anon"),
+  };
 }
 
 /** Optional `read|write` of touch/touchn (default write). */

@@ -5,7 +5,7 @@
 // docs/scenario-language.md ("vmasim's decisions ...").
 
 import {
-  MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, SIGBUS, SIGSEGV,
+  MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, MREMAP_MUST_RELOCATE_ANON, MREMAP_RELOCATE_ANON, SIGBUS, SIGSEGV,
   EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE,
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
@@ -196,9 +196,11 @@ class Runner {
       case "mremap": {
         if (!inArena(op.page, op.oldPages) || (op.fixedPage !== null && !inArena(op.fixedPage, op.newPages))) return "ERANGE_ARENA";
         let flags = 0;
-        if (op.maymove || op.fixedPage !== null || op.dontunmap) flags |= MREMAP_MAYMOVE;
+        if (op.maymove || op.fixedPage !== null || op.dontunmap || op.relocateAnon || op.mustRelocateAnon) flags |= MREMAP_MAYMOVE;
         if (op.fixedPage !== null) flags |= MREMAP_FIXED;
         if (op.dontunmap) flags |= MREMAP_DONTUNMAP;
+        if (op.relocateAnon) flags |= MREMAP_RELOCATE_ANON;
+        if (op.mustRelocateAnon) flags |= MREMAP_MUST_RELOCATE_ANON;
         const r = this.proc.mremap(this.addr(op.page), op.oldPages * PAGE_SIZE, op.newPages * PAGE_SIZE, flags,
           op.fixedPage !== null ? this.addr(op.fixedPage) : 0);
         return r < 0 ? errnoName(r) : `ok ${this.at(r)}`;
