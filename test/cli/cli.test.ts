@@ -82,11 +82,11 @@ for (const impl of IMPLS) {
           expect(r.stderr).toBe("");
           expect(r.status).toBe(0);
           const rows = r.stdout.split("\n");
-          expect(rows[0]).toMatch(/^ {2}script +\| linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18$/);
-          expect(rows[2]).toMatch(/^ {2}a-plain +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge$/);
-          expect(rows[3]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp, CHECK@5 +\| 1 vma, 1 merge, 1 rp +\| 2 vmas, 1 merge$/);
+          expect(rows[0]).toMatch(/^ {2}script +\| linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18 +\| relocate-anon$/);
+          expect(rows[2]).toMatch(/^ {2}a-plain +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge$/);
+          expect(rows[3]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp, CHECK@5 +\| 1 vma, 1 merge, 1 rp +\| 2 vmas, 1 merge +\| 2 vmas, 1 merge$/);
           expect(r.stdout).toMatch(/\nchecker:\n {2}b-s5 under seed-v2, line 5: anon_vma \d+: refcount 1, expected 0\n/);
-          expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2\n/);
+          expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2 +2\n/);
           const two = await cli(["compare", "--policy", "linux-5.17,seed", join(dir, "b-s5.script")]);
           expect(two.stdout.split("\n")[2]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
           expect((await cli(["compare"])).status).toBe(2);
@@ -95,7 +95,7 @@ for (const impl of IMPLS) {
 
         it("--policy all runs every policy; a policy listed twice is a usage error", async () => {
           const r = await cli(["run", "--policy", "all", "-"], { readStdin: async () => "mmap 0 1 r\n" });
-          expect(r.stdout.split("\n")[0]).toMatch(/^ {2}linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18$/);
+          expect(r.stdout.split("\n")[0]).toMatch(/^ {2}linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18 +\| relocate-anon$/);
           const twice = await cli(["run", "--policy", "seed,seed", "-"], { readStdin: async () => "" });
           expect(twice.status).toBe(2);
           expect(twice.stderr).toMatch(/a policy is listed twice in 'seed,seed'/);
@@ -163,7 +163,7 @@ for (const impl of IMPLS) {
         const r = await cli(["run", "--policy", "linux-9.9", fixturePath("01-adjacent-anon-unfaulted.script")]);
         expect(r.status).toBe(2);
         expect(r.stdout).toBe("");
-        expect(r.stderr).toBe("vmasim: unknown policy 'linux-9.9' (policies: linux-5.17, seed-v2, seed, linux-6.18)\nTry 'vmasim --help'.\n");
+        expect(r.stderr).toBe("vmasim: unknown policy 'linux-9.9' (policies: linux-5.17, seed-v2, seed, linux-6.18, relocate-anon)\nTry 'vmasim --help'.\n");
       });
 
       it("usage errors: unknown option, missing value, missing or extra SCRIPT", async () => {

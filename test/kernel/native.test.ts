@@ -526,6 +526,29 @@ describe.skipIf(noNative)("native runner", () => {
     ]);
   });
 
+  it("mremap relocate_anon / must_relocate_anon reach the kernel (MREMAP_RELOCATE_ANON was never merged: EINVAL)", () => {
+    const r = run(
+      "mmap 0 2 rw",
+      "touch 0",
+      "mmap 10 2 rw",
+      "touch 10",
+      "mremap 10 2 2 fixed 2 relocate_anon",
+      "mremap 10 2 2 fixed 2 must_relocate_anon",
+      "mremap 10 2 4 relocate_anon",
+      "mremap 10 2 2 relocate_anon relocate_anon",
+    );
+    expect(r.lines).toEqual([
+      "mmap 0 2 rw => ok",
+      "touch 0 => ok",
+      "mmap 10 2 rw => ok",
+      "touch 10 => ok",
+      "mremap 10 2 2 fixed 2 relocate_anon => EINVAL",
+      "mremap 10 2 2 fixed 2 must_relocate_anon => EINVAL",
+      "mremap 10 2 4 relocate_anon => EINVAL",
+      "mremap 10 2 2 relocate_anon relocate_anon => EPARSE (line 8)",
+    ]);
+  });
+
   it("mremap maymove that must move prints ok @P or ok @OUTSIDE_ARENA", () => {
     const r = run("mmap 0 4 rw", "mmap 4 1 r", "mremap 0 4 8 maymove", "dump");
     expect(r.lines[2]).toMatch(/^mremap 0 4 8 maymove => ok @(\d+|OUTSIDE_ARENA)$/);

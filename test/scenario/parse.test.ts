@@ -119,6 +119,9 @@ describe("every op of the grammar", () => {
   it("mremap", () => {
     expect(op("mremap 1 2 3")).toMatchObject({ op: "mremap", page: 1, oldPages: 2, newPages: 3, maymove: false, fixedPage: null, dontunmap: false });
     expect(op("mremap 1 2 3 dontunmap fixed 0x20 maymove")).toMatchObject({ maymove: true, fixedPage: 32, dontunmap: true });
+    expect(op("mremap 1 2 3")).toMatchObject({ relocateAnon: false, mustRelocateAnon: false });
+    expect(op("mremap 1 2 2 relocate_anon fixed 9")).toMatchObject({ relocateAnon: true, mustRelocateAnon: false, maymove: false, fixedPage: 9 });
+    expect(op("mremap 1 2 2 must_relocate_anon relocate_anon")).toMatchObject({ relocateAnon: true, mustRelocateAnon: true });
   });
 
   it("touch, touchn, peek", () => {
