@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { checkKernel } from "../../src/check/memory.js";
 import { createKernelSync } from "../../src/engine/index.js";
 import type { Simulator } from "../../src/engine/simulator.js";
+import { generateScript } from "../../src/scenario/generate.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { Policy } from "../../src/types.js";
 
@@ -322,4 +323,32 @@ describe.each(["release", "debug"] as const)("relocate-anon (%s build)", (build)
     expect(p.mremap(a, 8192, 8192, 16, 0)).toBe(-22);
     expect(p.mremap(a, 8192, 8192, 32 | 1, 0)).toBe(-22);
   });
+});
+
+// Random scripts (src/scenario/generate.ts, which does not emit the new words):
+// without the flags relocate-anon prints exactly what linux-6.18 prints; with
+// every mremap line given one of the flags, the checker passes after every line.
+describe("relocate-anon on random scripts", () => {
+  const SCRIPTS = 16;
+  const withFlags = (script: string, seed: number): string =>
+    script.split("\n").map((l, i) => (l.startsWith("mremap ") ? `${l} ${(i + seed) % 3 === 0 ? "must_relocate_anon" : "relocate_anon"}` : l)).join("\n");
+
+  for (let seed = 1; seed <= SCRIPTS; seed++) {
+    it(`seed ${seed}: same output as linux-6.18 without the flags; checker clean with them`, () => {
+      const script = generateScript({ seed: 0x4e10c000 + seed, ops: 120, arenaPages: 64 });
+      const a = runScenario(createKernelSync({ policy: "linux-6.18" }), script).output;
+      const b = runScenario(createKernelSync({ policy: "relocate-anon" }), script).output;
+      expect(b).toBe(a);
+      const k = createKernelSync({ policy: "relocate-anon" }, { build: seed % 2 ? "release" : "debug" });
+      let first: string | null = null;
+      const flagged = withFlags(script, seed);
+      expect(flagged).toMatch(/relocate_anon/);
+      runScenario(k, flagged, {
+        onStep: (_p, e) => {
+          if (first === null) first = checkKernel(k).map((x) => `line ${e.line} '${e.text}': ${x}`)[0] ?? null;
+        },
+      });
+      expect(first).toBeNull();
+    });
+  }
 });
