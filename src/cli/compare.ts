@@ -124,3 +124,24 @@ export function formatCompare(policies: readonly Policy[], rows: readonly Compar
   for (const [name, f] of rowsOf) out += `${name.padEnd(w0)}  ${totals.map((t, i) => String(f(t)).padStart(ws[i])).join("  ")}\n`;
   return out;
 }
+
+/** The same as JSON: the policies, one entry per script with a cell per policy, the counters per policy. */
+export function compareJson(policies: readonly Policy[], rows: readonly CompareRow[], totals: readonly MergeStats[]): string {
+  return JSON.stringify({
+    policies,
+    scripts: rows.map((r) => ({ script: r.script, cells: Object.fromEntries(policies.map((p, i) => [p, r.cells[i]])) })),
+    totals: Object.fromEntries(policies.map((p, i) => [p, totals[i]])),
+  }, null, 2) + "\n";
+}
+
+/** One CSV line per script and policy (RFC 4180 quoting for the checker's message). */
+export function compareCsv(policies: readonly Policy[], rows: readonly CompareRow[]): string {
+  const q = (x: string) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
+  let out = "script,policy,vmas,merges,pages_repointed,pages_reindexed,check_line,check_problem\n";
+  for (const r of rows) {
+    r.cells.forEach((c, i) => {
+      out += [q(r.script), policies[i], c.vmas ?? "", c.merged, c.repointed, c.reindexed, c.broken?.line ?? "", q(c.broken?.problem ?? "")].join(",") + "\n";
+    });
+  }
+  return out;
+}

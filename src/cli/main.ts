@@ -23,7 +23,9 @@ import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { unifiedDiff } from "./diff.js";
-import { type CompareRow, type CountingKernel, formatCompare, runCell, statsDiff, statsSum } from "./compare.js";
+import {
+  type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
+} from "./compare.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -93,7 +95,7 @@ Usage:
                                                run a scenario script in the engine; with
                                                several policies, their outputs side by
                                                side, the differing rows marked !
-  vmasim compare [--policy P,...] SCRIPT|DIR...
+  vmasim compare [--policy P,...] [--format text|json|csv] SCRIPT|DIR...
                                                scripts under every policy (or those listed), one
                                                row per script: VMAs, merges, pages rewritten, and
                                                whether the checker held; then merge counters
@@ -473,9 +475,11 @@ async function scriptPaths(args: string[]): Promise<string[]> {
 }
 
 async function cmdCompare(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" } });
+  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" }, format: { type: "string" } });
   if (values.help) return help(io);
   const policies = values.policy === undefined ? [...POLICIES] : policiesArg(values.policy);
+  const format = values.format ?? "text";
+  if (format !== "text" && format !== "json" && format !== "csv") throw new UsageError(`compare: --format must be text, json or csv, not '${String(format)}'`);
   if (!positionals.length) throw new UsageError("compare: missing SCRIPT or DIRECTORY");
   const factory = io.createKernel ?? (await defaultKernelFactory());
   const rows: CompareRow[] = [];
@@ -497,7 +501,8 @@ async function cmdCompare(args: string[], io: CliIo): Promise<number> {
     }
     rows.push({ script: basename(path).replace(/\.script$/, ""), cells });
   }
-  io.stdout.write(formatCompare(policies, rows, totals as MergeStats[]));
+  const t = totals as MergeStats[];
+  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows) : formatCompare(policies, rows, t));
   return 0;
 }
 

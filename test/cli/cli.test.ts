@@ -89,6 +89,17 @@ for (const impl of IMPLS) {
           expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2 +2\n/);
           const two = await cli(["compare", "--policy", "linux-5.17,seed", join(dir, "b-s5.script")]);
           expect(two.stdout.split("\n")[2]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
+          const csv = await cli(["compare", "--format", "csv", "--policy", "linux-5.17,seed-v2", join(dir, "b-s5.script")]);
+          expect(csv.stdout).toBe("script,policy,vmas,merges,pages_repointed,pages_reindexed,check_line,check_problem\n" +
+            "b-s5,linux-5.17,2,1,0,0,,\n" + `b-s5,seed-v2,1,1,1,0,5,"${/checker:\n {2}b-s5 under seed-v2, line 5: (.*)\n/.exec(r.stdout)![1]}"\n`);
+          const json = JSON.parse((await cli(["compare", "--format", "json", "--policy", "seed", join(dir, "b-s5.script")])).stdout) as {
+            policies: string[]; scripts: { script: string; cells: Record<string, { vmas: number; merged: number; repointed: number }> }[];
+            totals: Record<string, { merged: number; pagesRepointed: number }>;
+          };
+          expect(json.policies).toEqual(["seed"]);
+          expect(json.scripts[0]).toMatchObject({ script: "b-s5", cells: { seed: { vmas: 1, merged: 1, repointed: 1, broken: null } } });
+          expect(json.totals.seed).toMatchObject({ merged: 1, pagesRepointed: 1 });
+          expect((await cli(["compare", "--format", "xml", dir])).status).toBe(2);
           expect((await cli(["compare"])).status).toBe(2);
           expect(await cli(["compare", join(tmp, "nowhere")])).toMatchObject({ status: 2, stderr: expect.stringMatching(/cannot read script/) });
         });
