@@ -3,17 +3,18 @@
 //   (a) always: the comparison (signatures, anon_vma address reuse), the
 //       shrinker and the fuzz loop with a stand-in for the kernel;
 //   (b) on a 6.18.x kernel, as root, with a C compiler and the runner's BPF
-//       reader of the hidden anon state: 200 generated scripts run on the
-//       kernel and in the engine under linux-6.18 agree, exactly (count
-//       numbers masked, av= numbers up to anon_vma address reuse).
+//       reader of the hidden anon state: 200 generated scripts of 30 ops, and
+//       200 of 60 ops with mseal, run on the kernel and in the engine under
+//       linux-6.18 agree, exactly (count numbers masked, av= numbers up to
+//       anon_vma address reuse).
 //
 // The generator is used with the fuzzer's defaults (FUZZ_OPS: every op it
-// generates but `mseal`; topDown false). Why those restrictions:
+// generates but `mseal`; topDown false), and once with mseal. Why those restrictions:
 //   - topDown false: `mmap ... hint` and `mremap ... maymove` without `fixed`
 //     land where the process image leaves a hole; the runner's image and the
 //     engine's differ, so those addresses are no engine rule;
-//   - no mseal: a sealed VMA is never unmapped again, so one early seal freezes
-//     a short script's window; mseal is covered by the corpus;
+//   - mseal only in the longer scripts: a sealed VMA is never unmapped again,
+//     so one early seal freezes a short script's window;
 //   - the generator never emits `dump full`: rss of file mappings depends on
 //     fault-around and the page cache, which vary between runs of the real
 //     kernel. Every other line of a generated script gives the same output on
@@ -164,6 +165,16 @@ describe.skipIf(why !== null)("fuzz: the engine under linux-6.18 vs the real ker
   it("agrees on 200 generated scripts of 30 ops", async () => {
     const r = await fuzzKernel({
       seed: 618, count: 200, ops: 30, policy: "linux-6.18", allow: FUZZ_OPS,
+      runKernel: (s) => runOnKernel(s), createKernel: createKernelSync,
+    });
+    expect(r.run).toBe(200);
+    if (r.classes.length) console.log(`fuzz: ${r.agree}/${r.run} scripts agree; mismatch classes:\n${describeClasses(r)}`);
+    expect(r.classes.map((c) => `${c.signature} (${c.scripts.length} scripts)`), `${r.agree}/${r.run} agree`).toEqual([]);
+  }, 300_000);
+
+  it("agrees on 200 longer scripts (60 ops) with mseal too", async () => {
+    const r = await fuzzKernel({
+      seed: 6180, count: 200, ops: 60, policy: "linux-6.18", allow: [...FUZZ_OPS, "mseal"],
       runKernel: (s) => runOnKernel(s), createKernel: createKernelSync,
     });
     expect(r.run).toBe(200);
