@@ -16,3 +16,6 @@ export { checkProcess } from "./check/index.js";
 export { renderMaps } from "./maps.js";
 export { parseScript } from "./scenario/parse.js";
 export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";
+export {
+  CONFIG_KEYS, ConfigError, KNOBS, type ConfigKey, type ResolvedConfig, configFromJson, configToJson, parseSetting, resolveConfig,
+} from "./config/config.js";

@@ -87,15 +87,50 @@ export interface ProcessImage {
   start_stack: number;
 }
 
-/** Kernel-wide settings. */
+/**
+ * The kernel's configuration: boot options, sysctls, the machine's memory and
+ * the resource limits a new process starts with. Every knob is optional; its
+ * default, accepted values and meaning are in src/config/config.ts (KNOBS) and
+ * docs/configuration.md. Rlimits are bytes, Infinity = RLIM_INFINITY.
+ */
 export interface KernelConfig {
   policy: Policy;
+  /** read faults of private anonymous memory map the zero page (default true) */
+  zero_page?: boolean;
   /** vm.max_map_count (default 65530). */
   max_map_count?: number;
   /** vm.mmap_min_addr (default 65536). */
   mmap_min_addr?: number;
   /** stack_guard_gap in pages (default 256). */
   stack_guard_gap_pages?: number;
+  /** vm.overcommit_memory: 0 heuristic (default), 1 always, 2 strict */
+  overcommit_memory?: number;
+  /** vm.overcommit_ratio (default 50) */
+  overcommit_ratio?: number;
+  /** vm.overcommit_kbytes (default 0) */
+  overcommit_kbytes?: number;
+  /** vm.admin_reserve_kbytes (default 8192) */
+  admin_reserve_kbytes?: number;
+  /** vm.user_reserve_kbytes (default 131072) */
+  user_reserve_kbytes?: number;
+  /** the machine's RAM in pages (default 6291456, 24 GiB) */
+  totalram_pages?: number;
+  /** the machine's swap in pages (default 0) */
+  total_swap_pages?: number;
+  /** the ignore_rlimit_data boot option (default false) */
+  ignore_rlimit_data?: boolean;
+  /** RLIMIT_AS of a new process (default unlimited) */
+  rlimit_as?: number;
+  /** RLIMIT_DATA of a new process (default unlimited) */
+  rlimit_data?: number;
+  /** RLIMIT_STACK (soft) of a new process (default 8 MiB) */
+  rlimit_stack?: number;
+  /** RLIMIT_MEMLOCK of a new process (default 8 MiB) */
+  rlimit_memlock?: number;
+  /** processes have CAP_IPC_LOCK (default true: the corpus runs as root) */
+  cap_ipc_lock?: boolean;
+  /** processes have CAP_SYS_ADMIN (default true) */
+  cap_sys_admin?: boolean;
 }
 
 /** smaps-like usage of one VMA, in pages. */
@@ -203,6 +238,14 @@ export interface KernelSim {
   filePath(file: number): string;
   setMaxMapCount(n: number): void;
   maxMapCount(): number;
+  /** The configuration in force (every knob set), a copy. */
+  config(): import("./config/config.js").ResolvedConfig;
+  /**
+   * Change knobs between operations, as writing a sysctl does on a live
+   * kernel (rlimit_* and cap_* apply to processes created afterwards).
+   * Throws ConfigError on an unknown key or a bad value; the policy cannot change.
+   */
+  configure(change: Partial<KernelConfig>): void;
   /** A new process with the given image (default: src/image.ts defaultImage()). */
   createProcess(image?: ProcessImage): ProcessSim;
   /** Live processes (not exited), in creation order. */

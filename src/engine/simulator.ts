@@ -3,7 +3,7 @@
 // number of processes) under one policy.
 
 import { instantiateSync } from "@assemblyscript/loader";
-import { ANON_VMA_NAME_MAX_LEN, DEFAULT_MAX_MAP_COUNT, EFAULT, EINVAL, ENOMEM, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { ANON_VMA_NAME_MAX_LEN, EFAULT, EINVAL, ENOMEM } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
@@ -17,6 +17,7 @@ import {
 import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
 import { type MergeEvent, type MergeStats, decodeMergeEvent, decodeMergeStats } from "./merge_trace.js";
 import { POLICY_SWITCHES } from "./policy.js";
+import { type ResolvedConfig, checkChange, resolveConfig } from "../config/config.js";
 
 /** The core stops a batch early when fewer event slots are left (assembly/index.ts TRACE_BATCH_MARGIN). */
 const TRACE_BATCH_MARGIN = 4096;
@@ -79,7 +80,7 @@ export class Simulator implements KernelSim {
   private live: Process[] = [];
   private names = new Map<string, number>();
   private nameById = [""];
-  private sysctlMaxMapCount: number;
+  private cfg: ResolvedConfig;
   private tracing = false;
   private events: MergeEvent[] = [];
   private buf: ArrayBuffer;
@@ -88,6 +89,7 @@ export class Simulator implements KernelSim {
 
   constructor(config: KernelConfig, options: SimulatorOptions = {}) {
     this.policy = config.policy;
+    this.cfg = resolveConfig(config);
     const { exports } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
     this.core = exports as unknown as CoreExports;
     this.core._initialize();
@@ -95,9 +97,7 @@ export class Simulator implements KernelSim {
     const sw = POLICY_SWITCHES[config.policy];
     if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
-    this.sysctlMaxMapCount = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
-    this.core.kernel_config(this.sysctlMaxMapCount, config.mmap_min_addr ?? 65536,
-      config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES);
+    this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -165,12 +165,22 @@ export class Simulator implements KernelSim {
   }
 
   setMaxMapCount(n: number): void {
-    this.sysctlMaxMapCount = n;
-    this.call("setMaxMapCount", () => this.core.set_sysctl_max_map_count(n));
+    this.configure({ max_map_count: n });
   }
 
   maxMapCount(): number {
-    return this.sysctlMaxMapCount;
+    return this.cfg.max_map_count;
+  }
+
+  config(): ResolvedConfig {
+    return { ...this.cfg };
+  }
+
+  configure(change: Partial<KernelConfig>): void {
+    const c = checkChange(change);
+    Object.assign(this.cfg, c);
+    const cfg = this.cfg;
+    this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
   }
 
   createProcess(image: ProcessImage = defaultImage()): Process {

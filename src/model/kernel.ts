@@ -9,7 +9,7 @@
 // (page.ts), anon_vma ids (anon_vma.ts), file ids (createFile, image files,
 // shmem objects).
 
-import { DEFAULT_MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP_PAGES } from "../abi/constants.js";
+import { PAGE_SIZE } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
   AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, PageRewriteStats, PageSnapshot, Policy, ProcessImage,
@@ -22,8 +22,7 @@ import type { Page } from "./page.js";
 import { policyRules, type PolicyRules } from "./policy.js";
 import { ProcessModel } from "./process.js";
 import { shmem_setattr_size } from "./shmem.js";
-
-export const DEFAULT_MMAP_MIN_ADDR = 65536;
+import { type ResolvedConfig, checkChange, resolveConfig } from "../config/config.js";
 
 export class KernelModel implements KernelSim {
   readonly policy: Policy;
@@ -31,9 +30,9 @@ export class KernelModel implements KernelSim {
   /** vm.max_map_count */
   sysctl_max_map_count: number;
   /** vm.mmap_min_addr, bytes */
-  readonly mmap_min_addr: number;
+  mmap_min_addr: number;
   /** stack_guard_gap, bytes */
-  readonly stack_guard_gap: number;
+  stack_guard_gap: number;
   /**
    * Pages charged by security_vm_enough_memory_mm() and not yet given back
    * (Committed_AS) — for VM_ACCOUNT memory; shmem objects' own charge
@@ -57,12 +56,28 @@ export class KernelModel implements KernelSim {
   /** what the policy's rules did to pages (seed.ts counts) */
   readonly page_rewrites: PageRewriteStats = { pagesReindexed: 0, pagesRepointed: 0, anonVmaRefsLeaked: 0, debugVmWarnings: 0 };
 
+  /** every knob (src/config/config.ts); the fields above mirror the ones the rules read most */
+  readonly cfg: ResolvedConfig;
+
   constructor(config: KernelConfig) {
     this.policy = config.policy;
     this.rules = policyRules(config.policy);
-    this.sysctl_max_map_count = config.max_map_count ?? DEFAULT_MAX_MAP_COUNT;
-    this.mmap_min_addr = config.mmap_min_addr ?? DEFAULT_MMAP_MIN_ADDR;
-    this.stack_guard_gap = (config.stack_guard_gap_pages ?? STACK_GUARD_GAP_PAGES) * PAGE_SIZE;
+    this.cfg = resolveConfig(config);
+    this.sysctl_max_map_count = this.cfg.max_map_count;
+    this.mmap_min_addr = this.cfg.mmap_min_addr;
+    this.stack_guard_gap = this.cfg.stack_guard_gap_pages * PAGE_SIZE;
+  }
+
+  config(): ResolvedConfig {
+    return { ...this.cfg };
+  }
+
+  configure(change: Partial<KernelConfig>): void {
+    const c = checkChange(change);
+    Object.assign(this.cfg, c);
+    this.sysctl_max_map_count = this.cfg.max_map_count;
+    this.mmap_min_addr = this.cfg.mmap_min_addr;
+    this.stack_guard_gap = this.cfg.stack_guard_gap_pages * PAGE_SIZE;
   }
 
   /** A new struct file (an O_RDWR open of a tmpfs-like file, or a shmem object). */
@@ -102,7 +117,7 @@ export class KernelModel implements KernelSim {
   }
 
   setMaxMapCount(n: number): void {
-    this.sysctl_max_map_count = n;
+    this.configure({ max_map_count: n });
   }
 
   maxMapCount(): number {

@@ -430,6 +430,8 @@ function kernelWith(k: KernelSim, over: Partial<KernelSim>): KernelSim {
     filePath: (f) => k.filePath(f),
     setMaxMapCount: (n) => k.setMaxMapCount(n),
     maxMapCount: () => k.maxMapCount(),
+    config: () => k.config(),
+    configure: (c) => k.configure(c),
     createProcess: (image) => k.createProcess(image),
     processes: () => k.processes(),
     memory: () => k.memory(),
