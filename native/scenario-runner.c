@@ -32,6 +32,9 @@
  *                X = file page offset); "shmem X" (shared anonymous, "/dev/zero
  *                (deleted)", X = offset column in pages); "other X" (any other
  *                file-backed mapping, which the language cannot create in the arena);
+ *                with the reader active, file, shmem and other lines end in
+ *                " av=A/R" / " av=-" too (a private file mapping gets an anon_vma
+ *                at its first copy-on-write fault); without it no line has " av=";
  *                then "  (<n> vmas)". (A /proc read error in the middle adds a line
  *                "  (read error <ERRNO>)" before the count.)
  *   dump full    the same lines, each followed by (read from /proc/self/smaps)
@@ -744,10 +747,11 @@ static int open_proc(const char *path)
  * iterators with a task filter (6.1+), it loads a small iter/task_vma program
  * (assembled here from the BTF field offsets: no compiler, no libbpf) that
  * writes for each VMA of this process {vm_start, vm_pgoff, anon_vma,
- * anon_vma->root}; anon dump lines then read "anon X av=A/R" (A, R numbered in
- * order of first appearance in dumps of this process, A before R, inherited
- * across fork; "av=-" without anon_vma). All of it is set up before the arena
- * and silently skipped where unavailable (or with --no-bpf): lines stay "anon ?".
+ * anon_vma->root}; anon dump lines then read "anon X av=A/R" and file/shmem
+ * lines "fileN X av=A/R" (A, R numbered in order of first appearance in dumps
+ * of this process, A before R, inherited across fork; "av=-" without anon_vma).
+ * All of it is set up before the arena and silently skipped where unavailable
+ * (or with --no-bpf): anon lines stay "anon ?" and no line has " av=".
  */
 struct hrec {
     uint64_t start, pgoff, av, root;
@@ -1118,14 +1122,33 @@ static int parse_mline(const char *s, struct mline *m)
     return 1;
 }
 
+/* " av=A/R" or " av=-" of a hidden-state record into buf; returns its length. */
+static size_t fmt_av(char *buf, const struct hrec *h)
+{
+    char *b = buf;
+    strcpy(b, " av=");
+    b += 4;
+    if (!h->av) {
+        strcpy(b, "-");
+        return (size_t)(b + 1 - buf);
+    }
+    int64_t a = av_number(h->av), r = av_number(h->root);
+    if (a > 0) b += fmt_i64(b, a); else *b++ = '?';
+    *b++ = '/';
+    if (r > 0) b += fmt_i64(b, r); else *b++ = '?';
+    *b = 0;
+    return (size_t)(b - buf);
+}
+
 /* "<kind> <pgoff>[ av=...]" of a VMA into buf (at least 80 bytes); rel = the
- * address of page 0 of the dump. */
+ * address of page 0 of the dump. With the hidden-state reader every kind gets
+ * " av=": a private file mapping's copy-on-write pages give it an anon_vma too. */
 static void fmt_kind(char *buf, const struct mline *m, uint64_t rel)
 {
     char num[24];
     fmt_i64(num, (int64_t)(m->off / PAGE));
+    const struct hrec *h = hid_find(m->start);
     if (m->ino == 0) {
-        const struct hrec *h = hid_find(m->start);
         if (!h) {
             strcpy(buf, "anon ?");
             return;
@@ -1133,30 +1156,23 @@ static void fmt_kind(char *buf, const struct mline *m, uint64_t rel)
         strcpy(buf, "anon ");
         buf += strlen(buf);
         buf += fmt_i64(buf, (int64_t)(h->pgoff - rel / PAGE));
-        strcpy(buf, " av=");
-        buf += 4;
-        if (!h->av) {
-            strcpy(buf, "-");
-            return;
-        }
-        int64_t a = av_number(h->av), r = av_number(h->root);
-        if (a > 0) buf += fmt_i64(buf, a); else *buf++ = '?';
-        *buf++ = '/';
-        if (r > 0) buf += fmt_i64(buf, r); else *buf++ = '?';
-        *buf = 0;
+        fmt_av(buf, h);
         return;
     }
-    for (int id = 0; id < MAX_FILES; id++) {
+    int found = 0;
+    for (int id = 0; id < MAX_FILES && !found; id++) {
         if (tf_fd[id] >= 0 && tf_ino[id] == m->ino && tf_maj[id] == m->maj && tf_min[id] == m->min) {
             strcpy(buf, "file");
             fmt_i64(buf + 4, id);
             strcat(buf, " ");
-            strcat(buf, num);
-            return;
+            found = 1;
         }
     }
-    strcpy(buf, strncmp(m->path, "/dev/zero", 9) == 0 ? "shmem " : "other ");
+    if (!found)
+        strcpy(buf, strncmp(m->path, "/dev/zero", 9) == 0 ? "shmem " : "other ");
     strcat(buf, num);
+    if (h)
+        fmt_av(buf + strlen(buf), h);
 }
 
 enum { SEL_ARENA, SEL_HEAP };

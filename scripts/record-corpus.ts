@@ -10,7 +10,8 @@
 //
 // It refuses to record (exit 2) unless the anon lines can be complete: it must
 // run as root and the runner's BPF reader of the hidden anon state (vm_pgoff,
-// anon_vma) must work; otherwise every anon line would read `anon ?`.
+// anon_vma) must work; otherwise every anon line would read `anon ?` and no
+// line (anon, file or shmem) would carry `av=`.
 //
 // --check re-runs everything and compares with the recorded files instead of
 // writing them; the process_vmas=/other_vmas= numbers of `count` lines are

@@ -1,7 +1,7 @@
 // Address spaces across processes: fork's dup_mmap() (kernel/fork.c) and the
 // teardown exit_mmap() (mm/mmap.c), v5.17.
 
-import { VM_DONTCOPY, VM_HUGETLB, VM_LOCKED, VM_LOCKONFAULT, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_WIPEONFORK } from "../abi/constants";
+import { VM_DONTCOPY, VM_HUGETLB, VM_LOCKED, VM_LOCKONFAULT, VM_MAYBE_GUARD, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_WIPEONFORK } from "../abi/constants";
 import { get_file } from "../fs/file";
 import { anon_vma_fork } from "../rmap/anon_vma";
 import { copy_page_range } from "./memory";
@@ -78,7 +78,9 @@ export function dup_mmap(oldmm: Mm): Mm | null {
     vma_link(mm, tmp, prev);
     prev = tmp;
     if (!(tmp.vm_flags & VM_WIPEONFORK)
-        && ((mpnt.vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)) || mpnt.anon_vma)) {
+        && ((mpnt.vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) || mpnt.anon_vma)) {
+      // vma_needs_copy() (mm/memory.c): 6.18.y also copies on VM_MAYBE_GUARD, the
+      // guard markers of a VMA without anon_vma (set only from 6.18 on)
       if (!copy_page_range(tmp, mpnt)) return fork_failed(mm);
     }
     mpnt = mpnt.vm_next;

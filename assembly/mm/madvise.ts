@@ -124,8 +124,11 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
       if (!is_valid_guard_vma(vma, false)) return -EINVAL;
       // the sticky flag of 6.18.y (6.19's VM_MAYBE_GUARD)
       if (kver >= 618) vma.vm_flags |= VM_MAYBE_GUARD;
-      // markers make the range non-empty: fork must copy the page tables
-      if (!anon_vma_prepare(vma)) {
+      // markers make the range non-empty: fork must copy the page tables.
+      // Before 6.18.y that took an anon_vma on every VMA; with VM_MAYBE_GUARD
+      // fork copies them on that flag (vma_needs_copy(), mm/memory.c) and only
+      // an anonymous VMA gets an anon_vma (madvise_guard_install(), mm/madvise.c)
+      if ((kver < 618 || vma_is_anonymous(vma)) && !anon_vma_prepare(vma)) {
         engine_oom_set();
         return -ENOMEM;
       }

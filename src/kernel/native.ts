@@ -82,8 +82,9 @@ export interface NativeRunOptions {
   /**
    * Read the hidden anon state (vm_pgoff, anon_vma) with the runner's BPF
    * iterator where the machine allows it (root, kernel BTF, kernel >= 6.1), so
-   * that anon lines read `anon X av=A/R`. Default true; false prints `anon ?`
-   * everywhere (as on a machine without BPF).
+   * that anon lines read `anon X av=A/R` and file/shmem lines end in ` av=A/R`
+   * or ` av=-`. Default true; false prints `anon ?` everywhere and no ` av=`
+   * (as on a machine without BPF).
    */
   hiddenState?: boolean;
 }
@@ -143,6 +144,8 @@ export function canRunNative(): { ok: boolean; reason?: string } {
 
 // A dump line: two spaces, start, end, perms, kind, pgoff, then optional fields.
 const ANON_LINE = /^( {2}-?\d+ -?\d+ \S{4} anon) \S+(?: av=\S+)?/;
+// Any other dump line (fileN, shmem, other) with its pgoff, then an optional av=.
+const FILE_LINE_AV = /^( {2}-?\d+ -?\d+ \S{4} (?!anon )\S+ -?\d+) av=\S+/;
 const COUNT_LINE = /^count(?: total)? => /;
 
 /**
@@ -161,13 +164,15 @@ export function imageIndependent(output: string): string {
 }
 
 /**
- * Rewrite scenario output for a layout-only comparison: imageIndependent(), and
+ * Rewrite scenario output for a layout-only comparison: imageIndependent(),
  * on `anon` dump lines the pgoff and any ` av=...` become `?`
- * (`anon 100 av=1/1` -> `anon ?`).
+ * (`anon 100 av=1/1` -> `anon ?`), and on file/shmem lines any ` av=...` is
+ * dropped (`file0 3 av=2/2` -> `file0 3`), as a runner without the BPF
+ * reader prints them.
  */
 export function layoutOnly(output: string): string {
   return imageIndependent(output)
     .split("\n")
-    .map((line) => line.replace(ANON_LINE, "$1 ?"))
+    .map((line) => line.replace(ANON_LINE, "$1 ?").replace(FILE_LINE_AV, "$1"))
     .join("\n");
 }

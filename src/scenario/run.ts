@@ -391,9 +391,10 @@ class Runner {
 
   /**
    * Prints the VMAs of `proc` that `pick` selects in the dump format, pages
-   * relative to `base`; `full` adds smaps-like usage and VmFlags. Only `anon`
-   * lines carry ` av=`, as the native runner prints them (its BPF reader
-   * shows the anon_vma of anonymous VMAs only).
+   * relative to `base`; `full` adds smaps-like usage and VmFlags. Every line
+   * carries ` av=`, as the native runner prints it with its BPF reader: a
+   * private file mapping gets an anon_vma at its first copy-on-write fault
+   * (anon_vma_prepare() in do_cow_fault(), mm/memory.c).
    */
   private dump(proc: ProcessSim, base: number, pick: (v: VmaSnapshot) => boolean, full: boolean): void {
     const basePfn = base / PAGE_SIZE;
@@ -405,8 +406,7 @@ class Runner {
       n++;
       const start = (v.start - base) / PAGE_SIZE;
       const end = (v.end - base) / PAGE_SIZE;
-      const av = v.file === 0 ? ` ${this.anonVma(v)}` : "";
-      let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)}${av}`;
+      let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)} ${this.anonVma(v)}`;
       if (full) {
         const u = usage[i]!;
         const flags = smapsVmFlags(v, POLICY_RELEASE[this.kernel.policy]).filter((f) => f !== "sd");

@@ -61,6 +61,7 @@ describe("fuzz comparison", () => {
     expect(mismatchSignature(dump("  0 2 rw-p anon 0 av=-"), dump("  0 2 rw-p anon 5 av=-"))).toBe("dump: pgoff");
     expect(mismatchSignature(dump("  0 2 rw-p anon 0 av=-"), dump("  0 2 r--p anon 0 av=-"))).toBe("dump: perms");
     expect(mismatchSignature(dump("  0 2 rw-p anon 0 av=-"), dump("  0 1 rw-p anon 0 av=-"))).toBe("dump: layout");
+    expect(mismatchSignature(dump("  0 2 rw-p file0 0 av=-"), dump("  0 2 rw-p file0 0 av=1/1"))).toBe("dump: av");
     expect(mismatchSignature("x => ok\n", "x => ok\ny => ok\n")).toBe("output ends early");
   });
 
@@ -96,6 +97,10 @@ describe("fuzz comparison", () => {
     const e = { output: "dump\n  0 1 rw-p anon 7 av=-\n  (1 vmas)\n", status: 0 };
     expect(compareRuns(k, e, true).agree).toBe(true);
     expect(compareRuns(k, e, false)).toMatchObject({ agree: false, signature: "dump: pgoff" });
+    const kf = { output: "dump\n  0 1 rw-p file0 0 av=-\n  (1 vmas)\n", status: 0 };
+    const ef = { output: "dump\n  0 1 rw-p file0 0 av=1/1\n  (1 vmas)\n", status: 0 };
+    expect(compareRuns(kf, ef, true).agree).toBe(true);
+    expect(compareRuns(kf, ef, false)).toMatchObject({ agree: false, signature: "dump: av" });
   });
 
   it("derives distinct, stable script seeds from the run's seed", () => {

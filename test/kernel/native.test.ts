@@ -58,7 +58,7 @@ function kernelAtLeast(major: number, minor: number): boolean {
 }
 
 describe("layoutOnly", () => {
-  it("drops the anon pgoff and av= but keeps everything else", () => {
+  it("drops the anon pgoff and av= (file and shmem lines too) but keeps everything else", () => {
     const out = [
       "dump",
       "  0 4 rw-p anon 0 av=-",
@@ -67,7 +67,10 @@ describe("layoutOnly", () => {
       "  12 14 rw-s shmem 3",
       "  14 16 r--p file2 7",
       "  16 20 rw-p anon 16 av=2/1 rss=1 anon=1 locked=0 flags=rd,wr",
-      "  (6 vmas)",
+      "  20 22 rw-p file1 4 av=3/3 rss=2 anon=1 locked=0 flags=rd,wr",
+      "  22 24 rw-s shmem 0 av=-",
+      "  24 26 r--p file0 12 av=-",
+      "  (9 vmas)",
       "echo   4 8 rw-p anon 100 av=1/1",
       "count => process_vmas=22 arena_vmas=9 other_vmas=13 max_map_count=65530",
       "count total => process_vmas=40 max_map_count=65530",
@@ -81,7 +84,10 @@ describe("layoutOnly", () => {
       "  12 14 rw-s shmem 3",
       "  14 16 r--p file2 7",
       "  16 20 rw-p anon ? rss=1 anon=1 locked=0 flags=rd,wr",
-      "  (6 vmas)",
+      "  20 22 rw-p file1 4 rss=2 anon=1 locked=0 flags=rd,wr",
+      "  22 24 rw-s shmem 0",
+      "  24 26 r--p file0 12",
+      "  (9 vmas)",
       "echo   4 8 rw-p anon 100 av=1/1",
       "count => process_vmas=* arena_vmas=9 other_vmas=* max_map_count=65530",
       "count total => process_vmas=* max_map_count=65530",
@@ -198,7 +204,7 @@ describe("hidden anon state (BPF iterator)", () => {
     "mmap 300 1 rw anon shared", "mmap 301 1 rw file 2 7", "touch 301", "dump",
   ].join("\n") + "\n";
 
-  it.skipIf(!hidden)("prints anon pgoff and av=A/R numbered by first appearance, inherited across fork", () => {
+  it.skipIf(!hidden)("prints anon pgoff and av=A/R (on file and shmem lines too) numbered by first appearance, inherited across fork", () => {
     const r = runOnKernel(script);
     expect(r.output).toBe([
       "mmap 0 4 rw => ok",
@@ -242,8 +248,8 @@ describe("hidden anon state (BPF iterator)", () => {
       "  100 104 rw-p anon 0 av=4/1",
       "  104 108 rw-p anon 104 av=6/6",
       "  200 202 rw-p anon 200 av=5/2",
-      "  300 301 rw-s shmem 0",
-      "  301 302 rw-p file2 7",
+      "  300 301 rw-s shmem 0 av=-",
+      "  301 302 rw-p file2 7 av=7/7", // the COW fault gave the private file mapping an anon_vma
       "  (6 vmas)",
       "",
     ].join("\n"));

@@ -237,7 +237,8 @@ mremap 10 2 2 fixed 30 must_relocate_anon
 mremap 10 2 2 fixed 30 relocate_anon
 dump
 `,
-    want: out(["EFAULT", "ok @30"], ["30 32 rw-p file1 0"]),
+    // its copy-on-write pages moved with the anon_vma they had (not relocated)
+    want: out(["EFAULT", "ok @30"], ["30 32 rw-p file1 0 av=1/1"]),
   },
   {
     name: "multi-VMA move (6.17): must_relocate_anon checks every part before any moves",

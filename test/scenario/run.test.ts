@@ -98,6 +98,43 @@ for (const impl of IMPLS) {
       });
     });
 
+    describe("av= on private file lines under the seed policies (docs/policies.md D1)", () => {
+      // A private file VMA with a COW page moved next to its file neighbour:
+      // v5.17 (and 6.18, checked on 6.18.44) keeps two VMAs with their own
+      // anon_vmas; both seed policies merge (EXCL of the moved anon_vma) and the
+      // line shows the neighbour's anon_vma (seed re-points the moved page to
+      // it, seed-v2 leaves it on the freed one: invisible here, the checker
+      // sees it, test/policies/seed-scenarios.test.ts D1).
+      const script = [
+        "mmap 0 4 rw file 0 0", "touch 0", "mmap 10 2 rw file 0 4", "touch 10", "touch 11 read",
+        "mremap 10 2 2 fixed 4", "dump full", "peek 4", "fork", "touch 4", "dump",
+      ].join("\n");
+      const head = [
+        "mmap 0 4 rw file 0 0 => ok", "touch 0 => ok", "mmap 10 2 rw file 0 4 => ok", "touch 10 => ok",
+        "touch 11 read => ok", "mremap 10 2 2 fixed 4 => ok @4", "dump full",
+      ];
+      const WANT: Record<"linux-5.17" | "seed-v2" | "seed", string[]> = {
+        "linux-5.17": [...head,
+          "  0 4 rw-p file0 0 av=1/1 rss=1 anon=1 locked=0 flags=rd,wr,mr,mw,me,ac",
+          "  4 6 rw-p file0 4 av=2/2 rss=2 anon=1 locked=0 flags=rd,wr,mr,mw,me,ac",
+          "  (2 vmas)", "peek 4 => ok 1", "fork => child continues (parent waits)", "touch 4 => ok", "dump",
+          "  0 4 rw-p file0 0 av=3/1", "  4 6 rw-p file0 4 av=4/2", "  (2 vmas)"],
+        "seed-v2": [...head,
+          "  0 6 rw-p file0 0 av=1/1 rss=3 anon=2 locked=0 flags=rd,wr,mr,mw,me,ac",
+          "  (1 vmas)", "peek 4 => ok 1", "fork => child continues (parent waits)", "touch 4 => ok", "dump",
+          "  0 6 rw-p file0 0 av=2/1", "  (1 vmas)"],
+        "seed": [...head,
+          "  0 6 rw-p file0 0 av=1/1 rss=3 anon=2 locked=0 flags=rd,wr,mr,mw,me,ac",
+          "  (1 vmas)", "peek 4 => ok 1", "fork => child continues (parent waits)", "touch 4 => ok", "dump",
+          "  0 6 rw-p file0 0 av=2/1", "  (1 vmas)"],
+      };
+      for (const policy of ["linux-5.17", "seed-v2", "seed"] as const) {
+        it(policy, () => {
+          expect(lines(impl.create({ policy }), script)).toEqual(WANT[policy]);
+        });
+      }
+    });
+
     describe("mmap", () => {
       it("noreplace (default), fixed and hint placements", () => {
         expect(lines(kernel(), [
@@ -133,12 +170,12 @@ for (const impl of IMPLS) {
           "mmap 24 2 rw file 3 4 => ok",
           "mmap 30 2 r file 1 10 => ok",
           "dump",
-          "  0 8 r--p file1 0",
-          "  8 12 r--p file1 0",
-          "  12 16 r--p file2 12",
-          "  20 24 rw-s file3 0",
-          "  24 26 rw-p file3 4",
-          "  30 32 r--p file1 10",
+          "  0 8 r--p file1 0 av=-",
+          "  8 12 r--p file1 0 av=-",
+          "  12 16 r--p file2 12 av=-",
+          "  20 24 rw-s file3 0 av=-",
+          "  24 26 rw-p file3 4 av=-",
+          "  30 32 r--p file1 10 av=-",
           "  (6 vmas)",
           "",
         ].join("\n"));
@@ -155,9 +192,43 @@ for (const impl of IMPLS) {
           "mmap 4 4 rw shared => ok",
           "mmap 8 4 rw anon shared => ok",
           "dump",
-          "  0 4 rw-s shmem 0",
-          "  4 8 rw-s shmem 0",
-          "  8 12 rw-s shmem 0",
+          "  0 4 rw-s shmem 0 av=-",
+          "  4 8 rw-s shmem 0 av=-",
+          "  8 12 rw-s shmem 0 av=-",
+          "  (3 vmas)",
+        ]);
+      });
+
+      it("a private file mapping gets an anon_vma at its first copy-on-write fault: av= on file lines too", () => {
+        // as the native runner prints it on 6.18.44 with its BPF reader: a read
+        // fault maps the file page (no anon_vma), a write fault copies it
+        // (anon_vma_prepare() in do_cow_fault()); numbers are shared with anon
+        // lines and inherited across fork; shmem never has one
+        expect(lines(kernel(), [
+          "mmap 0 4 rw file 0 0", "touch 1 read", "mmap 10 2 rw shared", "touch 10", "dump",
+          "touch 1 write", "mmap 20 2 rw", "touch 20", "dump", "fork", "dump",
+        ].join("\n"))).toEqual([
+          "mmap 0 4 rw file 0 0 => ok",
+          "touch 1 read => ok",
+          "mmap 10 2 rw shared => ok",
+          "touch 10 => ok",
+          "dump",
+          "  0 4 rw-p file0 0 av=-",
+          "  10 12 rw-s shmem 0 av=-",
+          "  (2 vmas)",
+          "touch 1 write => ok",
+          "mmap 20 2 rw => ok",
+          "touch 20 => ok",
+          "dump",
+          "  0 4 rw-p file0 0 av=1/1",
+          "  10 12 rw-s shmem 0 av=-",
+          "  20 22 rw-p anon 20 av=2/2",
+          "  (3 vmas)",
+          "fork => child continues (parent waits)",
+          "dump",
+          "  0 4 rw-p file0 0 av=3/1",
+          "  10 12 rw-s shmem 0 av=-",
+          "  20 22 rw-p anon 20 av=4/2",
           "  (3 vmas)",
         ]);
       });
