@@ -4,7 +4,8 @@
 // the stack. Top-down placement starts at mmapBase(): TASK_SIZE - 128 MiB
 // for an 8 MiB stack limit (the gap is clamped to 128 MiB); a larger
 // RLIMIT_STACK moves mmap_base, and the libraries and [vvar]/[vdso] that
-// the loader and the kernel placed below it, down with it.
+// the loader and the kernel placed below it, down with it (kernel-facts
+// §4.1; docs/configuration.md "Resource limits").
 
 import {
   PAGE_SIZE, STACK_GUARD_GAP_PAGES, TASK_SIZE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD,
@@ -87,7 +88,7 @@ export function defaultImage(limits?: ImageLimits): ProcessImage {
     seg(ld + 0x28 * P, 0xb, R, 2, 0x28),
     seg(ld + 0x34 * P, 2, R_RELRO, 2, 0x34, true),
     seg(ld + 0x36 * P, 2, RW, 2, 0x36, true),
-    // the stack: pgoff is that of its temporary position at exec (spec §9.3)
+    // the stack: pgoff is that of its temporary position at exec (kernel-facts §9.3)
     { start: stackStart, end: stackTop, flags: VM_STACK_FLAGS, pgoff: (TASK_SIZE - P) / P, fileIndex: -1, faulted: true },
   ];
   return {
