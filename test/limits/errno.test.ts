@@ -11,7 +11,7 @@
 //   acct_stack_growth (RLIMIT_STACK) and mmap_base() at process creation/exec.
 import { describe, expect, it } from "vitest";
 import {
-  EAGAIN, EINVAL, ENOMEM, EPERM, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_PRIVATE, MAP_SHARED,
+  EAGAIN, EINVAL, ENOMEM, EPERM, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_PRIVATE, MAP_SHARED,
   MCL_CURRENT, MCL_FUTURE, MLOCK_ONFAULT, PROT_READ, PROT_WRITE, TASK_SIZE,
 } from "../../src/abi/constants.js";
 import { createKernelSync } from "../../src/engine/index.js";
@@ -267,6 +267,17 @@ for (const t of TARGETS) {
         const s = q.vmas().at(-1)!.start;
         expect(q.touch(s - P, true)).toBe(0);
         expect(q.touch(s - 2 * P, true)).toBe(SIGSEGV);
+      });
+      it("a MAP_GROWSDOWN mapping made after mlockall(MCL_FUTURE) is locked: its growth stops at RLIMIT_MEMLOCK", () => {
+        const p = unprivileged(6);
+        expect(p.mlockall(MCL_FUTURE)).toBe(0);
+        expect(p.mmap(at(100), 4 * P, RW, NOREPLACE | MAP_GROWSDOWN, -1, 0)).toBe(at(100));
+        expect(p.counters().locked_vm).toBe(4);
+        expect(p.touch(at(98), true)).toBe(0);
+        expect(p.counters().locked_vm).toBe(6);
+        expect(p.touch(at(97), true)).toBe(SIGSEGV);
+        p.capDrop("sys_resource");
+        expect(p.setrlimit("memlock", 7 * P, 7 * P)).toBe(-EPERM);
       });
     });
 
