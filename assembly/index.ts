@@ -26,6 +26,9 @@ import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
 import { set_policy } from "./mm/policy";
+import {
+  RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIM_INFINITY, set_current, set_current_caps, set_ignore_rlimit_data,
+} from "./mm/rlimit";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
   merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
@@ -58,6 +61,28 @@ export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages
   set_max_map_count(max_map_count);
   set_mmap_min_addr(<u64>min_addr);
   set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+/** An rlimit from the host: bytes, or a negative number for RLIM_INFINITY. */
+function rlim(x: f64): u64 {
+  return x < 0 ? RLIM_INFINITY : <u64>x;
+}
+
+/**
+ * The task making the next calls (`current`): its soft and hard limits of
+ * RLIMIT_AS, _DATA, _STACK, _MEMLOCK and its capabilities (mm/rlimit.ts CAP_*).
+ */
+export function task_current(as_cur: f64, as_max: f64, data_cur: f64, data_max: f64, stack_cur: f64, stack_max: f64, memlock_cur: f64, memlock_max: f64, caps: u32): void {
+  set_current(RLIMIT_AS, rlim(as_cur), rlim(as_max));
+  set_current(RLIMIT_DATA, rlim(data_cur), rlim(data_max));
+  set_current(RLIMIT_STACK, rlim(stack_cur), rlim(stack_max));
+  set_current(RLIMIT_MEMLOCK, rlim(memlock_cur), rlim(memlock_max));
+  set_current_caps(caps);
+}
+
+/** The ignore_rlimit_data boot option. */
+export function kernel_ignore_rlimit_data(on: bool): void {
+  set_ignore_rlimit_data(on);
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */

@@ -106,6 +106,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -391,7 +392,7 @@ enum opkind {
     OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP, OP_TOUCH, OP_TOUCHN, OP_PEEK, OP_MADVISE,
     OP_MLOCK, OP_MUNLOCK, OP_MSEAL, OP_BRK, OP_PADVMAS,
     /* not allowed inside repeat: */
-    OP_DUMPHEAP, OP_FORK, OP_DUMP, OP_COUNT, OP_REPEAT, OP_EXIT,
+    OP_DUMPHEAP, OP_FORK, OP_DUMP, OP_COUNT, OP_REPEAT, OP_EXIT, OP_SETRLIMIT, OP_CAPDROP,
 };
 
 enum { PL_NOREPLACE, PL_FIXED, PL_HINT };
@@ -670,6 +671,37 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
             return 1;
         return n == 2 && parse_num(t[1], &op->code) && op->code >= 0 && op->code <= 255;
     }
+    if (eq(name, "setrlimit")) {
+        /* setrlimit RES CUR [MAX]: variant = RLIMIT_*, n = cur, n2 = max, -1 = unlimited */
+        op->kind = OP_SETRLIMIT;
+        if (at || n < 3 || n > 4)
+            return 0;
+        if (eq(t[1], "as")) op->variant = RLIMIT_AS;
+        else if (eq(t[1], "data")) op->variant = RLIMIT_DATA;
+        else if (eq(t[1], "stack")) op->variant = RLIMIT_STACK;
+        else if (eq(t[1], "memlock")) op->variant = RLIMIT_MEMLOCK;
+        else return 0;
+        for (i = 2; i < n; i++) {
+            int64_t v = -1;
+            if (!eq(t[i], "unlimited") && (!parse_num(t[i], &v) || v < 0))
+                return 0;
+            if (i == 2) op->n = v; else op->n2 = v;
+        }
+        if (n == 3)
+            op->n2 = op->n;
+        return 1;
+    }
+    if (eq(name, "capdrop")) {
+        /* capdrop CAP: variant = CAP_* number */
+        op->kind = OP_CAPDROP;
+        if (at || n != 2)
+            return 0;
+        if (eq(t[1], "ipc_lock")) op->variant = 14;       /* CAP_IPC_LOCK */
+        else if (eq(t[1], "sys_admin")) op->variant = 21; /* CAP_SYS_ADMIN */
+        else if (eq(t[1], "sys_resource")) op->variant = 24; /* CAP_SYS_RESOURCE */
+        else return 0;
+        return 1;
+    }
     if (eq(name, "repeat")) {
         op->kind = OP_REPEAT;
         if (at || n < 5 || !parse_num(t[1], &op->code) || op->code < 0 ||
@@ -677,7 +709,8 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
             return 0;
         const char *in = t[4];
         if (eq(in, "fork") || eq(in, "repeat") || eq(in, "exit") || eq(in, "dump") ||
-            eq(in, "dumpheap") || eq(in, "count") || eq(in, "echo"))
+            eq(in, "dumpheap") || eq(in, "count") || eq(in, "echo") || eq(in, "setrlimit") ||
+            eq(in, "capdrop"))
             return 0;
         struct atctx first = { op->n2, 0 };
         struct op inner;
@@ -1543,6 +1576,32 @@ static void exec_touch(const struct op *op, struct res *r, int peek)
     }
 }
 
+/* setrlimit(2); -1 = RLIM_INFINITY. */
+static void exec_setrlimit(const struct op *op, struct res *r)
+{
+    struct rlimit rl;
+    rl.rlim_cur = op->n < 0 ? RLIM_INFINITY : (rlim_t)op->n;
+    rl.rlim_max = op->n2 < 0 ? RLIM_INFINITY : (rlim_t)op->n2;
+    res_syscall(r, setrlimit(op->variant, &rl));
+}
+
+/* capset(2) without libcap: clear one capability from the effective and
+ * permitted sets (version 3 headers: two 32-bit words per set). */
+static void exec_capdrop(const struct op *op, struct res *r)
+{
+    struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+    struct { uint32_t effective, permitted, inheritable; } data[2];
+    if (syscall(SYS_capget, &hdr, data) != 0) {
+        res_errno(r, errno);
+        return;
+    }
+    uint32_t bit = 1u << (op->variant % 32);
+    int w = op->variant / 32;
+    data[w].effective &= ~bit;
+    data[w].permitted &= ~bit;
+    res_syscall(r, syscall(SYS_capset, &hdr, data));
+}
+
 /* Execute an op that may appear inside repeat; the result goes to r. */
 static void exec_simple(const struct op *op, struct res *r)
 {
@@ -1887,6 +1946,14 @@ static void run_line(char *s, char *e)
     case OP_EXIT:
         print_line_result(s, e, "ok");
         finish((int)op.code);
+        return;
+    case OP_SETRLIMIT:
+        exec_setrlimit(&op, &r);
+        print_line_result(s, e, r.s);
+        return;
+    case OP_CAPDROP:
+        exec_capdrop(&op, &r);
+        print_line_result(s, e, r.s);
         return;
     default:
         exec_simple(&op, &r);

@@ -1,11 +1,14 @@
 // The default process image: what a small dynamically linked x86_64 program
 // looks like right after execve with ASLR off (setarch -R): the binary's four
 // segments plus relro, the (empty) heap start, libc, [vvar], [vdso], ld.so and
-// the stack. Top-down placement starts at mmap_base = TASK_SIZE - 128 MiB
-// (kernel-facts §4.1: an 8 MiB stack limit gives a gap clamped to 128 MiB).
+// the stack. Top-down placement starts at mmapBase(): TASK_SIZE - 128 MiB
+// for an 8 MiB stack limit (the gap is clamped to 128 MiB); a larger
+// RLIMIT_STACK moves mmap_base, and the libraries and [vvar]/[vdso] that
+// the loader and the kernel placed below it, down with it (kernel-facts
+// §4.1; docs/configuration.md "Resource limits").
 
 import {
-  TASK_SIZE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD,
+  PAGE_SIZE, STACK_GUARD_GAP_PAGES, TASK_SIZE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD,
   VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_STACK_FLAGS, VM_WRITE,
 } from "./abi/constants.js";
 import type { ImageVma, ProcessImage } from "./types.js";
@@ -23,11 +26,42 @@ function seg(start: number, pages: number, flags: number, fileIndex: number, pgo
   return { start, end: start + pages * P, flags, pgoff, fileIndex, faulted };
 }
 
-/** A fresh copy of the default image (callers may modify it). */
-export function defaultImage(): ProcessImage {
+const SIZE_128M = 128 * 1024 * 1024;
+/** mmap_base for the default limits (8 MiB stack, 256-page guard gap). */
+const DEFAULT_MMAP_BASE = 0x7ffff7fff000;
+
+/**
+ * mmap_base() of arch/x86/mm/mmap.c (5.17 to 6.18 alike) without
+ * randomisation: the gap below TASK_SIZE is RLIMIT_STACK's soft limit plus
+ * the stack guard gap (not added when the sum would wrap, as with
+ * RLIM_INFINITY), clamped to [128 MiB, TASK_SIZE / 6 * 5], page aligned.
+ * x86 keeps the top-down layout even for an unlimited stack (its
+ * mmap_is_legacy() looks only at the personality and vm.legacy_va_layout).
+ */
+export function mmapBase(rlimitStack: number, stackGuardGapBytes: number = STACK_GUARD_GAP_PAGES * PAGE_SIZE): number {
+  const wraps = rlimitStack + stackGuardGapBytes >= 2 ** 64;
+  let gap = wraps ? rlimitStack : rlimitStack + stackGuardGapBytes;
+  const gapMax = Math.floor(TASK_SIZE / 6) * 5;
+  if (gap < SIZE_128M) gap = SIZE_128M;
+  else if (gap > gapMax) gap = gapMax;
+  return Math.ceil((TASK_SIZE - gap) / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/** What exec lays out depends on: the task's RLIMIT_STACK and the stack_guard_gap boot option. */
+export interface ImageLimits {
+  /** RLIMIT_STACK's soft limit, bytes (Infinity = RLIM_INFINITY) */
+  rlimitStack: number;
+  stackGuardGapBytes: number;
+}
+
+/** A fresh copy of the default image (callers may modify it); the default limits unless given. */
+export function defaultImage(limits?: ImageLimits): ProcessImage {
+  const base = limits ? mmapBase(limits.rlimitStack, limits.stackGuardGapBytes) : DEFAULT_MMAP_BASE;
+  // what was placed top-down from mmap_base moves with it
+  const shift = base - DEFAULT_MMAP_BASE;
   const bin = 0x555555554000;
-  const libc = 0x7ffff7d8a000;
-  const ld = 0x7ffff7fc7000;
+  const libc = 0x7ffff7d8a000 + shift;
+  const ld = 0x7ffff7fc7000 + shift;
   const stackTop = 0x7ffffffff000;
   const stackStart = 0x7ffffffde000;
   const vmas: ImageVma[] = [
@@ -46,8 +80,8 @@ export function defaultImage(): ProcessImage {
     // libc's .bss tail: anonymous
     seg(libc + 0x1d7 * P, 0xd, RW, -1, (libc + 0x1d7 * P) / P, true),
     // vvar and vdso: special mappings (VM_DONTEXPAND, vm_ops->close)
-    { start: 0x7ffff7fc1000, end: 0x7ffff7fc5000, flags: VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND, pgoff: 0, fileIndex: -1, special: "[vvar]" },
-    { start: 0x7ffff7fc5000, end: ld, flags: RX | VM_DONTEXPAND, pgoff: 0, fileIndex: -1, special: "[vdso]" },
+    { start: 0x7ffff7fc1000 + shift, end: 0x7ffff7fc5000 + shift, flags: VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND, pgoff: 0, fileIndex: -1, special: "[vvar]" },
+    { start: 0x7ffff7fc5000 + shift, end: ld, flags: RX | VM_DONTEXPAND, pgoff: 0, fileIndex: -1, special: "[vdso]" },
     // ld-linux-x86-64.so.2
     seg(ld, 1, R, 2, 0),
     seg(ld + 1 * P, 0x27, RX, 2, 1),
@@ -64,7 +98,7 @@ export function defaultImage(): ProcessImage {
       { path: "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", sizePages: 0x38 },
     ],
     vmas,
-    mmap_base: 0x7ffff7fff000,
+    mmap_base: base,
     start_brk: bin + 11 * P,
     start_stack: stackTop - 0x1000,
   };

@@ -11,7 +11,7 @@ export {
   POLICY_SWITCHES,
 } from "./engine/index.js";
 export { createModelKernel } from "./model/index.js";
-export { defaultImage } from "./image.js";
+export { defaultImage, mmapBase } from "./image.js";
 export { checkProcess } from "./check/index.js";
 export { renderMaps } from "./maps.js";
 export { parseScript } from "./scenario/parse.js";

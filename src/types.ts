@@ -131,7 +131,21 @@ export interface KernelConfig {
   cap_ipc_lock?: boolean;
   /** processes have CAP_SYS_ADMIN (default true) */
   cap_sys_admin?: boolean;
+  /** processes have CAP_SYS_RESOURCE (default true): setrlimit may raise hard limits */
+  cap_sys_resource?: boolean;
 }
+
+/** A resource limit vmasim models: RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_MEMLOCK. */
+export type RlimitResource = "as" | "data" | "stack" | "memlock";
+
+/** A soft (cur) and hard (max) limit in bytes; Infinity = RLIM_INFINITY. */
+export interface Rlimit {
+  cur: number;
+  max: number;
+}
+
+/** A capability vmasim models: CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RESOURCE. */
+export type Capability = "ipc_lock" | "sys_admin" | "sys_resource";
 
 /** smaps-like usage of one VMA, in pages. */
 export interface VmaUsage {
@@ -308,6 +322,22 @@ export interface ProcessSim {
   exit(): void;
   /** execve(2): a fresh mm from the image; the old one is released. */
   exec(image?: ProcessImage): void;
+  /** getrlimit(2): the task's limits of one resource (a copy). */
+  getrlimit(resource: RlimitResource): Rlimit;
+  /**
+   * setrlimit(2): 0 or -errno (EINVAL when cur > max; EPERM when max rises
+   * without CAP_SYS_RESOURCE). Limits are bytes, Infinity = RLIM_INFINITY.
+   * They belong to the thread group: tasks made by cloneVm() share them,
+   * fork() copies them, exec() keeps them.
+   */
+  setrlimit(resource: RlimitResource, cur: number, max: number): number;
+  /**
+   * Drop a capability from the task's effective and permitted sets (capset(2)):
+   * it cannot come back. Per task: fork() and cloneVm() copy the task's set.
+   */
+  capDrop(cap: Capability): void;
+  /** capable(): does the task hold the capability? */
+  capable(cap: Capability): boolean;
   /** All VMAs, sorted by address. */
   vmas(): VmaSnapshot[];
   /** Per-VMA memory usage, in the order of vmas(). */

@@ -1,9 +1,10 @@
 // The program break: sys_brk() and do_brk_flags() (mm/mmap.c, v5.17).
 // brk returns the new break, or the old one on any failure.
 
-import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS, VM_EXEC, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants";
+import { EAGAIN, EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS, VM_EXEC, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants";
 import { MERGE_CALLER_BRK, MergeAttrs, new_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm } from "./mm";
+import { RLIMIT_DATA, RLIM_INFINITY, mlock_future_ok, rlimit } from "./rlimit";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
@@ -28,7 +29,7 @@ export function sys_brk(mm: Mm, brk: u64): u64 {
   // without CONFIG_COMPAT_BRK the floor is start_brk
   if (brk < mm.start_brk) return origbrk;
   // check_data_rlimit(): RLIMIT_DATA covers the heap (no separate data segment is modelled)
-  if (brk - mm.start_brk > mm.rlimit_data) return origbrk;
+  if (rlimit(RLIMIT_DATA) != RLIM_INFINITY && brk - mm.start_brk > rlimit(RLIMIT_DATA)) return origbrk;
   const newbrk = PAGE_ALIGN(brk);
   const oldbrk = PAGE_ALIGN(mm.brk);
   if (oldbrk == newbrk) {
@@ -60,6 +61,9 @@ export function do_brk_flags(mm: Mm, addr: u64, len: u64, flags: u64): i64 {
   flags |= VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm.def_flags;
   const a = get_unmapped_area(mm, addr, len, MAP_FIXED);
   if (IS_ERR_VALUE(a)) return <i64>a;
+  // a heap under mlockall(MCL_FUTURE) is locked: RLIMIT_MEMLOCK (6.1+ checks
+  // it earlier, in check_brk_limits(); brk fails alike)
+  if (!mlock_future_ok(mm, mm.def_flags, len)) return -EAGAIN;
   // munmap_vma_range(): clear old maps (sys_brk already guarantees a free range)
   if (find_vma_intersection(mm, addr, addr + len)) {
     if (do_munmap(mm, addr, len) != 0) return -ENOMEM;

@@ -35,9 +35,6 @@ export function dup_mmap(oldmm: Mm): Mm | null {
   mm.start_brk = oldmm.start_brk;
   mm.brk = oldmm.brk;
   mm.start_stack = oldmm.start_stack;
-  mm.rlimit_as = oldmm.rlimit_as;
-  mm.rlimit_data = oldmm.rlimit_data;
-  mm.rlimit_stack = oldmm.rlimit_stack;
   mm.total_vm = oldmm.total_vm;
   mm.data_vm = oldmm.data_vm;
   mm.exec_vm = oldmm.exec_vm;

@@ -8,7 +8,8 @@ import { PAGE_MASK, PAGE_SHIFT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYWRITE, V
 import { add_new_page, find_page, pagecache_reserve } from "../fs/pagecache";
 import { anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare } from "../rmap/anon_vma";
 import { engine_oom_set } from "./reserve";
-import { vm_stat_account } from "./mm";
+import { may_expand_vm, vm_stat_account } from "./mm";
+import { RLIMIT_STACK, mlock_future_ok, rlimit } from "./rlimit";
 import { Page, PG_ANON, alloc_page, get_page, page_reserve, put_page } from "./page";
 import {
   PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
@@ -290,7 +291,7 @@ function handle_mm_fault(vma: Vma, addr: u64, write: bool): i32 {
 
 /**
  * expand_stack() -> expand_downwards(): grow a VM_GROWSDOWN VMA down to
- * address. False when the guard gap, mmap_min_addr or RLIMIT_STACK forbid it.
+ * address. False when the guard gap, mmap_min_addr or a limit forbids it.
  */
 function expand_downwards(vma: Vma, address: u64): bool {
   const mm = vma.vm_mm!;
@@ -308,9 +309,11 @@ function expand_downwards(vma: Vma, address: u64): bool {
   if (address >= vma.vm_start) return true;
   const size = vma.vm_end - address;
   const grow = (vma.vm_start - address) >> PAGE_SHIFT;
-  // acct_stack_growth(): RLIMIT_STACK on the size, RLIMIT_AS on the growth
-  if (size > mm.rlimit_stack) return false;
-  if (mm.total_vm + grow > (mm.rlimit_as >> PAGE_SHIFT)) return false;
+  // acct_stack_growth(): RLIMIT_AS on the growth, RLIMIT_STACK on the size,
+  // RLIMIT_MEMLOCK on a locked stack's growth (no CAP_IPC_LOCK)
+  if (!may_expand_vm(mm, vma.vm_flags, grow)) return false;
+  if (size > rlimit(RLIMIT_STACK)) return false;
+  if (!mlock_future_ok(mm, vma.vm_flags, grow << PAGE_SHIFT)) return false;
   if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow;
   vm_stat_account(mm, vma.vm_flags, <i64>grow);
   anon_vma_interval_tree_pre_update_vma(vma);

@@ -1,13 +1,16 @@
 // Locking memory and populating it: mlock/mlock2/munlock through
 // apply_vma_lock_flags() and mlock_fixup() (mm/mlock.c), and __mm_populate()
-// with populate_vma_page_range() (mm/gup.c), v5.17. RLIMIT_MEMLOCK is
-// unlimited in the simulated process (can_do_mlock holds).
+// with populate_vma_page_range() (mm/gup.c), v5.17. RLIMIT_MEMLOCK and
+// CAP_IPC_LOCK are the calling task's (rlimit.ts): can_do_mlock() first
+// (EPERM), then the limit on locked_vm (mlock: ENOMEM; mlockall(MCL_CURRENT):
+// ENOMEM when total_vm alone exceeds it). Same rules in 6.x.
 
 import { kver, vm_sticky } from "./policy";
-import { EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
+import { EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_HUGETLB, VM_IO, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_LOCKONFAULT, VM_PFNMAP, VM_SPECIAL } from "../abi/constants";
 import { FAULT_OOM, faultin_range } from "./memory";
 import { MERGE_CALLER_MLOCK, existing_range_attrs, vma_merge } from "./merge";
 import { reserve } from "./reserve";
+import { CAP_IPC_LOCK, RLIMIT_MEMLOCK, can_do_mlock, capable, rlimit } from "./rlimit";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
 import { find_vma } from "./vma_tree";
@@ -118,13 +121,39 @@ export function populate_vma_page_range(vma: Vma, start: u64, end: u64): i64 {
   return faultin_range(vma, start, end, false, true, (vma.vm_flags & VM_LOCKONFAULT) != 0);
 }
 
+/** count_mm_mlocked_page_nr(): pages of [start, start+len) already in VM_LOCKED VMAs. */
+function count_mm_mlocked_page_nr(mm: Mm, start: u64, len: u64): u64 {
+  const end = start + len < start ? <u64>0xffffffffffffffff : start + len;
+  let count: u64 = 0;
+  let vma = find_vma(mm, start);
+  while (vma && vma.vm_start < end) {
+    const v = vma!;
+    if (v.vm_flags & VM_LOCKED) {
+      if (start > v.vm_start) count -= start - v.vm_start;
+      if (end < v.vm_end) {
+        count += end - v.vm_start;
+        break;
+      }
+      count += v.vm_end - v.vm_start;
+    }
+    vma = v.vm_next;
+  }
+  return count >> PAGE_SHIFT;
+}
+
 /** mlock / mlock2: 0 or -errno. */
 export function do_mlock(mm: Mm, start: u64, len: u64, flags: u32): i64 {
   if (flags & ~MLOCK_ONFAULT) return -EINVAL;
   let vm_flags: u64 = VM_LOCKED;
   if (flags & MLOCK_ONFAULT) vm_flags |= VM_LOCKONFAULT;
+  if (!can_do_mlock()) return -EPERM;
   len = (len + (start & ~PAGE_MASK) + 4095) & PAGE_MASK;
   start &= PAGE_MASK;
+  const lock_limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+  let locked = (len >> PAGE_SHIFT) + mm.locked_vm;
+  // pages of the range locked already are not counted twice
+  if (locked > lock_limit && !capable(CAP_IPC_LOCK)) locked -= count_mm_mlocked_page_nr(mm, start, len);
+  if (locked > lock_limit && !capable(CAP_IPC_LOCK)) return -ENOMEM;
   const err = apply_vma_lock_flags(mm, start, len, vm_flags);
   if (err) return err;
   const r = mm_populate(mm, start, len, false);
@@ -149,6 +178,9 @@ export const MCL_ONFAULT: u32 = 4;
 /** mlockall(): lock every VMA (MCL_CURRENT) and/or future ones (MCL_FUTURE). 0 or -errno. */
 export function do_mlockall(mm: Mm, flags: u32): i64 {
   if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT) return -EINVAL;
+  if (!can_do_mlock()) return -EPERM;
+  // MCL_CURRENT: the whole address space must fit under RLIMIT_MEMLOCK
+  if ((flags & MCL_CURRENT) && mm.total_vm > (rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT) && !capable(CAP_IPC_LOCK)) return -ENOMEM;
   apply_mlockall_flags(mm, flags);
   if (flags & MCL_CURRENT) {
     if (mm_populate(mm, 0, 0x7ffffffff000, true) == FAULT_OOM) return -ENOMEM;

@@ -8,11 +8,9 @@ import {
 import { File, get_file } from "../fs/file";
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { pgd_alloc, pgtable_reserve } from "./pgtable";
+import { RLIMIT_AS, RLIMIT_DATA, ignore_rlimit_data, rlimit, rlimit_max } from "./rlimit";
 import { Mm, Vma, mm_alloc, vm_area_alloc } from "./types";
 import { find_vma_before, find_vma_intersection, vma_link } from "./vma_tree";
-
-/** RLIM_INFINITY */
-export const RLIM_INFINITY: u64 = 0xffffffffffffffff;
 
 /** The live mms, newest first (the file rmap and kernel-wide snapshots walk them). */
 export let mm_list: Mm | null = null;
@@ -50,9 +48,6 @@ export function mm_create(mmap_base: u64, start_brk: u64, start_stack: u64): Mm 
   mm.start_brk = start_brk;
   mm.brk = start_brk;
   mm.start_stack = start_stack;
-  mm.rlimit_as = RLIM_INFINITY;
-  mm.rlimit_data = RLIM_INFINITY;
-  mm.rlimit_stack = 8 << 20;
   return mm;
 }
 
@@ -78,10 +73,18 @@ export function vm_stat_account(mm: Mm, flags: u64, npages: i64): void {
   else if (is_data_mapping(flags)) mm.data_vm = <u64>(<i64>mm.data_vm + npages);
 }
 
-/** may_expand_vm(): RLIMIT_AS and RLIMIT_DATA, in pages. */
+/**
+ * may_expand_vm(): RLIMIT_AS on total_vm, RLIMIT_DATA on data_vm (pages).
+ * RLIMIT_DATA has two ways out (5.17 and 6.x alike): a soft limit of 0 under
+ * a larger hard limit counts the hard one (the Valgrind workaround), and the
+ * ignore_rlimit_data boot option turns the refusal into a warning.
+ */
 export function may_expand_vm(mm: Mm, flags: u64, npages: u64): bool {
-  if (mm.total_vm + npages > (mm.rlimit_as >> PAGE_SHIFT)) return false;
-  if (is_data_mapping(flags) && mm.data_vm + npages > (mm.rlimit_data >> PAGE_SHIFT)) return false;
+  if (mm.total_vm + npages > (rlimit(RLIMIT_AS) >> PAGE_SHIFT)) return false;
+  if (is_data_mapping(flags) && mm.data_vm + npages > (rlimit(RLIMIT_DATA) >> PAGE_SHIFT)) {
+    if (rlimit(RLIMIT_DATA) == 0 && mm.data_vm + npages <= (rlimit_max(RLIMIT_DATA) >> PAGE_SHIFT)) return true;
+    if (!ignore_rlimit_data) return false;
+  }
   return true;
 }
 

@@ -3,7 +3,7 @@
 // mm/mmap.c, mm/util.c; v5.17), in the kernel's order of checks.
 
 import {
-  EACCES, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EPERM, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
+  EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, ENOSYS, EPERM, EOPNOTSUPP, EOVERFLOW, LEGACY_MAP_MASK, MAP_ANONYMOUS,
   MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
   MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_TYPE, PAGE_MASK, PAGE_SHIFT,
   PROT_EXEC, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_GROWSDOWN, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK,
@@ -14,6 +14,7 @@ import { File, FILE_SHMEM, FMODE_READ, FMODE_WRITE, file_by_id, file_create, get
 import { MERGE_CALLER_MMAP, MergeAttrs, new_range_attrs, vma_merge } from "./merge";
 import { mm_populate } from "./mlock";
 import { may_expand_vm, vm_stat_account } from "./mm";
+import { can_do_mlock, mlock_future_ok } from "./rlimit";
 import { count_vma_pages_range, do_munmap } from "./munmap";
 import { mmap_min_addr, map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, VM_OPS_FILE, VM_OPS_NONE, VM_OPS_SHMEM, vm_area_alloc } from "./types";
@@ -106,7 +107,10 @@ export function do_mmap(mm: Mm, file: File | null, addr: u64, len: u64, prot: u3
 
   let vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | mm.def_flags
     | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-  // MAP_LOCKED: the process may mlock (can_do_mlock with an unlimited RLIMIT_MEMLOCK)
+  // MAP_LOCKED needs can_do_mlock(); any VM_LOCKED mapping (MAP_LOCKED or
+  // mlockall(MCL_FUTURE)'s def_flags) must fit under RLIMIT_MEMLOCK
+  if ((flags & MAP_LOCKED) && !can_do_mlock()) return -EPERM;
+  if (!mlock_future_ok(mm, vm_flags, len)) return -EAGAIN;
 
   if (file) {
     const f = file;

@@ -10,7 +10,7 @@
 // copy_vma's second merge, move_vma's re-index; docs/policies.md).
 
 import {
-  EFAULT, EINVAL, ENOMEM, EPERM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
+  EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM, MAP_FIXED, MAP_SHARED, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT,
   VM_DONTEXPAND, VM_HUGETLB, VM_LOCKED, VM_LOCKED_CLEAR_MASK, VM_MAYSHARE, VM_PFNMAP, VM_SHARED,
 } from "../abi/constants";
 import { get_file } from "../fs/file";
@@ -19,6 +19,7 @@ import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/
 import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_FILE, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
 import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
+import { mlock_future_ok } from "./rlimit";
 import { kver, relocate_anon } from "./policy";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
@@ -72,7 +73,8 @@ function vma_to_resize(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32
   const pgoff = ((addr - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
   if (pgoff + (new_len >> PAGE_SHIFT) < pgoff) { resize_err = -EINVAL; return null; }
   if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) { resize_err = -EFAULT; return null; }
-  // RLIMIT_MEMLOCK is unlimited here: no EAGAIN from VM_LOCKED growth
+  // a locked VMA's growth must fit under RLIMIT_MEMLOCK
+  if (!mlock_future_ok(mm, vma.vm_flags, new_len - old_len)) { resize_err = -EAGAIN; return null; }
   if (!may_expand_vm(mm, vma.vm_flags, (new_len - old_len) >> PAGE_SHIFT)) { resize_err = -ENOMEM; return null; }
   return vma;
 }
@@ -547,7 +549,8 @@ function check_prep_vma(mm: Mm, vma: Vma | null, addr: u64, old_len: u64, new_le
   const pgoff = ((addr - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
   if (pgoff + (new_len >> PAGE_SHIFT) < pgoff) return -EINVAL;
   if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT;
-  // RLIMIT_MEMLOCK is unlimited here: no EAGAIN from VM_LOCKED growth
+  // a locked VMA's growth must fit under RLIMIT_MEMLOCK
+  if (!mlock_future_ok(mm, vma.vm_flags, new_len - len)) return -EAGAIN;
   if (!may_expand_vm(mm, vma.vm_flags, (new_len - len) >> PAGE_SHIFT)) return -ENOMEM;
   return 0;
 }

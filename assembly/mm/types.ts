@@ -72,10 +72,6 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   start_brk: u64 = 0;
   brk: u64 = 0;
   start_stack: u64 = 0;
-  /** resource limits in bytes (u64 max = RLIM_INFINITY) */
-  rlimit_as: u64 = 0;
-  rlimit_data: u64 = 0;
-  rlimit_stack: u64 = 0;
   /** the top-level page table (mm/pgtable.ts PgTable, level 4) */
   pgd: usize = 0;
   /** page-table pages below the PGD (mm_pgtables_bytes / PAGE_SIZE, by level) */

@@ -53,6 +53,7 @@ export const KNOBS: Readonly<Record<ConfigKey, KnobSpec>> = {
   rlimit_memlock: { kind: "rlimit", default: 8 * 1024 * 1024, what: "RLIMIT_MEMLOCK of a new process, bytes (soft = hard)" },
   cap_ipc_lock: { kind: "bool", default: true, what: "processes have CAP_IPC_LOCK (mlock ignores RLIMIT_MEMLOCK)" },
   cap_sys_admin: { kind: "bool", default: true, what: "processes have CAP_SYS_ADMIN (strict overcommit keeps no admin reserve from them)" },
+  cap_sys_resource: { kind: "bool", default: true, what: "processes have CAP_SYS_RESOURCE (setrlimit may raise hard limits)" },
 };
 
 export const CONFIG_KEYS = Object.keys(KNOBS) as ConfigKey[];

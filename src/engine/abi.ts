@@ -14,6 +14,8 @@ export interface CoreExports {
   file_size(id: number): number;
   file_close(id: number): number;
   mm_new(mmapBase: number, startBrk: number, startStack: number): number;
+  task_current(asCur: number, asMax: number, dataCur: number, dataMax: number, stackCur: number, stackMax: number, memlockCur: number, memlockMax: number, caps: number): void;
+  kernel_ignore_rlimit_data(on: number): void;
   mm_insert_image_vma(mm: number, start: number, end: number, flagsLo: number, flagsHi: number, pgoff: number, file: number, ops: number, special: number, faulted: number): number;
   mm_fork(mm: number): number;
   mm_get(mm: number): void;

@@ -5,9 +5,10 @@
 import { instantiateSync } from "@assemblyscript/loader";
 import { ANON_VMA_NAME_MAX_LEN, EFAULT, EINVAL, ENOMEM } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
+import { Task } from "./task.js";
 import type {
-  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
-  PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, VmaSnapshot, VmaUsage,
+  AnonVmaSnapshot, Capability, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
+  PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import {
   ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
@@ -81,6 +82,8 @@ export class Simulator implements KernelSim {
   private names = new Map<string, number>();
   private nameById = [""];
   private cfg: ResolvedConfig;
+  /** the task whose limits and capabilities the core holds as `current` (null: reload) */
+  private loaded: { signal: object; caps: number } | null = null;
   private tracing = false;
   private events: MergeEvent[] = [];
   private buf: ArrayBuffer;
@@ -98,6 +101,7 @@ export class Simulator implements KernelSim {
     if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
+    this.core.kernel_ignore_rlimit_data(this.cfg.ignore_rlimit_data ? 1 : 0);
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -181,10 +185,31 @@ export class Simulator implements KernelSim {
     Object.assign(this.cfg, c);
     const cfg = this.cfg;
     this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
+    this.call("configure", () => this.core.kernel_ignore_rlimit_data(cfg.ignore_rlimit_data ? 1 : 0));
   }
 
-  createProcess(image: ProcessImage = defaultImage()): Process {
-    return this.adopt(new Process(this, this.buildMm(image), ++this.pidSeq));
+  createProcess(image?: ProcessImage): Process {
+    const task = Task.initial(this.cfg);
+    return this.adopt(new Process(this, this.buildMm(image ?? this.imageFor(task)), ++this.pidSeq, task));
+  }
+
+  /** @internal the default image as exec lays it out for this task (mmap_base follows RLIMIT_STACK) */
+  imageFor(task: Task): ProcessImage {
+    return defaultImage({ rlimitStack: task.signal.stack.cur, stackGuardGapBytes: this.cfg.stack_guard_gap_pages * 4096 });
+  }
+
+  /** @internal make `task` the core's `current` (a no-op when it already is and nothing changed) */
+  setCurrent(task: Task): void {
+    const l = this.loaded;
+    if (l && l.signal === task.signal && l.caps === task.caps) return;
+    const a = task.coreArgs();
+    this.call("task", () => this.core.task_current(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]));
+    this.loaded = { signal: task.signal, caps: task.caps };
+  }
+
+  /** @internal a task's limits changed: reload before the next call */
+  limitsChanged(): void {
+    this.loaded = null;
   }
 
   /** A new mm holding the image's VMAs (as exec builds it); returns its handle. */
@@ -377,12 +402,42 @@ export class Simulator implements KernelSim {
 export class Process implements ProcessSim {
   private _exited = false;
 
-  constructor(readonly kernel: Simulator, private _mm: number, readonly pid: number) {}
+  constructor(readonly kernel: Simulator, private _mm: number, readonly pid: number, private readonly task: Task) {}
 
   /** The core's handle of this task's mm (changes on exec). */
   get mm(): number {
     if (this._exited) throw new Error(`process ${this.pid} has exited`);
     return this._mm;
+  }
+
+  /** The mm, with this task made the core's `current` (for every call that may check a limit). */
+  private get cur(): number {
+    const mm = this.mm;
+    this.kernel.setCurrent(this.task);
+    return mm;
+  }
+
+  getrlimit(resource: RlimitResource): Rlimit {
+    void this.mm;
+    return this.task.getrlimit(resource);
+  }
+
+  setrlimit(resource: RlimitResource, cur: number, max: number): number {
+    void this.mm;
+    const r = this.task.setrlimit(resource, cur, max);
+    this.kernel.limitsChanged();
+    return r;
+  }
+
+  capDrop(cap: Capability): void {
+    void this.mm;
+    this.task.drop(cap);
+    this.kernel.limitsChanged();
+  }
+
+  capable(cap: Capability): boolean {
+    void this.mm;
+    return this.task.capable(cap);
   }
 
   get exited(): boolean {
@@ -391,7 +446,7 @@ export class Process implements ProcessSim {
 
   touch(addr: number, write: boolean): number {
     int("addr", addr);
-    const mm = this.mm;
+    const mm = this.cur;
     const r = this.kernel.call("touch", () => this.kernel.core.touch(mm, addr, write ? 1 : 0), false);
     if (r === FAULT_OUT_OF_MEMORY) {
       this.kernel.core.engine_take_oom();
@@ -403,7 +458,7 @@ export class Process implements ProcessSim {
 
   peek(addr: number): number {
     int("addr", addr);
-    const mm = this.mm;
+    const mm = this.cur;
     const r = this.kernel.call("peek", () => this.kernel.core.peek(mm, addr), false);
     if (r === FAULT_OUT_OF_MEMORY) {
       this.kernel.core.engine_take_oom();
@@ -420,13 +475,13 @@ export class Process implements ProcessSim {
       this.kernel.core.engine_take_oom();
       throw new EngineOutOfMemoryError("fork");
     }
-    return this.kernel.adopt(new Process(this.kernel, child, this.kernel.nextPid()));
+    return this.kernel.adopt(new Process(this.kernel, child, this.kernel.nextPid(), this.task.clone(false)));
   }
 
   cloneVm(): Process {
     const mm = this.mm;
     this.kernel.call("cloneVm", () => this.kernel.core.mm_get(mm));
-    return this.kernel.adopt(new Process(this.kernel, mm, this.kernel.nextPid()));
+    return this.kernel.adopt(new Process(this.kernel, mm, this.kernel.nextPid(), this.task.clone(true)));
   }
 
   exit(): void {
@@ -436,9 +491,9 @@ export class Process implements ProcessSim {
     this.kernel.forget(this);
   }
 
-  exec(image: ProcessImage = defaultImage()): void {
+  exec(image?: ProcessImage): void {
     const old = this.mm;
-    const mm = this.kernel.buildMm(image);
+    const mm = this.kernel.buildMm(image ?? this.kernel.imageFor(this.task));
     this._mm = mm;
     this.kernel.call("exec", () => this.kernel.core.mm_put(old));
   }
@@ -489,31 +544,31 @@ export class Process implements ProcessSim {
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("prot", prot); int("flags", flags); int("file", file); int("off", off);
-    return this.kernel.syscall("mmap", () => c.mmap(this.mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
+    return this.kernel.syscall("mmap", () => c.mmap(this.cur, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
   }
 
   munmap(addr: number, len: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len);
-    return this.kernel.syscall("munmap", () => c.munmap(this.mm, addr, len));
+    return this.kernel.syscall("munmap", () => c.munmap(this.cur, addr, len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("prot", prot);
-    return this.kernel.syscall("mprotect", () => c.mprotect(this.mm, addr, len, prot >>> 0));
+    return this.kernel.syscall("mprotect", () => c.mprotect(this.cur, addr, len, prot >>> 0));
   }
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("oldLen", oldLen); int("newLen", newLen); int("flags", flags); int("newAddr", newAddr);
-    return this.kernel.syscall("mremap", () => c.mremap(this.mm, addr, oldLen, newLen, flags >>> 0, newAddr));
+    return this.kernel.syscall("mremap", () => c.mremap(this.cur, addr, oldLen, newLen, flags >>> 0, newAddr));
   }
 
   madvise(addr: number, len: number, advice: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("advice", advice);
-    const r = this.kernel.syscall("madvise", () => c.madvise(this.mm, addr, len, advice | 0));
+    const r = this.kernel.syscall("madvise", () => c.madvise(this.cur, addr, len, advice | 0));
     // MADV_POPULATE_* over [vdso]: the kernel would fault its pages in; vmasim has none
     if (r === -EFAULT && c.engine_take_not_modelled()) throw new NotModelledAccessError(addr);
     return r;
@@ -522,24 +577,24 @@ export class Process implements ProcessSim {
   mlock(addr: number, len: number, flags: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("flags", flags);
-    return this.kernel.syscall("mlock", () => c.mlock(this.mm, addr, len, flags >>> 0));
+    return this.kernel.syscall("mlock", () => c.mlock(this.cur, addr, len, flags >>> 0));
   }
 
   munlock(addr: number, len: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len);
-    return this.kernel.syscall("munlock", () => c.munlock(this.mm, addr, len));
+    return this.kernel.syscall("munlock", () => c.munlock(this.cur, addr, len));
   }
 
   mlockall(flags: number): number {
     const c = this.kernel.core;
     int("flags", flags);
-    return this.kernel.syscall("mlockall", () => c.mlockall(this.mm, flags >>> 0));
+    return this.kernel.syscall("mlockall", () => c.mlockall(this.cur, flags >>> 0));
   }
 
   munlockall(): number {
     const c = this.kernel.core;
-    return this.kernel.syscall("munlockall", () => c.munlockall(this.mm));
+    return this.kernel.syscall("munlockall", () => c.munlockall(this.cur));
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
@@ -549,20 +604,20 @@ export class Process implements ProcessSim {
     const cname = name === null ? null : name.split("\0")[0];
     if (cname !== null && !validAnonName(cname)) return -EINVAL;
     const id = cname === null ? 0 : this.kernel.internName(cname);
-    return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.mm, addr, len, id));
+    return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.cur, addr, len, id));
   }
 
   mseal(addr: number, len: number, flags: number): number {
     const c = this.kernel.core;
     int("addr", addr); int("len", len); int("flags", flags);
     // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
-    return this.kernel.syscall("mseal", () => c.mseal(this.mm, addr, len, flags));
+    return this.kernel.syscall("mseal", () => c.mseal(this.cur, addr, len, flags));
   }
 
   brk(addr: number): number {
     const c = this.kernel.core;
     int("addr", addr);
-    const r = this.kernel.call("brk", () => c.brk(this.mm, addr), false);
+    const r = this.kernel.call("brk", () => c.brk(this.cur, addr), false);
     // brk reports failure by returning the old break: read the flag every time
     if (this.kernel.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
     return r;
@@ -630,7 +685,7 @@ export class Process implements ProcessSim {
         const c = cmds[at + i];
         const o = cmdBase + i * CMD_SLOTS;
         f64[o] = OP[c[0]];
-        f64[o + 1] = this.mm;
+        f64[o + 1] = this.cur;
         for (let k = 1; k < CMD_SLOTS - 1; k++) f64[o + 1 + k] = (c[k] as number | undefined) ?? 0;
       }
       const ran = this.kernel.call("batch", () => core.run_batch(n), false);

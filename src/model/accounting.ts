@@ -4,14 +4,14 @@
 //   mm/util.c __vm_enough_memory() (security_vm_enough_memory_mm),
 //   vm_unacct_memory(); mm/mlock.c can_do_mlock() (v5.17).
 //
-// Decisions: RLIMIT_AS, RLIMIT_DATA and RLIMIT_MEMLOCK are infinite by default
-// (MmStruct.rlimit); overcommit never refuses (as with vm.overcommit_memory=1:
+// The limits and capabilities are those of the calling task (resource.ts).
+// Decisions: overcommit never refuses (as with vm.overcommit_memory=1:
 // the heuristic against RAM + swap of mode 0 is not modelled), but committed
-// pages are still counted in KernelModel.vm_committed_as; the process has no
-// capabilities (CAP_IPC_LOCK, CAP_SYS_RAWIO).
+// pages are still counted in KernelModel.vm_committed_as.
 
 import { EAGAIN, PAGE_SIZE, VM_EXEC, VM_LOCKED, VM_SHARED, VM_STACK, VM_WRITE } from "../abi/constants.js";
 import type { MmStruct } from "./mm.js";
+import { capable, rlimit, rlimit_max } from "./resource.js";
 
 export function is_exec_mapping(flags: number): boolean {
   return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) === VM_EXEC;
@@ -35,11 +35,12 @@ export function vm_stat_account(mm: MmStruct, flags: number, npages: number): vo
 
 /** may_expand_vm(): may the address space grow by npages with these flags? */
 export function may_expand_vm(mm: MmStruct, flags: number, npages: number): boolean {
-  if (mm.total_vm + npages > Math.floor(mm.rlimit.as / PAGE_SIZE)) return false;
-  if (is_data_mapping(flags) && mm.data_vm + npages > Math.floor(mm.rlimit.data / PAGE_SIZE)) {
-    // The Valgrind workaround (RLIMIT_DATA == 0 with a larger hard limit) and the
-    // ignore_rlimit_data boot option are not modelled: the soft limit is the limit.
-    return false;
+  if (mm.total_vm + npages > Math.floor(rlimit(mm, "as") / PAGE_SIZE)) return false;
+  if (is_data_mapping(flags) && mm.data_vm + npages > Math.floor(rlimit(mm, "data") / PAGE_SIZE)) {
+    // Valgrind's workaround: a zero soft limit under a larger hard one means the hard one.
+    if (rlimit(mm, "data") === 0 && mm.data_vm + npages <= Math.floor(rlimit_max(mm, "data") / PAGE_SIZE)) return true;
+    // (the kernel warns once here) the ignore_rlimit_data boot option lets it pass
+    if (!mm.kernel.cfg.ignore_rlimit_data) return false;
   }
   return true;
 }
@@ -55,16 +56,20 @@ export function vm_unacct_memory(mm: MmStruct, pages: number): void {
   mm.kernel.vm_committed_as -= pages;
 }
 
-/** can_do_mlock(): a non-zero RLIMIT_MEMLOCK (or CAP_IPC_LOCK, which we never have). */
+/** can_do_mlock(): a non-zero RLIMIT_MEMLOCK, or CAP_IPC_LOCK. */
 export function can_do_mlock(mm: MmStruct): boolean {
-  return mm.rlimit.memlock !== 0;
+  return rlimit(mm, "memlock") !== 0 || capable(mm, "ipc_lock");
 }
 
-/** mlock_future_check(): would locking len more bytes exceed RLIMIT_MEMLOCK? 0 or -EAGAIN. */
+/**
+ * mlock_future_check(): would locking len more bytes exceed RLIMIT_MEMLOCK
+ * (without CAP_IPC_LOCK)? 0 or -EAGAIN. (6.3+ mlock_future_ok(): the same
+ * test as a bool; its callers pick the errno.)
+ */
 export function mlock_future_check(mm: MmStruct, flags: number, len: number): number {
-  if (flags & VM_LOCKED) {
-    const locked = len / PAGE_SIZE + mm.locked_vm;
-    const lockLimit = Math.floor(mm.rlimit.memlock / PAGE_SIZE);
+  if ((flags & VM_LOCKED) && !capable(mm, "ipc_lock")) {
+    const locked = Math.floor(len / PAGE_SIZE) + mm.locked_vm;
+    const lockLimit = Math.floor(rlimit(mm, "memlock") / PAGE_SIZE);
     if (locked > lockLimit) return -EAGAIN;
   }
   return 0;

@@ -12,11 +12,12 @@ import { mm_populate } from "./gup.js";
 import { vma_merge } from "./merge.js";
 import { find_vma, vm_area_alloc, vm_start_gap, vma_link, type MmStruct } from "./mm.js";
 import { __do_munmap, munmap_vma_range } from "./munmap.js";
+import { rlimit } from "./resource.js";
 import { num, pageAlignUlong } from "./uapi.js";
 
 /** check_data_rlimit(): would a break at brk exceed RLIMIT_DATA together with the data segment? */
 function check_data_rlimit(mm: MmStruct, brk: bigint): boolean {
-  const rlim = mm.rlimit.data;
+  const rlim = rlimit(mm, "data");
   if (rlim === Infinity) return false;
   const used = brk - BigInt(mm.start_brk) + BigInt(mm.end_data - mm.start_data);
   return used > BigInt(rlim);

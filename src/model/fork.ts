@@ -3,7 +3,7 @@
 // 5.15.100, identical here).
 //
 // The child mm: a new identity; total_vm, data_vm, exec_vm, stack_vm, the
-// layout (mmap_base, brk, start_brk, ...) and the rlimits copied; map_count,
+// layout (mmap_base, brk, start_brk, ...) copied (the rlimits are the task's: resource.ts); map_count,
 // locked_vm, RSS and page tables start empty; def_flags keeps only
 // VM_NOHUGEPAGE (VM_INIT_DEF_MASK). Then, for each parent VMA in order:
 // VM_DONTCOPY ones are skipped (and taken off the child's counters); a
@@ -36,7 +36,6 @@ export function dup_mm(oldmm: MmStruct): MmStruct {
   mm.start_brk = oldmm.start_brk;
   mm.brk = oldmm.brk;
   mm.start_stack = oldmm.start_stack;
-  mm.rlimit = { ...oldmm.rlimit };
   // mm_init()
   mm.def_flags = (oldmm.def_flags & VM_INIT_DEF_MASK) >>> 0;
   dup_mmap(mm, oldmm);

@@ -21,6 +21,7 @@ import type { MmStruct } from "./mm.js";
 import type { Page } from "./page.js";
 import { policyRules, type PolicyRules } from "./policy.js";
 import { ProcessModel } from "./process.js";
+import { TaskCred } from "./resource.js";
 import { shmem_setattr_size } from "./shmem.js";
 import { type ResolvedConfig, checkChange, resolveConfig } from "../config/config.js";
 
@@ -58,6 +59,8 @@ export class KernelModel implements KernelSim {
 
   /** every knob (src/config/config.ts); the fields above mirror the ones the rules read most */
   readonly cfg: ResolvedConfig;
+  /** the task making the current call (resource.ts); a task with the configured limits until one does */
+  current: TaskCred;
 
   constructor(config: KernelConfig) {
     this.policy = config.policy;
@@ -66,6 +69,7 @@ export class KernelModel implements KernelSim {
     this.sysctl_max_map_count = this.cfg.max_map_count;
     this.mmap_min_addr = this.cfg.mmap_min_addr;
     this.stack_guard_gap = this.cfg.stack_guard_gap_pages * PAGE_SIZE;
+    this.current = TaskCred.initial(this.cfg);
   }
 
   config(): ResolvedConfig {
@@ -125,7 +129,13 @@ export class KernelModel implements KernelSim {
   }
 
   createProcess(image?: ProcessImage): ProcessModel {
-    return ProcessModel.create(this, image ?? defaultImage());
+    const cred = TaskCred.initial(this.cfg);
+    return ProcessModel.create(this, image ?? this.execImage(cred), cred);
+  }
+
+  /** The default image as exec lays it out for a task: mmap_base follows its RLIMIT_STACK. */
+  execImage(cred: TaskCred): ProcessImage {
+    return defaultImage({ rlimitStack: cred.signal.rlim.stack.cur, stackGuardGapBytes: this.stack_guard_gap });
   }
 
   processes(): ProcessSim[] {

@@ -4,8 +4,8 @@
 // apply_mlockall_flags(), __mlock_posix_error_return(); the populate is
 // mm/gup.c __mm_populate() (gup.ts) (v5.17, before the 5.18 mlock rework).
 //
-// The process has no CAP_IPC_LOCK; RLIMIT_MEMLOCK is MmStruct.rlimit.memlock
-// (unlimited by default). mlock_fixup() leaves VM_SPECIAL and hugetlb VMAs
+// RLIMIT_MEMLOCK and CAP_IPC_LOCK are the calling task's (resource.ts; the
+// same rules in 6.x). mlock_fixup() leaves VM_SPECIAL and hugetlb VMAs
 // alone (no flag, not counted); the gate, DAX and secretmem VMAs of the kernel
 // do not exist in the model.
 
@@ -17,6 +17,7 @@ import { can_do_mlock } from "./accounting.js";
 import { __mm_populate, mm_populate } from "./gup.js";
 import { vma_attrs, vma_merge } from "./merge.js";
 import { anon_vma_name, find_vma, type MmStruct, type Vma } from "./mm.js";
+import { capable, rlimit } from "./resource.js";
 import { split_vma } from "./split.js";
 import { U64_MASK, addUlong, num, pageAlignUlong, pageMaskUlong } from "./uapi.js";
 
@@ -55,15 +56,16 @@ function do_mlock(mm: MmStruct, startB: bigint, lenB: bigint, flags: number): nu
   if (!can_do_mlock(mm)) return -EPERM;
   const r = lock_range(startB, lenB);
 
-  const lock_limit = Math.floor(mm.rlimit.memlock / PAGE_SIZE);
+  const lock_limit = Math.floor(rlimit(mm, "memlock") / PAGE_SIZE);
+  const cap = capable(mm, "ipc_lock");
   let locked = num(r.len / BigInt(PAGE_SIZE)) + mm.locked_vm;
-  if (locked > lock_limit) {
+  if (locked > lock_limit && !cap) {
     // Pages of the range already locked are not counted twice.
     locked -= count_mm_mlocked_page_nr(mm, r.start, r.len);
   }
-  // check against resource limits (no CAP_IPC_LOCK)
+  // check against resource limits
   let error = -ENOMEM;
-  if (locked <= lock_limit) error = apply_vma_lock_flags(mm, r.start, r.len, flags);
+  if (locked <= lock_limit || cap) error = apply_vma_lock_flags(mm, r.start, r.len, flags);
   if (error) return error;
 
   error = __mm_populate(mm, num(r.start), num(r.len), false);
@@ -187,9 +189,9 @@ export function sys_mlockall(mm: MmStruct, flagsB: bigint): number {
   if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags === MCL_ONFAULT) return -EINVAL;
   if (!can_do_mlock(mm)) return -EPERM;
 
-  const lock_limit = Math.floor(mm.rlimit.memlock / PAGE_SIZE);
+  const lock_limit = Math.floor(rlimit(mm, "memlock") / PAGE_SIZE);
   let ret = -ENOMEM;
-  if (!(flags & MCL_CURRENT) || mm.total_vm <= lock_limit) ret = apply_mlockall_flags(mm, flags);
+  if (!(flags & MCL_CURRENT) || mm.total_vm <= lock_limit || capable(mm, "ipc_lock")) ret = apply_mlockall_flags(mm, flags);
   if (!ret && (flags & MCL_CURRENT)) mm_populate(mm, 0, TASK_SIZE);
   return ret;
 }

@@ -62,17 +62,6 @@ export class Vma {
   }
 }
 
-/** Resource limits in bytes (Infinity = RLIM_INFINITY). */
-export interface Rlimits {
-  as: number;
-  data: number;
-  memlock: number;
-  /** RLIMIT_STACK: the usual 8 MiB soft limit (acct_stack_growth()). */
-  stack: number;
-}
-
-export const DEFAULT_RLIMIT_STACK = 8 * 1024 * 1024;
-
 export class MmStruct {
   readonly kernel: KernelModel;
   /** identity (MemorySnapshot.mm) */
@@ -103,7 +92,6 @@ export class MmStruct {
   start_brk = 0;
   brk = 0;
   start_stack = 0;
-  rlimit: Rlimits = { as: Infinity, data: Infinity, memlock: Infinity, stack: DEFAULT_RLIMIT_STACK };
 
   /** mm_alloc(): a new, empty mm with the next mm identity. */
   constructor(kernel: KernelModel) {

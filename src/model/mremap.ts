@@ -55,6 +55,7 @@ import {
   PMD_SIZE, PUD_SIZE, alloc_new_pmd, alloc_new_pud, get_old_pmd, get_old_pud, move_normal_pmd, move_normal_pud,
   move_ptes, pte_alloc,
 } from "./pgtable.js";
+import { capable, rlimit } from "./resource.js";
 import { get_file } from "./shmem.js";
 import { U64_MASK, addUlong, isErr, low32, num, offsetInPage, offsetInPageUlong, pageAlignUlong } from "./uapi.js";
 
@@ -180,7 +181,8 @@ function vma_to_resize(mm: MmStruct, addr: number, old_len: bigint, new_len: big
   if (vma.vm_flags & VM_LOCKED) {
     // (new_len > old_len here: mremap_to() cut old_len down to new_len before calling.)
     const locked = BigInt(mm.locked_vm) * BigInt(PAGE_SIZE) + (new_len - old_len);
-    if (mm.rlimit.memlock !== Infinity && locked > BigInt(mm.rlimit.memlock)) return -EAGAIN; // no CAP_IPC_LOCK
+    const limit = rlimit(mm, "memlock");
+    if (limit !== Infinity && locked > BigInt(limit) && !capable(mm, "ipc_lock")) return -EAGAIN;
   }
 
   if (!may_expand_vm(mm, vma.vm_flags, num((new_len - old_len) >> PAGE_SHIFT_B))) return -ENOMEM;

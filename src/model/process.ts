@@ -15,9 +15,8 @@
 // which of the two it is).
 
 import { ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
-import { defaultImage } from "../image.js";
 import type {
-  MemorySnapshot, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
+  Capability, MemorySnapshot, Rlimit, RlimitResource, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import { prctl_set_vma_anon_name } from "./anon_name.js";
 import { sys_brk } from "./brk.js";
@@ -34,6 +33,7 @@ import { sys_mprotect } from "./mprotect.js";
 import { sys_mremap } from "./mremap.js";
 import { sys_munmap } from "./munmap.js";
 import { pgtable_list, ptes_in_range } from "./pgtable.js";
+import { type TaskCred, checkCapability, do_getrlimit, do_setrlimit } from "./resource.js";
 import { smap_usage } from "./smaps.js";
 import { ulong } from "./uapi.js";
 
@@ -44,29 +44,54 @@ export class ProcessModel implements ProcessSim {
   mm: MmStruct;
   private dead = false;
 
+  /** Its thread group's limits and its capabilities. */
+  readonly cred: TaskCred;
+
   /** A task using `mm` (whose mm_users the caller has already counted). */
-  constructor(kernel: KernelModel, mm: MmStruct) {
+  constructor(kernel: KernelModel, mm: MmStruct, cred: TaskCred) {
     this.kernel = kernel;
     this.mm = mm;
+    this.cred = cred;
     this.pid = kernel.nextPid++;
     kernel.tasks.push(this);
   }
 
   /** A new process running `image`. */
-  static create(kernel: KernelModel, image: ProcessImage): ProcessModel {
+  static create(kernel: KernelModel, image: ProcessImage, cred: TaskCred): ProcessModel {
     const mm = new MmStruct(kernel);
     exec_image(mm, image);
-    return new ProcessModel(kernel, mm);
+    return new ProcessModel(kernel, mm, cred);
   }
 
   get exited(): boolean {
     return this.dead;
   }
 
-  /** The mm, for every operation of a live task. */
+  /** The mm, for every operation of a live task; the task becomes `current`. */
   private live(): MmStruct {
     if (this.dead) throw new Error(`process ${this.pid} has exited`);
+    this.kernel.current = this.cred;
     return this.mm;
+  }
+
+  getrlimit(resource: RlimitResource): Rlimit {
+    this.live();
+    return do_getrlimit(this.cred, resource);
+  }
+
+  setrlimit(resource: RlimitResource, cur: number, max: number): number {
+    this.live();
+    return do_setrlimit(this.cred, resource, cur, max);
+  }
+
+  capDrop(cap: Capability): void {
+    this.live();
+    this.cred.caps.delete(checkCapability(cap));
+  }
+
+  capable(cap: Capability): boolean {
+    this.live();
+    return this.cred.caps.has(checkCapability(cap));
   }
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
@@ -139,13 +164,13 @@ export class ProcessModel implements ProcessSim {
   }
 
   fork(): ProcessSim {
-    return new ProcessModel(this.kernel, dup_mm(this.live()));
+    return new ProcessModel(this.kernel, dup_mm(this.live()), this.cred.copy(false));
   }
 
   cloneVm(): ProcessSim {
     const mm = this.live();
     mm.mm_users++;
-    return new ProcessModel(this.kernel, mm);
+    return new ProcessModel(this.kernel, mm, this.cred.copy(true));
   }
 
   exit(): void {
@@ -157,7 +182,7 @@ export class ProcessModel implements ProcessSim {
   exec(image?: ProcessImage): void {
     const old = this.live();
     const mm = new MmStruct(this.kernel);
-    exec_image(mm, image ?? defaultImage());
+    exec_image(mm, image ?? this.kernel.execImage(this.cred));
     this.mm = mm;
     mmput(old);
   }

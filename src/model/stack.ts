@@ -15,16 +15,17 @@ import {
   anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare,
 } from "./anon_vma.js";
 import { vma_is_accessible, type Vma } from "./mm.js";
+import { capable, rlimit } from "./resource.js";
 
 /** acct_stack_growth(): may vma grow to `size` bytes (by `grow` pages)? 0 or -errno. */
 function acct_stack_growth(vma: Vma, size: number, grow: number): number {
   const mm = vma.vm_mm;
   if (!may_expand_vm(mm, vma.vm_flags, grow)) return -ENOMEM;
-  if (size > mm.rlimit.stack) return -ENOMEM;
+  if (size > rlimit(mm, "stack")) return -ENOMEM;
   if (vma.vm_flags & VM_LOCKED) {
     const locked = mm.locked_vm + grow;
-    const limit = Math.floor(mm.rlimit.memlock / PAGE_SIZE);
-    if (locked > limit) return -ENOMEM; // no CAP_IPC_LOCK
+    const limit = Math.floor(rlimit(mm, "memlock") / PAGE_SIZE);
+    if (locked > limit && !capable(mm, "ipc_lock")) return -ENOMEM;
   }
   // (is_hugepage_only_range(): never on x86)
   if (security_vm_enough_memory_mm(mm, grow)) return -ENOMEM;

@@ -7,6 +7,7 @@
 // decisions" at the end of the language document.
 
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../abi/constants.js";
+import type { Capability, RlimitResource } from "../types.js";
 
 /** Pages in the arena (1 GiB). Page ranges must lie inside [0, ARENA_PAGES). */
 export const ARENA_PAGES = 262144;
@@ -76,6 +77,10 @@ export interface CountOp extends OpBase { op: "count"; total: boolean }
 export interface PadvmasOp extends OpBase { op: "padvmas"; target: number; page: number }
 export interface EchoOp extends OpBase { op: "echo"; message: string }
 export interface ExitOp extends OpBase { op: "exit"; code: number }
+/** `setrlimit RES CUR [MAX]`: bytes, Infinity for `unlimited`; MAX defaults to CUR. */
+export interface SetrlimitOp extends OpBase { op: "setrlimit"; resource: RlimitResource; cur: number; max: number }
+/** `capdrop CAP`: drop the capability from the effective and permitted sets. */
+export interface CapdropOp extends OpBase { op: "capdrop"; cap: Capability }
 export interface RepeatOp extends OpBase {
   op: "repeat";
   count: number;
@@ -89,7 +94,7 @@ export interface RepeatOp extends OpBase {
 export type Op =
   | MmapOp | MunmapOp | MprotectOp | MremapOp | TouchOp | TouchnOp | PeekOp | MadviseOp
   | MlockOp | MunlockOp | MsealOp | BrkOp | DumpheapOp | ForkOp | DumpOp | CountOp
-  | PadvmasOp | RepeatOp | EchoOp | ExitOp;
+  | PadvmasOp | RepeatOp | EchoOp | ExitOp | SetrlimitOp | CapdropOp;
 
 export type OpName = Op["op"];
 
@@ -103,7 +108,11 @@ export interface ParseError extends OpBase {
 export type ScriptEntry = Op | ParseError;
 
 /** Ops that `repeat` may not repeat. */
-const NOT_REPEATABLE = new Set(["fork", "repeat", "exit", "dump", "dumpheap", "count", "echo"]);
+const NOT_REPEATABLE = new Set(["fork", "repeat", "exit", "dump", "dumpheap", "count", "echo", "setrlimit", "capdrop"]);
+
+/** `setrlimit` resources and `capdrop` capabilities. */
+export const RLIMIT_NAMES: readonly RlimitResource[] = ["as", "data", "stack", "memlock"];
+export const CAP_NAMES: readonly Capability[] = ["ipc_lock", "sys_admin", "sys_resource"];
 
 /** White space as C's isspace() sees it in the C locale. */
 const SPACE = " \t\n\v\f\r";
@@ -239,6 +248,15 @@ class Args {
     if ((fromAt && this.at!.overflow) || v < BigInt(min) || v > BigInt(max)) {
       throw new Bad(`${this.op}: ${what} must be ${min}..${max}`);
     }
+    return Number(v);
+  }
+
+  /** An rlimit value: a C integer >= 0 (bytes) or `unlimited` (Infinity). */
+  limit(what: string): number {
+    const t = this.take(what);
+    if (t === "unlimited") return Infinity;
+    const v = parseCInt(t);
+    if (v === null || v < 0n) throw new Bad(`${this.op}: ${what} '${t}' is not a byte count or 'unlimited'`);
     return Number(v);
   }
 
@@ -437,6 +455,19 @@ function parseTokens(toks: readonly string[], a: Args, at: At | null): Body<Op> 
     case "repeat":
       if (at) throw new Bad("repeat: cannot be repeated");
       return parseRepeat(a);
+    case "setrlimit": {
+      const resource = a.keyword() as RlimitResource;
+      if (!RLIMIT_NAMES.includes(resource)) throw new Bad(`setrlimit: unknown resource '${resource}'`);
+      const cur = a.limit("CUR");
+      op = { op: "setrlimit", resource, cur, max: a.done ? cur : a.limit("MAX") };
+      break;
+    }
+    case "capdrop": {
+      const cap = a.keyword() as Capability;
+      if (!CAP_NAMES.includes(cap)) throw new Bad(`capdrop: unknown capability '${cap}'`);
+      op = { op: "capdrop", cap };
+      break;
+    }
     default:
       throw new Bad(`unknown op '${name}'`);
   }

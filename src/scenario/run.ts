@@ -222,6 +222,11 @@ class Runner {
       }
       case "count":
         return this.count(op.total);
+      case "setrlimit":
+        return this.status(this.proc.setrlimit(op.resource, op.cur, op.max));
+      case "capdrop":
+        this.proc.capDrop(op.cap);
+        return "ok";
       case "padvmas":
         return this.padvmas(op.target, op.page);
       case "repeat":

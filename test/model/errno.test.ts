@@ -437,15 +437,17 @@ for (const impl of IMPLS) {
 }
 
 // ---------------------------------------------------------------------------
-// Limits that the KernelSim interface cannot set yet (RLIMIT_AS, RLIMIT_DATA,
-// RLIMIT_MEMLOCK are infinite by default): their error paths, on the model.
+// Resource limits set through ProcessSim.setrlimit (RLIMIT_AS and RLIMIT_DATA
+// are infinite by default, RLIMIT_MEMLOCK is ignored with CAP_IPC_LOCK):
+// their error paths, on the model.
 
 describe("model internals: resource limits", () => {
   const fresh = () => new KernelModel({ policy: "linux-5.17" }).createProcess() as ProcessModel;
 
   it("RLIMIT_AS: mmap beyond it -> ENOMEM; MAP_FIXED may reuse the pages it replaces", () => {
     const proc = fresh();
-    proc.mm.rlimit.as = (proc.mm.total_vm + 4) * P;
+    const as = (proc.mm.total_vm + 4) * P;
+    expect(proc.setrlimit("as", as, as)).toBe(0);
     rw(proc, 0, 4);
     expect(proc.mmap(p(4), P, PROT_READ, ANON | NOREPLACE, -1, 0)).toBe(-ENOMEM);
     expect(proc.mmap(p(3), 2 * P, PROT_READ, ANON | MAP_FIXED, -1, 0)).toBe(-ENOMEM);
@@ -455,9 +457,10 @@ describe("model internals: resource limits", () => {
 
   it("RLIMIT_MEMLOCK: 0 -> MAP_LOCKED is EPERM; too small -> EAGAIN", () => {
     const proc = fresh();
-    proc.mm.rlimit.memlock = 0;
+    proc.capDrop("ipc_lock");
+    expect(proc.setrlimit("memlock", 0, 0)).toBe(0);
     expect(proc.mmap(p(0), P, PROT_RW, ANON | MAP_LOCKED | NOREPLACE, -1, 0)).toBe(-EPERM);
-    proc.mm.rlimit.memlock = 2 * P;
+    expect(proc.setrlimit("memlock", 2 * P, 2 * P)).toBe(0);
     expect(proc.mmap(p(0), 3 * P, PROT_RW, ANON | MAP_LOCKED | NOREPLACE, -1, 0)).toBe(-EAGAIN);
     expect(proc.mmap(p(0), 2 * P, PROT_RW, ANON | MAP_LOCKED | NOREPLACE, -1, 0)).toBe(p(0));
     expect(proc.mmap(p(2), P, PROT_RW, ANON | MAP_LOCKED | NOREPLACE, -1, 0)).toBe(-EAGAIN);
@@ -467,7 +470,8 @@ describe("model internals: resource limits", () => {
 
   it("RLIMIT_DATA: writable private mappings, mprotect to writable and brk are limited; R is not", () => {
     const proc = fresh();
-    proc.mm.rlimit.data = (proc.mm.data_vm + 2) * P;
+    const data = (proc.mm.data_vm + 2) * P;
+    expect(proc.setrlimit("data", data, data)).toBe(0);
     expect(proc.mmap(p(0), 3 * P, PROT_RW, ANON | NOREPLACE, -1, 0)).toBe(-ENOMEM);
     ro(proc, 0, 3);
     expect(proc.mprotect(p(0), 3 * P, PROT_RW)).toBe(-ENOMEM);
