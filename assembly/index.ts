@@ -24,7 +24,7 @@ import { do_mseal } from "./mm/mseal";
 import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
 import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
-import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
+import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap, set_zero_page } from "./mm/sysctl";
 import { set_policy } from "./mm/policy";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
@@ -58,6 +58,11 @@ export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages
   set_max_map_count(max_map_count);
   set_mmap_min_addr(<u64>min_addr);
   set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+/** KernelConfig.zero_page: may read faults map the shared zero page? Read at every fault. */
+export function kernel_zero_page(on: bool): void {
+  set_zero_page(on);
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */

@@ -14,7 +14,7 @@ import {
   PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
   pte_page, pte_slot, pte_slot_alloc, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
-import { mmap_min_addr, stack_guard_gap } from "./sysctl";
+import { mmap_min_addr, stack_guard_gap, zero_page } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vma_is_anonymous, vma_pages } from "./types";
 import { find_vma, vma_bounds_changed } from "./vma_tree";
 
@@ -92,11 +92,15 @@ function set_pte(mm: Mm, addr: u64, pte: u64): void {
   store<u64>(pte_slot_alloc(mm, addr), pte);
 }
 
-/** do_anonymous_page(): a fault on an empty PTE of private anonymous memory. */
+/**
+ * do_anonymous_page(): a fault on an empty PTE of private anonymous memory.
+ * A read maps the zero page unless the zero page is off (KernelConfig.zero_page,
+ * the kernel's mm_forbids_zeropage()); then it takes a new page like a write.
+ */
 function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
   const mm = vma.vm_mm!;
   if (vma.vm_flags & VM_SHARED) return SIGBUS; // a shared mapping without vm_ops
-  if (!write) {
+  if (!write && zero_page) {
     // the zero page for reads: a special PTE, no page, no anon_vma
     set_pte(mm, addr, PTE_PRESENT | PTE_SPECIAL);
     accessed_page = null;
@@ -107,8 +111,9 @@ function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
     return FAULT_OOM;
   }
   const page = alloc_page();
-  let bits = PTE_DIRTY;
-  if (vma.vm_flags & VM_WRITE) bits |= PTE_WRITE;
+  // writable and dirty iff VM_WRITE (6.12 do_anonymous_page): a read fault in
+  // a read-only VMA maps its new page read-only and clean
+  const bits: u64 = (vma.vm_flags & VM_WRITE) ? PTE_WRITE | PTE_DIRTY : 0;
   set_pte(mm, addr, mk_pte(changetype<usize>(page), bits));
   page_add_new_anon_rmap(page, vma, addr);
   mm.rss_anon++;

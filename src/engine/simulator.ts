@@ -98,6 +98,7 @@ export class Simulator implements KernelSim {
     if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
+    this.core.kernel_zero_page(this.cfg.zero_page ? 1 : 0);
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -181,6 +182,7 @@ export class Simulator implements KernelSim {
     Object.assign(this.cfg, c);
     const cfg = this.cfg;
     this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
+    this.call("configure", () => this.core.kernel_zero_page(cfg.zero_page ? 1 : 0));
   }
 
   createProcess(image: ProcessImage = defaultImage()): Process {
