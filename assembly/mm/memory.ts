@@ -7,6 +7,7 @@
 import { PAGE_MASK, PAGE_SHIFT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from "../abi/constants";
 import { add_new_page, find_page, pagecache_reserve } from "../fs/pagecache";
 import { anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare } from "../rmap/anon_vma";
+import { kver } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { vm_stat_account } from "./mm";
 import { Page, PG_ANON, alloc_page, get_page, page_reserve, put_page } from "./page";
@@ -253,8 +254,11 @@ function do_wp_page(vma: Vma, addr: u64, slot: usize): i32 {
   if (pte & PTE_SPECIAL) return wp_page_copy(vma, addr, slot, null); // the zero page
   const page = changetype<Page>(pte_page(pte));
   if (is_anon(page)) {
-    // the only reference is ours: reuse it (page->mapping is not changed)
+    // the only reference is ours: reuse it. 5.17 leaves page->mapping; 6.1 and
+    // 6.12 move it to this VMA's anon_vma (page_move_anon_rmap() /
+    // folio_move_anon_rmap(), a no-op for a page already exclusive to the VMA)
     if (page.refcount == 1) {
+      if (kver >= 601) page.mapping = changetype<usize>(vma.anon_vma);
       store<u64>(slot, pte | PTE_WRITE | PTE_DIRTY);
       accessed_page = page;
       return 0;
