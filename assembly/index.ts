@@ -24,7 +24,7 @@ import { do_mseal } from "./mm/mseal";
 import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
 import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
-import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
+import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap, set_zero_page } from "./mm/sysctl";
 import { set_policy } from "./mm/policy";
 import {
   RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIM_INFINITY, set_current, set_current_caps, set_ignore_rlimit_data,
@@ -83,6 +83,11 @@ export function task_current(as_cur: f64, as_max: f64, data_cur: f64, data_max: 
 /** The ignore_rlimit_data boot option. */
 export function kernel_ignore_rlimit_data(on: bool): void {
   set_ignore_rlimit_data(on);
+}
+
+/** KernelConfig.zero_page: may read faults map the shared zero page? Read at every fault. */
+export function kernel_zero_page(on: bool): void {
+  set_zero_page(on);
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */

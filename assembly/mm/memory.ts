@@ -7,6 +7,7 @@
 import { PAGE_MASK, PAGE_SHIFT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from "../abi/constants";
 import { add_new_page, find_page, pagecache_reserve } from "../fs/pagecache";
 import { anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare } from "../rmap/anon_vma";
+import { kver } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { RLIMIT_STACK, mlock_future_ok, rlimit } from "./rlimit";
@@ -15,7 +16,7 @@ import {
   PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
   pte_page, pte_slot, pte_slot_alloc, table_alloc_walk, table_index, table_lookup,
 } from "./pgtable";
-import { mmap_min_addr, stack_guard_gap } from "./sysctl";
+import { mmap_min_addr, stack_guard_gap, zero_page } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vma_is_anonymous, vma_pages } from "./types";
 import { find_vma, vma_bounds_changed } from "./vma_tree";
 
@@ -93,11 +94,15 @@ function set_pte(mm: Mm, addr: u64, pte: u64): void {
   store<u64>(pte_slot_alloc(mm, addr), pte);
 }
 
-/** do_anonymous_page(): a fault on an empty PTE of private anonymous memory. */
+/**
+ * do_anonymous_page(): a fault on an empty PTE of private anonymous memory.
+ * A read maps the zero page unless the zero page is off (KernelConfig.zero_page,
+ * the kernel's mm_forbids_zeropage()); then it takes a new page like a write.
+ */
 function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
   const mm = vma.vm_mm!;
   if (vma.vm_flags & VM_SHARED) return SIGBUS; // a shared mapping without vm_ops
-  if (!write) {
+  if (!write && zero_page) {
     // the zero page for reads: a special PTE, no page, no anon_vma
     set_pte(mm, addr, PTE_PRESENT | PTE_SPECIAL);
     accessed_page = null;
@@ -108,8 +113,9 @@ function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
     return FAULT_OOM;
   }
   const page = alloc_page();
-  let bits = PTE_DIRTY;
-  if (vma.vm_flags & VM_WRITE) bits |= PTE_WRITE;
+  // writable and dirty iff VM_WRITE (6.12 do_anonymous_page): a read fault in
+  // a read-only VMA maps its new page read-only and clean
+  const bits: u64 = (vma.vm_flags & VM_WRITE) ? PTE_WRITE | PTE_DIRTY : 0;
   set_pte(mm, addr, mk_pte(changetype<usize>(page), bits));
   page_add_new_anon_rmap(page, vma, addr);
   mm.rss_anon++;
@@ -249,8 +255,11 @@ function do_wp_page(vma: Vma, addr: u64, slot: usize): i32 {
   if (pte & PTE_SPECIAL) return wp_page_copy(vma, addr, slot, null); // the zero page
   const page = changetype<Page>(pte_page(pte));
   if (is_anon(page)) {
-    // the only reference is ours: reuse it (page->mapping is not changed)
+    // the only reference is ours: reuse it. 5.17 leaves page->mapping; 6.1 and
+    // 6.12 move it to this VMA's anon_vma (page_move_anon_rmap() /
+    // folio_move_anon_rmap(), a no-op for a page already exclusive to the VMA)
     if (page.refcount == 1) {
+      if (kver >= 601) page.mapping = changetype<usize>(vma.anon_vma);
       store<u64>(slot, pte | PTE_WRITE | PTE_DIRTY);
       accessed_page = page;
       return 0;

@@ -6,6 +6,7 @@ export interface CoreExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
   kernel_config(maxMapCount: number, mmapMinAddr: number, guardGapPages: number): void;
+  kernel_zero_page(on: number): void;
   kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number): void;
   set_sysctl_max_map_count(n: number): void;
   engine_memory_limit(pages: number): void;

@@ -102,6 +102,7 @@ export class Simulator implements KernelSim {
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
     this.core.kernel_ignore_rlimit_data(this.cfg.ignore_rlimit_data ? 1 : 0);
+    this.core.kernel_zero_page(this.cfg.zero_page ? 1 : 0);
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -186,6 +187,7 @@ export class Simulator implements KernelSim {
     const cfg = this.cfg;
     this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
     this.call("configure", () => this.core.kernel_ignore_rlimit_data(cfg.ignore_rlimit_data ? 1 : 0));
+    this.call("configure", () => this.core.kernel_zero_page(cfg.zero_page ? 1 : 0));
   }
 
   createProcess(image?: ProcessImage): Process {

@@ -18,7 +18,10 @@
 //   makes its PTE writable (maybe_mkwrite(): iff VM_WRITE, always true here
 //   since access_error() refused writes to a VMA without VM_WRITE).
 // * A read fault in private anonymous memory maps the zero page: a special PTE,
-//   no struct page, no anon_vma, no rmap, no RSS.
+//   no struct page, no anon_vma, no rmap, no RSS. With KernelConfig.zero_page
+//   off (mm_forbids_zeropage(), or a kernel without the zero page) it takes a
+//   new page as a write does, its PTE writable iff VM_WRITE (6.12
+//   do_anonymous_page(): pte_mkwrite(pte_mkdirty()) only for VM_WRITE).
 // * do_read_fault() first maps, with fault-around, every page of a 16-page
 //   window that is already in the file's page cache (filemap_map_pages()).
 // * Reuse in do_wp_page(): an anonymous page with page_count() == 1 (and so
@@ -93,11 +96,14 @@ function handle_pte_fault(vma: Vma, address: number, write: boolean): FaultResul
   return 0; // a spurious fault: the PTE already allows the access
 }
 
-/** do_anonymous_page(): the zero page for a read, a new zeroed anonymous page for a write. */
+/**
+ * do_anonymous_page(): the zero page for a read (unless the kernel has none:
+ * KernelConfig.zero_page), a new zeroed anonymous page otherwise.
+ */
 function do_anonymous_page(vma: Vma, address: number, write: boolean): FaultResult {
   const mm = vma.vm_mm;
   // (VM_SHARED without vm_ops cannot exist here: shared anonymous memory has shmem's vm_ops.)
-  if (!write) {
+  if (!write && mm.kernel.cfg.zero_page) {
     set_pte_at(mm, address, { page: null, write: false });
     return 0;
   }

@@ -9,6 +9,9 @@
 // implement yet, or whose defects break the invariants on purpose: `engine:
 // false` runs the model alone (checkers only), and `countChecker` counts the
 // lines after which a checker failed instead of failing (seed-v2).
+//
+// Every run also draws a kernel configuration from its seed (randomConfig):
+// engine and model must agree whatever the knobs say.
 import { checkProcess } from "../../src/check/index.js";
 import { createKernelSync, type Process, type Simulator } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
@@ -53,6 +56,42 @@ export interface DifferentialRun {
   firstBroken: string | null;
   /** the model kernel's pageRewrites() at the end */
   stats: PageRewriteStats | null;
+}
+
+/** A deterministic random source: r(n) is in [0, n). xorshift32, seeded. */
+export type Rand = (n: number) => number;
+
+export function rng(seed: number): Rand {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  return (n: number) => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s % n;
+  };
+}
+
+/**
+ * The randomised knobs of one run (src/config/config.ts KNOBS), one line per
+ * knob; the tests spread it over their fixed choices (policy, max_map_count).
+ */
+export function randomConfig(r: Rand): Partial<KernelConfig> {
+  return {
+    zero_page: r(2) === 0, // about half the runs without the zero page
+  };
+}
+
+/** randomConfig() drawn from a run's seed, with a stream of its own (the script's generator is not disturbed). */
+export function seedConfig(seed: number): Partial<KernelConfig> {
+  return randomConfig(rng(0x2545f491 ^ seed));
+}
+
+/** The knobs of a config other than the policy, as `key=value` (for test names and failure reports). */
+export function describeConfig(config: KernelConfig): string {
+  return Object.entries(config)
+    .filter(([k, v]) => k !== "policy" && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? 1 : 0) : String(v)}`)
+    .join(", ");
 }
 
 function vmaState(p: ProcessSim): string[] {
@@ -198,6 +237,7 @@ export function shrink(script: string, config: KernelConfig, opts: HarnessOption
 /** The assertion message of a failing seed: the difference and the minimal script. */
 export function failure(seed: number, script: string, config: KernelConfig, opts: HarnessOptions, bad: string): string {
   const small = shrink(script, config, opts);
-  const header = `# vmasim property failure (seed ${seed}, policy ${config.policy}${config.max_map_count ? `, vm.max_map_count=${config.max_map_count}` : ""})\n`;
+  const knobs = describeConfig(config);
+  const header = `# vmasim property failure (seed ${seed}, policy ${config.policy}${knobs ? `, ${knobs}` : ""})\n`;
   return `${bad}\n\nminimal script:\n${header}${small}\n\nafter shrinking: ${mismatch(small, config, opts)}`;
 }

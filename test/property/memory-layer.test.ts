@@ -7,12 +7,13 @@
 // hold on both. A failing script is shrunk and printed.
 //
 // Scale: VMASIM_PROPERTY_SEEDS (default 24) scripts of 300 operations; every
-// third one with vm.max_map_count = 60.
+// third one with vm.max_map_count = 60; each with the knobs seedConfig()
+// draws from its seed (harness.ts: the zero page on or off).
 import { describe, expect, it } from "vitest";
 import { checkKernel } from "../../src/check/index.js";
 import { generateScript } from "../../src/scenario/generate.js";
 import type { KernelConfig } from "../../src/types.js";
-import { failure, mismatch } from "./harness.js";
+import { describeConfig, failure, mismatch, seedConfig } from "./harness.js";
 
 const SEEDS = Number(process.env.VMASIM_PROPERTY_SEEDS ?? 24);
 const OPS = 300;
@@ -22,13 +23,19 @@ const OPTS = { memory: true, checkKernel };
 describe("property: engine == reference model with faults and fork, memory invariants after every line", () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     const lowLimit = seed % 3 === 0;
-    const config: KernelConfig = { policy: "linux-5.17", ...(lowLimit ? { max_map_count: 60 } : {}) };
-    it(`seed ${seed}${lowLimit ? " (max_map_count 60)" : ""}`, () => {
+    const config: KernelConfig = { policy: "linux-5.17", ...(lowLimit ? { max_map_count: 60 } : {}), ...seedConfig(seed) };
+    it(`seed ${seed} (${describeConfig(config)})`, () => {
       const script = generateScript({ seed: 1000 + seed, ops: OPS, allow: ALLOW, arenaPages: seed % 2 ? 256 : 1024 });
       const bad = mismatch(script, config, OPTS);
       if (bad) expect.fail(failure(seed, script, config, OPTS, bad));
     });
   }
+  it("draws the zero page off in about half the runs", () => {
+    let off = 0;
+    for (let seed = 1; seed <= 200; seed++) if (seedConfig(seed).zero_page === false) off++;
+    expect(off).toBeGreaterThanOrEqual(80);
+    expect(off).toBeLessThanOrEqual(120);
+  });
   it("covers at least 7,000 operations with faults and forks per run", () => {
     expect(SEEDS * OPS).toBeGreaterThanOrEqual(7_000);
   });

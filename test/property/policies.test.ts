@@ -19,14 +19,15 @@
 //
 // Scale: VMASIM_POLICY_SEEDS (default 4) runs of each source per policy:
 // scripts of 300 operations (every third with vm.max_map_count = 60) and
-// process sequences of 250 steps.
+// process sequences of 250 steps; every run under the knobs seedConfig()
+// draws from its seed (harness.ts).
 import { describe, expect, it } from "vitest";
 import { checkKernel } from "../../src/check/index.js";
 import { createKernelSync } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import { generateScript, GENERATED_OPS } from "../../src/scenario/generate.js";
 import type { KernelConfig, PageRewriteStats, Policy } from "../../src/types.js";
-import { differential, failure, stateDiff, type HarnessOptions } from "./harness.js";
+import { describeConfig, differential, failure, seedConfig, stateDiff, type HarnessOptions } from "./harness.js";
 import { makeSteps, run } from "./process-steps.js";
 import { seedScript } from "./seed-scripts.js";
 
@@ -45,7 +46,7 @@ const CASES: PolicyCase[] = [
 
 const script = (seed: number) =>
   generateScript({ seed: 7000 + seed, ops: OPS, allow: GENERATED_OPS, arenaPages: seed % 2 ? 256 : 1024, topDown: seed % 4 !== 0 });
-const config = (policy: Policy, seed: number): KernelConfig => ({ policy, ...(seed % 3 === 0 ? { max_map_count: 60 } : {}) });
+const config = (policy: Policy, seed: number): KernelConfig => ({ policy, ...(seed % 3 === 0 ? { max_map_count: 60 } : {}), ...seedConfig(seed) });
 
 /** Totals over a describe block, printed at its end. */
 class Tally {
@@ -82,7 +83,7 @@ for (const { policy, countChecker } of CASES) {
         const tally = new Tally();
         for (let seed = 1; seed <= SEEDS; seed++) {
           const cfg = config(policy, seed);
-          it(`seed ${seed}${cfg.max_map_count ? " (max_map_count 60)" : ""}`, () => {
+          it(`seed ${seed} (${describeConfig(cfg)})`, () => {
             const s = make(seed);
             const o = { ...opts, engine };
             const r = differential(s, cfg, o);
@@ -101,15 +102,16 @@ for (const { policy, countChecker } of CASES) {
     describe(`${who}: process lifecycles under ${policy}`, () => {
       const tally = new Tally();
       for (let seed = 1; seed <= SEEDS; seed++) {
-        it(`seed ${seed}`, () => {
+        const cfg: KernelConfig = { policy, ...seedConfig(100 + seed) };
+        it(`seed ${seed} (${describeConfig(cfg)})`, () => {
           const steps = makeSteps(100 + seed);
-          const mk = createModelKernel({ policy });
+          const mk = createModelKernel(cfg);
           const m = run(mk, steps, { countChecker, states: engine });
           const where = (i: number) => `after step ${i + 1}; the steps:\n${steps.slice(0, i + 1).map((s) => s.text).join("\n")}`;
           if (m.problems.length) expect.fail(`model: ${m.problems[0]}`);
           tally.add(steps.length, m.broken, mk.pageRewrites ? mk.pageRewrites() : null, null);
           if (!engine) return;
-          const e = run(createKernelSync({ policy }), steps, { countChecker });
+          const e = run(createKernelSync(cfg), steps, { countChecker });
           if (e.problems.length) expect.fail(`engine: ${e.problems[0]}`);
           const ri = m.results.findIndex((x, i) => x !== e.results[i]);
           if (ri >= 0) expect.fail(`results differ (model ${m.results[ri]}, engine ${e.results[ri]}) ${where(ri)}`);

@@ -9,20 +9,13 @@ import {
 import { checkKernel, checkProcess } from "../../src/check/index.js";
 import { Simulator } from "../../src/engine/index.js";
 import type { KernelSim, ProcessSim } from "../../src/types.js";
-import { kernelState } from "./harness.js";
+import { kernelState, rng } from "./harness.js";
 
 export const STEPS = 250;
 const BASE = 0x10000000;
 
-export function rng(seed: number) {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s % n;
-  };
-}
+// the random source lives in harness.ts (with randomConfig); re-exported for seed-scripts.ts
+export { rng };
 
 /** One step, as text (for the failure report) and as an action on a kernel's task list. */
 export interface Step { text: string; run(k: KernelSim, tasks: ProcessSim[], files: number[]): unknown }

@@ -8,21 +8,24 @@
 // Also the calls the scenario language cannot express: anon names, mlockall,
 // munlockall, MADV_REMOVE, MADV_POPULATE_WRITE, mremap of 0 bytes.
 //
-// Scale: VMASIM_PROPERTY_SEEDS (default 24) sequences of 250 steps.
+// Scale: VMASIM_PROPERTY_SEEDS (default 24) sequences of 250 steps, each
+// under the knobs seedConfig() draws from its seed (harness.ts).
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
-import { stateDiff } from "./harness.js";
+import type { KernelConfig } from "../../src/types.js";
+import { describeConfig, seedConfig, stateDiff } from "./harness.js";
 import { makeSteps, run } from "./process-steps.js";
 
 const SEEDS = Number(process.env.VMASIM_PROPERTY_SEEDS ?? 24);
 
 describe("property: processes (fork, threads, exit, exec) on engine == model, memory invariants after every step", () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
-    it(`seed ${seed}`, () => {
+    const config: KernelConfig = { policy: "linux-5.17", ...seedConfig(seed) };
+    it(`seed ${seed} (${describeConfig(config)})`, () => {
       const steps = makeSteps(seed);
-      const m = run(createModelKernel({ policy: "linux-5.17" }), steps);
-      const e = run(createKernelSync({ policy: "linux-5.17" }), steps);
+      const m = run(createModelKernel(config), steps);
+      const e = run(createKernelSync(config), steps);
       const where = (i: number) => `after step ${i + 1}; the steps:\n${steps.slice(0, i + 1).map((s) => s.text).join("\n")}`;
       if (m.problems.length) expect.fail(`model: ${m.problems[0]}`);
       if (e.problems.length) expect.fail(`engine: ${e.problems[0]}`);
