@@ -15,6 +15,9 @@ import { POLICIES, type KernelConfig, type Policy } from "../types.js";
 
 export type KnobValue = number | boolean;
 
+/** Some knobs of KernelConfig (booleans as booleans: every entrance checks values with checkValue). */
+export type Knobs = Partial<Omit<KernelConfig, "policy">>;
+
 /** Every knob of KernelConfig; null when unknown. */
 export type ProfileKnobs = { [K in ConfigKey]: KnobValue | null };
 
@@ -47,13 +50,13 @@ const FACTS: readonly (keyof HostFacts)[] = ["release", "policy", "thp", "root",
 export const SIDECAR = "host-profile.json";
 
 /** The known knobs of a profile, as a configuration (unknown ones are left out: the default applies). */
-export function knobsOf(p: ProfileKnobs): Partial<Record<ConfigKey, KnobValue>> {
+export function knobsOf(p: ProfileKnobs): Knobs {
   const out: Partial<Record<ConfigKey, KnobValue>> = {};
   for (const k of CONFIG_KEYS) {
     const v = p[k];
     if (v !== null && v !== undefined) out[k] = v;
   }
-  return out;
+  return out as Knobs;
 }
 
 /** The engine configuration of a policy on the machine of profile `p`. */
@@ -85,7 +88,7 @@ export function profileToJson(p: HostProfile): string {
  * The knobs of a configuration file (`--config FILE.json`): configFromJson,
  * except that a knob written "unknown" (in a profile) is left out.
  */
-export function knobsFromJson(text: string, where: string): Partial<Record<ConfigKey, KnobValue>> {
+export function knobsFromJson(text: string, where: string): Knobs {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -95,7 +98,13 @@ export function knobsFromJson(text: string, where: string): Partial<Record<Confi
   if (obj !== null && typeof obj === "object" && !Array.isArray(obj)) {
     obj = Object.fromEntries(Object.entries(obj as Record<string, unknown>).filter(([, v]) => v !== "unknown"));
   }
-  return configFromJson(JSON.stringify(obj), where);
+  try {
+    return configFromJson(JSON.stringify(obj), where) as Knobs;
+  } catch (e) {
+    // configFromJson names the file for unknown keys, not for bad values
+    if (e instanceof ConfigError && !e.message.startsWith(`${where}: `)) throw new ConfigError(`${where}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** A profile from its JSON (profileToJson's form); a knob that is missing or "unknown" is unknown. */
@@ -109,7 +118,7 @@ export function profileFromJson(text: string, where: string): HostProfile {
   const found = {} as Record<ConfigKey, string>;
   const p = {} as ProfileKnobs;
   for (const k of CONFIG_KEYS) {
-    p[k] = knobs[k] ?? null;
+    p[k] = (knobs[k] as KnobValue | undefined) ?? null;
     found[k] = typeof foundIn[k] === "string" ? (foundIn[k] as string) : "unknown";
   }
   const policy = fact<string>("policy", (v) => typeof v === "string" && (POLICIES as readonly string[]).includes(v));
