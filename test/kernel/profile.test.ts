@@ -9,15 +9,18 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_KEYS, ConfigError, configFromJson } from "../../src/config/config.js";
 import {
   engineConfig, knobsFromJson, knobsOf, profileDifferences, profileFromJson, profileToJson, readRecordingProfile,
-  recordingSkipReason, unknownKnobs, type HostProfile,
+  recordingSkipReason, unknownKnobs, type HostFacts, type HostProfile, type ProfileKnobs,
 } from "../../src/kernel/profile.js";
 
 const SCENARIOS = fileURLToPath(new URL("../scenarios/", import.meta.url));
 const CORPUS = path.join(SCENARIOS, "corpus");
 const FIXTURES = fileURLToPath(new URL("../fixtures/scenarios/", import.meta.url));
 
+/** Some knobs and facts of a profile. */
+type Change = Partial<ProfileKnobs> & { host?: Partial<HostFacts> };
+
 /** The corpus's profile with some knobs or facts changed: a fake machine. */
-function like(base: HostProfile, change: Partial<HostProfile> & { host?: Partial<HostProfile["host"]> }): HostProfile {
+function like(base: HostProfile, change: Change): HostProfile {
   return { ...base, ...change, host: { ...base.host, ...change.host } } as HostProfile;
 }
 
@@ -97,7 +100,7 @@ describe("matching a live profile with a recording's", () => {
   });
 
   it("every knob that changes output is compared, and the release series", () => {
-    const cases: [Partial<HostProfile> & { host?: Partial<HostProfile["host"]> }, string][] = [
+    const cases: [Change, string][] = [
       [{ max_map_count: 1000 }, "max_map_count: live 1000, recording 65530"],
       [{ mmap_min_addr: 65536 }, "mmap_min_addr: live 65536, recording 4096"],
       [{ stack_guard_gap_pages: 1 }, "stack_guard_gap_pages: live 1, recording 256"],
