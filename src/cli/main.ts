@@ -102,20 +102,19 @@ const HELP = `vmasim — emulator of Linux process address-space management
 (VMAs, merging and splitting, anon_vmas, page tables) under several kernel policies
 
 Usage:
-  vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] [CONFIG] SCRIPT
+  vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] SCRIPT
                                                run a scenario script in the engine; with
                                                several policies, their outputs side by
                                                side, the differing rows marked !
-  vmasim compare [--policy P,...] [--format text|json|csv] [CONFIG] SCRIPT|DIR...
+  vmasim compare [--policy P,...] [--format text|json|csv] SCRIPT|DIR...
                                                scripts under every policy (or those listed), one
                                                row per script: VMAs, merges, pages rewritten, and
                                                whether the checker held; then merge counters
   vmasim kernel SCRIPT                         run a scenario script on the running Linux kernel
-  vmasim diff [--policy P] [--layout] [CONFIG] SCRIPT
-                                               unified diff of the kernel's output (---)
+  vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
                                                and the engine's (+++)
   vmasim fuzz-kernel --seed S --count N [--policy P] [--ops K] [--layout]
-                    [--start I] [--allow OPS] [--top-down] [--keep DIR] [CONFIG]
+                    [--start I] [--allow OPS] [--top-down] [--keep DIR]
                                                run N generated scripts on the kernel and in
                                                the engine (default policy linux-6.18); each
                                                mismatch class is shrunk to a minimal script
@@ -135,14 +134,15 @@ Options:
   --stats      after the script, the merge counters of each policy
   --maps       after the script, print /proc/pid/maps of the scenario's process
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
+  --json       (host) the profile as JSON: the knobs, then a "host" object
 
-CONFIG: the engine's kernel configuration (docs/configuration.md); diff and
-fuzz-kernel start from the host's (printed on stderr), run and compare from
-the defaults:
+Configuration of the engine's kernel (run, compare, diff, fuzz-kernel; see
+docs/configuration.md). diff and fuzz-kernel start from this host's profile
+(vmasim host; the knobs that differ from the defaults are printed on stderr),
+run and compare from the defaults:
   --config FILE.json   knobs from a JSON object (e.g. the output of vmasim host --json)
   --set KEY=VALUE      one knob (repeatable; a later one wins; --set over --config),
                        e.g. --set zero_page=0 --set max_map_count=1000
-  --json       (host) print the profile as JSON
 
 fuzz-kernel options:
   --seed S     the run's seed (an integer; script i uses a seed derived from S and i)
@@ -320,6 +320,8 @@ async function runInEngine(io: CliIo, policy: Policy, knobs: Knobs, script: stri
     return { ...r, steps, stats: stats ? statsDiff(before!, tracing!.mergeStats()) : null };
   } catch (e) {
     if (e instanceof NotModelledError) throw new CliError(`the engine cannot run this script yet:\n${e.message}`);
+    // a configuration can leave no room for the arena (e.g. a tiny max_map_count): the user's error, not ours
+    if (e instanceof ArenaSetupError && Object.keys(knobs).length) throw new CliError(`the scenario's arena cannot be set up under this configuration: ${e.message}`);
     throw e;
   }
 }
