@@ -121,7 +121,7 @@ function main(argv: string[]): void {
   const outAt = argv.indexOf("--out");
   if (outAt >= 0 && argv[outAt + 1] === undefined) refuse("--out needs a directory");
   const outDir = outAt >= 0 ? path.resolve(argv[outAt + 1]!) : CORPUS;
-  const filters = argv.filter((a, i) => a !== "--check" && i !== outAt && i !== outAt + 1);
+  const filters = argv.filter((a, i) => a !== "--check" && (outAt < 0 || (i !== outAt && i !== outAt + 1)));
   const unknown = filters.filter((a) => a.startsWith("-"));
   if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [--out DIR] [NAME...])`);
   if (!existsSync(outDir)) refuse(`no such directory: ${outDir}`);
