@@ -156,7 +156,9 @@ export function readRecordingProfile(dir: string, tag?: string): HostProfile | n
  *  - mmap_min_addr, stack_guard_gap_pages: where mappings are refused;
  *  - overcommit_memory: which accounting check runs (__vm_enough_memory, mm/util.c);
  *  - ignore_rlimit_data, rlimits, caps: which mappings, mlocks and stack growths are refused,
- *    and RLIMIT_STACK also places mmap_base (mmap_base(), mm/util.c).
+ *    and RLIMIT_STACK also places mmap_base (mmap_base(), mm/util.c); RLIMIT_MEMLOCK
+ *    only without CAP_IPC_LOCK (can_do_mlock() and do_mlock() in mm/mlock.c,
+ *    mlock_future_ok() in mm/mmap.c let the capability pass whatever the limit).
  */
 export const OUTPUT_KNOBS: readonly ConfigKey[] = [
   "zero_page", "max_map_count", "mmap_min_addr", "stack_guard_gap_pages", "overcommit_memory", "ignore_rlimit_data",
@@ -194,7 +196,9 @@ export function profileDifferences(a: HostProfile, b: HostProfile, names: [strin
   const sb = releaseSeries(b.host.release);
   if (sa === null || sb === null || sa !== sb) out.push(`release: ${na} ${a.host.release ?? "unknown"}, ${nb} ${b.host.release ?? "unknown"}`);
   const strict = a.overcommit_memory === 2 || b.overcommit_memory === 2;
+  const ipcLock = a.cap_ipc_lock === true && b.cap_ipc_lock === true;
   for (const k of [...OUTPUT_KNOBS, ...(strict ? STRICT_OVERCOMMIT_KNOBS : [])]) {
+    if (k === "rlimit_memlock" && ipcLock) continue;
     const va = a[k];
     const vb = b[k];
     if (va === null || vb === null || va === undefined || vb === undefined || va !== vb) out.push(`${k}: ${na} ${show(va)}, ${nb} ${show(vb)}`);

@@ -109,7 +109,6 @@ describe("matching a live profile with a recording's", () => {
       [{ rlimit_as: 1 << 30 }, "rlimit_as: live 1073741824, recording unlimited"],
       [{ rlimit_data: 1 << 30 }, "rlimit_data: live 1073741824, recording unlimited"],
       [{ rlimit_stack: Infinity }, "rlimit_stack: live unlimited, recording 8388608"],
-      [{ rlimit_memlock: 65536 }, "rlimit_memlock: live 65536, recording 8388608"],
       [{ cap_ipc_lock: false }, "cap_ipc_lock: live 0, recording 1"],
       [{ cap_sys_admin: false }, "cap_sys_admin: live 0, recording 1"],
       [{ host: { release: "6.19.1" } }, `release: live 6.19.1, recording ${corpus.host.release}`],
@@ -117,6 +116,12 @@ describe("matching a live profile with a recording's", () => {
       [{ zero_page: null }, "zero_page: live unknown, recording 1"],
     ];
     for (const [change, diff] of cases) expect(profileDifferences(like(corpus, change), corpus)).toEqual([diff]);
+  });
+
+  it("RLIMIT_MEMLOCK matters only without CAP_IPC_LOCK", () => {
+    expect(profileDifferences(like(corpus, { rlimit_memlock: 65536 }), corpus)).toEqual([]);
+    const noCap = like(corpus, { cap_ipc_lock: false });
+    expect(profileDifferences(like(noCap, { rlimit_memlock: 65536 }), noCap)).toEqual(["rlimit_memlock: live 65536, recording 8388608"]);
   });
 
   it("under strict overcommit the commit limit's parts are compared too", () => {
