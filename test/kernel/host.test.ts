@@ -166,3 +166,47 @@ describe("probeHost on this machine", () => {
     expect(p.zero_page).toBe(!bootOff);
   });
 });
+
+describe("a qemu guest's profile (scripts/qemu-profile.ts)", () => {
+  /** A guest's data log as scripts/qemu-init.c writes it. */
+  const file = (p: string, text: string) => `@@vmasim-qemu@@ file ${p}\n${text.replace(/\n$/, "")}\n@@vmasim-qemu@@ file-end ${p}\n`;
+  const log = (experiment: string | null, status = "0") => [
+    "@@vmasim-qemu@@ uname 6.1.0-53-cloud-amd64\n",
+    "@@vmasim-qemu@@ config thp=madvise thp_defrag=madvise bpf=1 timeout=600\n",
+    file("/proc/cmdline", "console=ttyS0 panic=-1 quiet vsyscall=xonly vmasim.timeout=600\n"),
+    file("/proc/meminfo", "MemTotal:         481056 kB\nSwapTotal:             0 kB\nCommitLimit:      240528 kB\nCommitted_AS:       3244 kB\n"),
+    file("/proc/self/limits", fixture("limits")),
+    file("/proc/self/status", "Name:\tinit\nCapEff:\t000001ffffffffff\n"),
+    file("/proc/sys/vm/max_map_count", "65530\n"),
+    file("/proc/sys/vm/mmap_min_addr", "65536\n"),
+    file("/proc/sys/vm/user_reserve_kbytes", "14511\n"),
+    file("/sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n"),
+    ...(experiment === null ? [] : [`@@vmasim-qemu@@ zero-page status=${status}\n${experiment}@@vmasim-qemu@@ zero-page-end\n`]),
+    "@@vmasim-qemu@@ begin 02-x\nmmap 0 1 rw => ok\ndump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\n@@vmasim-qemu@@ end 02-x status=0 bytes=60 newline=1 seconds=0.01\n",
+    "@@vmasim-qemu@@ done 1\n",
+  ].join("");
+
+  it("runs the probe on what the guest reported", async () => {
+    const { guestProfile, parseGuestLog } = await import("../../scripts/qemu-profile.js");
+    const g = parseGuestLog(log(fixture("zero-page-experiment.out")));
+    expect(g.release).toBe("6.1.0-53-cloud-amd64");
+    expect(g.files.get("/proc/sys/vm/mmap_min_addr")).toBe("65536\n");
+    expect(g.bpf).toBe(true);
+    const p = guestProfile(log(fixture("zero-page-experiment.out")), "a guest")!;
+    expect(p).toMatchObject({
+      zero_page: true, max_map_count: 65530, mmap_min_addr: 65536, user_reserve_kbytes: 14511, totalram_pages: 120264,
+      total_swap_pages: 0, stack_guard_gap_pages: 256, rlimit_memlock: 8 * MiB, cap_ipc_lock: true, cap_sys_admin: true,
+    });
+    expect(p.host).toMatchObject({ release: "6.1.0-53-cloud-amd64", policy: "linux-5.17", thp: "madvise", root: true, bpf: true, note: "a guest" });
+    // what the guest did not report is unknown, never a default
+    expect(p.overcommit_memory).toBeNull();
+    expect(p.ignore_rlimit_data).toBe(false); // from /proc/cmdline
+  });
+
+  it("leaves the zero page unknown when the experiment is missing or failed", async () => {
+    const { guestProfile } = await import("../../scripts/qemu-profile.js");
+    expect(guestProfile(log(null), "n")!.host.found.zero_page).toMatch(/^unknown: the native runner cannot run \(the guest's zero-page experiment is missing\)/);
+    expect(guestProfile(log("", "125"), "n")!.zero_page).toBeNull();
+    expect(guestProfile("@@vmasim-qemu@@ uname 5.10\n@@vmasim-qemu@@ done 0\n", "n")).toBeNull();
+  });
+});
