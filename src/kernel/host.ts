@@ -12,7 +12,8 @@
 //   RAM and swap         /proc/meminfo MemTotal and SwapTotal (kB / 4: totalram_pages,
 //                        total_swap_pages with 4 KiB pages)
 //   rlimits              /proc/self/limits, soft values (the runner inherits them)
-//   caps                 /proc/self/status CapEff, bits CAP_IPC_LOCK (14), CAP_SYS_ADMIN (21)
+//   caps                 /proc/self/status CapEff, bits CAP_IPC_LOCK (14), CAP_SYS_ADMIN (21),
+//                        CAP_SYS_RESOURCE (24)
 // The text parsers are pure functions (tested on captured /proc text); the
 // probe reads through a HostReader so that tests can stand in for the machine.
 
@@ -87,12 +88,22 @@ export function parseLimits(text: string): Partial<Rlimits> {
   return out;
 }
 
-/** CAP_IPC_LOCK and CAP_SYS_ADMIN in CapEff of /proc/PID/status (include/uapi/linux/capability.h). */
-export function parseCapEff(text: string): { cap_ipc_lock: boolean; cap_sys_admin: boolean } | null {
+export interface Caps {
+  cap_ipc_lock: boolean;
+  cap_sys_admin: boolean;
+  cap_sys_resource: boolean;
+}
+
+/** The capability bits of include/uapi/linux/capability.h that vmasim models. */
+export const CAP_BITS: Readonly<Record<keyof Caps, bigint>> = { cap_ipc_lock: 14n, cap_sys_admin: 21n, cap_sys_resource: 24n };
+
+/** CAP_IPC_LOCK, CAP_SYS_ADMIN and CAP_SYS_RESOURCE in CapEff of /proc/PID/status. */
+export function parseCapEff(text: string): Caps | null {
   const m = /^CapEff:\s*([0-9a-f]+)\s*$/im.exec(text);
   if (!m) return null;
   const eff = BigInt(`0x${m[1]}`);
-  return { cap_ipc_lock: ((eff >> 14n) & 1n) === 1n, cap_sys_admin: ((eff >> 21n) & 1n) === 1n };
+  const has = (bit: bigint) => ((eff >> bit) & 1n) === 1n;
+  return { cap_ipc_lock: has(CAP_BITS.cap_ipc_lock), cap_sys_admin: has(CAP_BITS.cap_sys_admin), cap_sys_resource: has(CAP_BITS.cap_sys_resource) };
 }
 
 export interface Meminfo {
@@ -271,12 +282,9 @@ export function probeHost(reader: HostReader = THIS_HOST): HostProfile {
   }
 
   const caps = parseCapEff(reader.readFile("/proc/self/status") ?? "");
-  if (caps !== null) {
-    set("cap_ipc_lock", caps.cap_ipc_lock, "/proc/self/status CapEff bit 14");
-    set("cap_sys_admin", caps.cap_sys_admin, "/proc/self/status CapEff bit 21");
-  } else {
-    unknown("cap_ipc_lock", "no CapEff in /proc/self/status");
-    unknown("cap_sys_admin", "no CapEff in /proc/self/status");
+  for (const k of Object.keys(CAP_BITS) as (keyof Caps)[]) {
+    if (caps !== null) set(k, caps[k], `/proc/self/status CapEff bit ${CAP_BITS[k]}`);
+    else unknown(k, "no CapEff in /proc/self/status");
   }
 
   const release = reader.release();

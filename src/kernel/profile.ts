@@ -155,14 +155,15 @@ export function readRecordingProfile(dir: string, tag?: string): HostProfile | n
  *  - max_map_count: printed by `count`, and the ENOMEM of the VMA limit;
  *  - mmap_min_addr, stack_guard_gap_pages: where mappings are refused;
  *  - overcommit_memory: which accounting check runs (__vm_enough_memory, mm/util.c);
- *  - ignore_rlimit_data, rlimits, caps: which mappings, mlocks and stack growths are refused,
+ *  - ignore_rlimit_data, rlimits, caps: which mappings, mlocks and stack growths are refused
+ *    (and, CAP_SYS_RESOURCE, whether setrlimit may raise a hard limit),
  *    and RLIMIT_STACK also places mmap_base (mmap_base(), mm/util.c); RLIMIT_MEMLOCK
  *    only without CAP_IPC_LOCK (can_do_mlock() and do_mlock() in mm/mlock.c,
  *    mlock_future_ok() in mm/mmap.c let the capability pass whatever the limit).
  */
 export const OUTPUT_KNOBS: readonly ConfigKey[] = [
   "zero_page", "max_map_count", "mmap_min_addr", "stack_guard_gap_pages", "overcommit_memory", "ignore_rlimit_data",
-  "rlimit_as", "rlimit_data", "rlimit_stack", "rlimit_memlock", "cap_ipc_lock", "cap_sys_admin",
+  "rlimit_as", "rlimit_data", "rlimit_stack", "rlimit_memlock", "cap_ipc_lock", "cap_sys_admin", "cap_sys_resource",
 ];
 
 /**

@@ -28,12 +28,13 @@ describe("host probe parsers", () => {
     expect(parseLimits("Max locked memory         65536                65536                bytes\n")).toEqual({ rlimit_memlock: 65536 });
   });
 
-  it("reads CAP_IPC_LOCK and CAP_SYS_ADMIN from CapEff", () => {
+  it("reads CAP_IPC_LOCK, CAP_SYS_ADMIN and CAP_SYS_RESOURCE from CapEff", () => {
     // root on this project's machines: every capability but CAP_SYS_RESOURCE (24)
-    expect(parseCapEff(fixture("status"))).toEqual({ cap_ipc_lock: true, cap_sys_admin: true });
-    expect(parseCapEff("CapEff:\t0000000000000000\n")).toEqual({ cap_ipc_lock: false, cap_sys_admin: false });
-    expect(parseCapEff("CapEff:\t0000000000004000\n")).toEqual({ cap_ipc_lock: true, cap_sys_admin: false });
-    expect(parseCapEff("CapEff:\t0000000000200000\n")).toEqual({ cap_ipc_lock: false, cap_sys_admin: true });
+    expect(parseCapEff(fixture("status"))).toEqual({ cap_ipc_lock: true, cap_sys_admin: true, cap_sys_resource: false });
+    expect(parseCapEff("CapEff:\t0000000000000000\n")).toEqual({ cap_ipc_lock: false, cap_sys_admin: false, cap_sys_resource: false });
+    expect(parseCapEff("CapEff:\t0000000000004000\n")).toEqual({ cap_ipc_lock: true, cap_sys_admin: false, cap_sys_resource: false });
+    expect(parseCapEff("CapEff:\t0000000000200000\n")).toEqual({ cap_ipc_lock: false, cap_sys_admin: true, cap_sys_resource: false });
+    expect(parseCapEff("CapEff:\t0000000001000000\n")).toEqual({ cap_ipc_lock: false, cap_sys_admin: false, cap_sys_resource: true });
     expect(parseCapEff("Name: x\n")).toBeNull();
   });
 
@@ -110,7 +111,7 @@ describe("probeHost on stand-in machines", () => {
       zero_page: true, max_map_count: 65530, mmap_min_addr: 4096, stack_guard_gap_pages: 256, overcommit_memory: 0,
       overcommit_ratio: 50, overcommit_kbytes: 0, admin_reserve_kbytes: 8192, user_reserve_kbytes: 100437,
       totalram_pages: 6170948, total_swap_pages: 0, ignore_rlimit_data: false, rlimit_as: Infinity, rlimit_data: Infinity,
-      rlimit_stack: 8 * MiB, rlimit_memlock: 8 * MiB, cap_ipc_lock: true, cap_sys_admin: true,
+      rlimit_stack: 8 * MiB, rlimit_memlock: 8 * MiB, cap_ipc_lock: true, cap_sys_admin: true, cap_sys_resource: false,
     });
     expect(p.host).toMatchObject({
       release: "6.18.44-fc-v1252", policy: "linux-6.18", thp: "madvise", root: true, bpf: true,
@@ -196,6 +197,7 @@ describe("a qemu guest's profile (scripts/qemu-profile.ts)", () => {
     expect(p).toMatchObject({
       zero_page: true, max_map_count: 65530, mmap_min_addr: 65536, user_reserve_kbytes: 14511, totalram_pages: 120264,
       total_swap_pages: 0, stack_guard_gap_pages: 256, rlimit_memlock: 8 * MiB, cap_ipc_lock: true, cap_sys_admin: true,
+      cap_sys_resource: true,
     });
     expect(p.host).toMatchObject({ release: "6.1.0-53-cloud-amd64", policy: "linux-5.17", thp: "madvise", root: true, bpf: true, note: "a guest" });
     // what the guest did not report is unknown, never a default

@@ -28,7 +28,10 @@ const corpus = readRecordingProfile(CORPUS)!;
 
 describe("recording sidecars", () => {
   it("every corpus directory and the 6.18 examples state their host profile", () => {
-    for (const dir of ["corpus", "corpus-6.1", "corpus-5.10"]) expect(readRecordingProfile(path.join(SCENARIOS, dir)), dir).not.toBeNull();
+    for (const dir of ["corpus", "corpus-6.1", "corpus-5.10", "corpus-6.18-nozp"]) expect(readRecordingProfile(path.join(SCENARIOS, dir)), dir).not.toBeNull();
+    // the recordings without the zero page differ from the corpus's in the zero page only
+    const nozp = readRecordingProfile(path.join(SCENARIOS, "corpus-6.18-nozp"))!;
+    expect(profileDifferences(nozp, readRecordingProfile(CORPUS)!)).toEqual(["zero_page: live 0, recording 1"]);
     expect(readRecordingProfile(FIXTURES, "linux-6.18")).not.toBeNull();
     // a directory of several kernels' recordings has one sidecar per tag
     expect(readRecordingProfile(FIXTURES, "linux-6.1")).toBeNull();
@@ -145,7 +148,8 @@ describe("matching a live profile with a recording's", () => {
 });
 
 it("the sidecars are written as profileToJson writes them", () => {
-  for (const f of [path.join(CORPUS, "host-profile.json"), path.join(SCENARIOS, "corpus-6.1", "host-profile.json"), path.join(FIXTURES, "host-profile.linux-6.18.json")]) {
+  const sidecars = ["corpus", "corpus-6.1", "corpus-5.10", "corpus-6.18-nozp"].map((d) => path.join(SCENARIOS, d, "host-profile.json"));
+  for (const f of [...sidecars, path.join(FIXTURES, "host-profile.linux-6.18.json")]) {
     const text = readFileSync(f, "utf8");
     expect(profileToJson(profileFromJson(text, f)), f).toBe(text);
   }

@@ -1,7 +1,6 @@
 // The engine under linux-6.18 against everything recorded on Linux 6.18.44:
-// every corpus script (test/scenarios/corpus/*.linux-6.18.out, and any other
-// corpus directory whose host profile is nearest to linux-6.18, such as one
-// recorded without the zero page) and every example recording
+// every corpus script (test/scenarios/corpus/*.linux-6.18.out) and every
+// example recording
 // (test/fixtures/scenarios/*.linux-6.18.out) is reproduced byte for byte
 // (image-dependent count numbers masked), by the release and the debug
 // builds, the engine configured as the recording machine was (the
@@ -15,7 +14,7 @@ import type { EngineBuild } from "../../src/engine/index.js";
 import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { KernelConfig } from "../../src/types.js";
-import { corpusRecordingDirs, recordingEngineConfig, recordingProfile, recordingsIn, rel } from "../helpers/host.js";
+import { recordingEngineConfig } from "../helpers/host.js";
 
 const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
 // the example scripts and their recordings
@@ -39,12 +38,6 @@ const corpus = recorded(CORPUS);
 const shared = recorded(SHARED);
 const corpusConfig = recordingEngineConfig(CORPUS, TAG, TAG);
 const sharedConfig = recordingEngineConfig(SHARED, TAG, TAG);
-
-/** The other corpus directories recorded on a kernel nearest to linux-6.18: [dir, tag]. */
-const others = corpusRecordingDirs()
-  .filter((d) => path.resolve(d) !== path.resolve(CORPUS))
-  .flatMap((d) => [...recordingsIn(d).keys()].map((tag): [string, string] => [d, tag]))
-  .filter(([d, tag]) => recordingProfile(d, tag).host.policy === TAG);
 
 /** The first differing line (1-based) of two outputs, or 0 when equal. */
 function firstDifference(engine: string[], kernel: string[]): number {
@@ -72,12 +65,6 @@ describe("engine (linux-6.18) reproduces the recordings of Linux 6.18", () => {
     describe(`${build} build`, () => {
       for (const [name, script, out] of corpus) it(`corpus ${name}`, () => check(build, corpusConfig, script, out));
       for (const [name, script, out] of shared) it(`shared ${name}`, () => check(build, sharedConfig, script, out));
-      for (const [dir, tag] of others) {
-        const config = recordingEngineConfig(dir, tag, TAG);
-        for (const [name, out] of recordingsIn(dir).get(tag)!) {
-          it(`${rel(dir)} ${name} (${tag})`, () => check(build, config, path.join(CORPUS, `${name}.script`), out));
-        }
-      }
     });
   }
 });
