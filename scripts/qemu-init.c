@@ -25,6 +25,14 @@
  *
  *   @@vmasim-qemu@@ uname RELEASE
  *   @@vmasim-qemu@@ config thp=VALUE bpf=0|1 timeout=SECONDS
+ *   @@vmasim-qemu@@ file PATH                   (the guest's configuration, for
+ *   <the file, newline added as below>           scripts/qemu-profile.ts: /proc/cmdline,
+ *   @@vmasim-qemu@@ file-end PATH                /proc/meminfo, /proc/sys/vm/..., /proc/self/limits
+ *                                                and status of /init, whose limits and
+ *                                                capabilities the runner inherits)
+ *   @@vmasim-qemu@@ zero-page status=S           (the host probe's zero-page experiment,
+ *   <runner stdout>                              src/kernel/host.ts)
+ *   @@vmasim-qemu@@ zero-page-end
  *   @@vmasim-qemu@@ begin NAME
  *   <runner stdout, byte for byte; a newline is added if it does not end in one>
  *   @@vmasim-qemu@@ end NAME status=S bytes=B newline=0|1 seconds=T
@@ -203,6 +211,110 @@ static void power_off(void)
         pause();
 }
 
+/*
+ * Run the scenario runner on the script at path (stdin), its stdout and stderr
+ * into /tmp/.vmasim-out and /tmp/.vmasim-err; status: the exit status, 128+N
+ * after signal N, "timeout" or "forkfail".
+ */
+static void run_runner(const char *path, int nobpf, int timeout, char *status, size_t statuslen)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        int in = open(path, O_RDONLY);
+        int out = open("/tmp/.vmasim-out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open("/tmp/.vmasim-err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        close(in);
+        close(out);
+        close(err);
+        chdir("/tmp");
+        if (nobpf)
+            execl("/bin/scenario-runner", "scenario-runner", "--no-bpf", "-", (char *)NULL);
+        else
+            execl("/bin/scenario-runner", "scenario-runner", "-", (char *)NULL);
+        _exit(127);
+    }
+    snprintf(status, statuslen, "?");
+    if (pid < 0) {
+        snprintf(status, statuslen, "forkfail");
+    } else {
+        timed_out = 0;
+        alarm((unsigned)timeout);
+        int st;
+        for (;;) {
+            pid_t w = waitpid(pid, &st, 0);
+            if (w == pid)
+                break;
+            if (w < 0 && errno == EINTR && timed_out) {
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+            }
+            if (w < 0 && errno != EINTR)
+                break;
+        }
+        alarm(0);
+        /* Reap anything left in its process group (parked fork children). */
+        kill(-pid, SIGKILL);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if (timed_out)
+            snprintf(status, statuslen, "timeout");
+        else if (WIFEXITED(st))
+            snprintf(status, statuslen, "%d", WEXITSTATUS(st));
+        else if (WIFSIGNALED(st))
+            snprintf(status, statuslen, "%d", 128 + WTERMSIG(st));
+    }
+}
+
+/* The files the host probe reads (src/kernel/host.ts), as the guest has them. */
+static const char *const PROFILE_FILES[] = {
+    "/proc/cmdline", "/proc/meminfo", "/proc/self/limits", "/proc/self/status",
+    "/proc/sys/vm/max_map_count", "/proc/sys/vm/mmap_min_addr", "/proc/sys/vm/overcommit_memory",
+    "/proc/sys/vm/overcommit_ratio", "/proc/sys/vm/overcommit_kbytes", "/proc/sys/vm/admin_reserve_kbytes",
+    "/proc/sys/vm/user_reserve_kbytes", "/sys/module/kernel/parameters/ignore_rlimit_data",
+    "/sys/module/kernel/parameters/pvm_no_zero_page", "/sys/kernel/mm/transparent_hugepage/enabled",
+};
+
+/* The guest's configuration and the zero-page experiment, for its host profile. */
+static void report_profile(int nobpf, int timeout)
+{
+    int last;
+    for (size_t i = 0; i < sizeof PROFILE_FILES / sizeof PROFILE_FILES[0]; i++) {
+        const char *f = PROFILE_FILES[i];
+        if (access(f, R_OK) != 0)
+            continue;
+        dprint("%s file %s\n", MARK, f);
+        long n = copy_file(f, &last);
+        if (n == 0 || last != '\n')
+            write_all(data, "\n", 1);
+        dprint("%s file-end %s\n", MARK, f);
+    }
+    const char *zp = "mmap 0 1 rw\ntouch 0 read\ndump full\n";
+    int fd = open("/tmp/.vmasim-zp.script", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, zp, strlen(zp)) < 0) {
+        say("cannot write the zero-page experiment: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    close(fd);
+    char status[32];
+    run_runner("/tmp/.vmasim-zp.script", nobpf, timeout, status, sizeof status);
+    dprint("%s zero-page status=%s\n", MARK, status);
+    long n = copy_file("/tmp/.vmasim-out", &last);
+    if (n > 0 && last != '\n')
+        write_all(data, "\n", 1);
+    dprint("%s zero-page-end\n", MARK);
+    unlink("/tmp/.vmasim-zp.script");
+    unlink("/tmp/.vmasim-out");
+    unlink("/tmp/.vmasim-err");
+}
+
 int main(void)
 {
     do_mount("proc", "/proc", "proc", NULL);
@@ -257,6 +369,8 @@ int main(void)
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
 
+    report_profile(nobpf, timeout);
+
     struct dirent **names;
     int count = scandir("/scripts", &names, is_script, alphasort);
     if (count < 0) {
@@ -271,57 +385,8 @@ int main(void)
 
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            setpgid(0, 0);
-            int in = open(path, O_RDONLY);
-            int out = open("/tmp/.vmasim-out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            int err = open("/tmp/.vmasim-err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (in < 0 || out < 0 || err < 0)
-                _exit(127);
-            dup2(in, 0);
-            dup2(out, 1);
-            dup2(err, 2);
-            close(in);
-            close(out);
-            close(err);
-            chdir("/tmp");
-            if (nobpf)
-                execl("/bin/scenario-runner", "scenario-runner", "--no-bpf", "-", (char *)NULL);
-            else
-                execl("/bin/scenario-runner", "scenario-runner", "-", (char *)NULL);
-            _exit(127);
-        }
-        char status[32] = "?";
-        if (pid < 0) {
-            snprintf(status, sizeof status, "forkfail");
-        } else {
-            timed_out = 0;
-            alarm((unsigned)timeout);
-            int st;
-            for (;;) {
-                pid_t w = waitpid(pid, &st, 0);
-                if (w == pid)
-                    break;
-                if (w < 0 && errno == EINTR && timed_out) {
-                    kill(-pid, SIGKILL);
-                    kill(pid, SIGKILL);
-                }
-                if (w < 0 && errno != EINTR)
-                    break;
-            }
-            alarm(0);
-            /* Reap anything left in its process group (parked fork children). */
-            kill(-pid, SIGKILL);
-            while (waitpid(-1, NULL, WNOHANG) > 0)
-                ;
-            if (timed_out)
-                snprintf(status, sizeof status, "timeout");
-            else if (WIFEXITED(st))
-                snprintf(status, sizeof status, "%d", WEXITSTATUS(st));
-            else if (WIFSIGNALED(st))
-                snprintf(status, sizeof status, "%d", 128 + WTERMSIG(st));
-        }
+        char status[32];
+        run_runner(path, nobpf, timeout, status, sizeof status);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 

@@ -49,7 +49,10 @@
 # and split data.log (the guest's second serial port, written only by /init;
 # format in scripts/qemu-init.c) into one file per script. Kernel messages stay
 # in console.log (kept in the output dir as qemu-console.log, with
-# qemu-summary.txt listing each script's exit status and stderr).
+# qemu-summary.txt listing each script's exit status and stderr). The guest's
+# host profile (its sysctls, limits, capabilities and zero page, found by the
+# probe of src/kernel/host.ts through scripts/qemu-profile.ts) goes to
+# host-profile.json beside the recordings (needs the repository's npm ci).
 #
 # The runner is NOT linked statically: a static glibc program already has a
 # [heap] VMA when main() starts (glibc sets up its TLS with sbrk), which would
@@ -283,6 +286,14 @@ done < <(grep -E '^[^ ]+ status=' "$SUMMARY")
 DONE_N="$(sed -n 's/^@@vmasim-qemu@@ done //p' "$DATA")"
 [ "$DONE_N" = "$NSCRIPTS" ] || die "the guest ran $DONE_N of $NSCRIPTS scripts"
 [ "$bad" = 0 ] || die "guest output damaged (see above)"
+# ---------------------------------------------------------------- host profile
+PROFILE_NOTE="a Debian kernel under qemu, recorded by scripts/qemu-record.sh: $KPKG_DESC, $ACCEL -m $MEM -smp $SMP, append: $APPEND"
+if ( cd "$ROOT" && npx --no-install tsx scripts/qemu-profile.ts "$DATA" "$PROFILE_NOTE" ) > "$OUT/host-profile.json"; then
+  note "host profile: $OUT/host-profile.json"
+else
+  rm -f "$OUT/host-profile.json"
+  note "could not write host-profile.json (run npm ci in $ROOT first); write it by hand (docs/configuration.md)"
+fi
 note "kernel $RELEASE ($KPKG_DESC): $NSCRIPTS outputs in $OUT (boot + run ${ELAPSED}s, $ACCEL)"
 note "summary: $SUMMARY"
 echo "$OUT"

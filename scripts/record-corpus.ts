@@ -1,12 +1,19 @@
 // Records the scenario corpus on the running kernel:
 //
-//   npx tsx scripts/record-corpus.ts [--check] [NAME...]
+//   npx tsx scripts/record-corpus.ts [--check] [--out DIR] [NAME...]
 //
 // For every test/scenarios/corpus/NN-name.script (or only those whose name
 // contains one of the NAME arguments) it runs the native runner
 // (native/scenario-runner.c, through src/kernel/native.ts) and writes the
 // runner's stdout, unchanged, to NN-name.linux-MAJOR.MINOR.out, MAJOR.MINOR
-// being the running kernel's (e.g. linux-6.18).
+// being the running kernel's (e.g. linux-6.18), in the corpus directory or
+// in DIR (for recordings under another configuration of the same kernel).
+// Beside them it writes host-profile.json, the host profile the recordings
+// were made under (src/kernel/host.ts, as `vmasim host --json` prints it):
+// the tests compare a recording with the live kernel only where the live
+// profile matches it, and configure the engine from it. Recording only some
+// scripts into a directory whose profile differs from the live one on a knob
+// that changes output is refused (the directory would mix two configurations).
 //
 // It refuses to record (exit 2) unless the anon lines can be complete: it must
 // run as root and the runner's BPF reader of the hidden anon state (vm_pgoff,
@@ -16,6 +23,7 @@
 // --check re-runs everything and compares with the recorded files instead of
 // writing them; the process_vmas=/other_vmas= numbers of `count` lines are
 // masked (imageIndependent). Exit 1 on any difference or missing recording.
+// It first says how the live profile differs from the recorded one, if it does.
 //
 // Both modes also lint the outputs for a known source of non-determinism (a
 // warning, not an error): the runner numbers anon_vmas by kernel address, so
@@ -27,7 +35,9 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { probeHost } from "../src/kernel/host.js";
 import { canRunNative, hiddenStateAvailable, imageIndependent, runOnKernel } from "../src/kernel/native.js";
+import { SIDECAR, profileDifferences, profileToJson, readRecordingProfile } from "../src/kernel/profile.js";
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "test", "scenarios", "corpus");
 
@@ -108,9 +118,13 @@ function refuse(why: string): never {
 
 function main(argv: string[]): void {
   const check = argv.includes("--check");
-  const filters = argv.filter((a) => a !== "--check");
+  const outAt = argv.indexOf("--out");
+  if (outAt >= 0 && argv[outAt + 1] === undefined) refuse("--out needs a directory");
+  const outDir = outAt >= 0 ? path.resolve(argv[outAt + 1]!) : CORPUS;
+  const filters = argv.filter((a, i) => a !== "--check" && (outAt < 0 || (i !== outAt && i !== outAt + 1)));
   const unknown = filters.filter((a) => a.startsWith("-"));
-  if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [NAME...])`);
+  if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [--out DIR] [NAME...])`);
+  if (!existsSync(outDir)) refuse(`no such directory: ${outDir}`);
 
   const tag = kernelTag();
   if (tag === null) refuse(`cannot read the kernel version from os.release() = ${JSON.stringify(os.release())}`);
@@ -127,11 +141,20 @@ function main(argv: string[]): void {
   if (filters.length) names = names.filter((n) => filters.some((f) => n.includes(f)));
   if (names.length === 0) refuse(`no corpus script matches ${filters.join(" ")} in ${CORPUS}`);
 
+  const live = probeHost();
+  const recorded = readRecordingProfile(outDir);
+  const differences = recorded === null ? [] : profileDifferences(live, recorded);
+  if (differences.length) {
+    const what = `the live host is configured unlike the machine that recorded ${outDir}: ${differences.join("; ")}`;
+    if (check) console.warn(`WARNING ${what}`);
+    else if (filters.length) refuse(`${what}; record every script, or restore the configuration`);
+  }
+
   let failures = 0;
   let warnings = 0;
   for (const name of names) {
     const script = readFileSync(path.join(CORPUS, `${name}.script`), "utf8");
-    const outFile = path.join(CORPUS, `${name}.${tag}.out`);
+    const outFile = path.join(outDir, `${name}.${tag}.out`);
     const started = Date.now();
     const { output, status } = runOnKernel(script);
     const ms = Date.now() - started;
@@ -157,6 +180,11 @@ function main(argv: string[]): void {
       writeFileSync(outFile, output);
       console.log(`wrote   ${path.basename(outFile)} (${info})`);
     }
+  }
+  if (!check) {
+    live.host.note = `recorded by scripts/record-corpus.ts on ${new Date().toISOString().slice(0, 10)}`;
+    writeFileSync(path.join(outDir, SIDECAR), profileToJson(live));
+    console.log(`wrote   ${SIDECAR}`);
   }
   const what = check ? `${names.length - failures} of ${names.length} outputs reproduced` : `${names.length} outputs recorded`;
   console.log(`${what} on ${os.release()} (${tag})${warnings ? `, ${warnings} warning(s)` : ""}`);

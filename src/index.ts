@@ -19,3 +19,7 @@ export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResul
 export {
   CONFIG_KEYS, ConfigError, KNOBS, type ConfigKey, type ResolvedConfig, configFromJson, configToJson, parseSetting, resolveConfig,
 } from "./config/config.js";
+export { probeHost } from "./kernel/host.js";
+export {
+  type HostFacts, type HostProfile, engineConfig, profileDifferences, profileFromJson, profileToJson, readRecordingProfile,
+} from "./kernel/profile.js";

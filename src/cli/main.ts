@@ -9,13 +9,17 @@
 //   vmasim kernel SCRIPT                        the script on the running Linux kernel
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
+//   vmasim host [--json]                        the host profile (every KernelConfig knob)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ConfigError } from "../config/config.js";
 import { fuzzKernel, type FuzzReport } from "../kernel/fuzz.js";
+import { hostProfile } from "../kernel/host.js";
+import type { HostProfile } from "../kernel/profile.js";
 import { canRunNative, hiddenStateAvailable, kernelRelease, layoutOnly, runOnKernel } from "../kernel/native.js";
 import { renderMaps } from "../maps.js";
 import { GENERATED_OPS } from "../scenario/generate.js";
@@ -26,6 +30,7 @@ import { unifiedDiff } from "./diff.js";
 import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
 } from "./compare.js";
+import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -63,6 +68,12 @@ export interface CliIo {
   createKernel?: KernelFactory;
   /** The real-kernel runner (default: src/kernel/native.ts). */
   native?: NativeRunner;
+  /**
+   * The host probe (default: src/kernel/host.ts, this machine; but none when
+   * `native` stands in for the kernel: diff and fuzz-kernel then configure
+   * the engine from their options only).
+   */
+  probe?: () => HostProfile;
 }
 
 const DEFAULT_POLICY: Policy = "linux-5.17";
@@ -107,6 +118,9 @@ Usage:
                                                run N generated scripts on the kernel and in
                                                the engine (default policy linux-6.18); each
                                                mismatch class is shrunk to a minimal script
+  vmasim host [--json]                         the host profile: every configuration knob of
+                                               the running machine, then what else the
+                                               probe saw (release, THP, root, BPF, commit)
   vmasim --help | --version
 
 SCRIPT is a file, or - for standard input; the language is described in
@@ -120,6 +134,15 @@ Options:
   --stats      after the script, the merge counters of each policy
   --maps       after the script, print /proc/pid/maps of the scenario's process
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
+  --json       (host) the profile as JSON: the knobs, then a "host" object
+
+Configuration of the engine's kernel (run, compare, diff, fuzz-kernel; see
+docs/configuration.md). diff and fuzz-kernel start from this host's profile
+(vmasim host; the knobs that differ from the defaults are printed on stderr),
+run and compare from the defaults:
+  --config FILE.json   knobs from a JSON object (e.g. the output of vmasim host --json)
+  --set KEY=VALUE      one knob (repeatable; a later one wins; --set over --config),
+                       e.g. --set zero_page=0 --set max_map_count=1000
 
 fuzz-kernel options:
   --seed S     the run's seed (an integer; script i uses a seed derived from S and i)
@@ -137,8 +160,9 @@ fuzz-kernel options:
 
 Exit status: run and kernel exit with the scenario's status (2 when a line gave
 EPARSE); diff exits 0 when the outputs agree, 1 when they differ, 2 on EPARSE;
-fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; any command exits 2 on a usage error, an unreadable script, or an op that the
-engine does not model yet, and 70 on an internal error.
+fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; any command exits 2 on a usage error, an unreadable script, a bad
+configuration key or value, or an op that the engine does not model yet, and
+70 on an internal error.
 `;
 
 /** A usage error: printed with a pointer to --help, exit status 2. */
@@ -181,13 +205,37 @@ async function readScript(path: string, io: CliIo): Promise<string> {
   }
 }
 
-type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+/** --config FILE and --set KEY=VALUE, repeatable. */
+const CONFIG_OPTIONS: OptionSpec = { config: { type: "string", multiple: true }, set: { type: "string", multiple: true } };
+
+type OptionValue = string | boolean | string[] | undefined;
+
+/** The knobs of a command's --config and --set options. */
+function configArgs(values: Record<string, OptionValue>): Knobs {
+  const list = (v: OptionValue): string[] => (Array.isArray(v) ? v : typeof v === "string" ? [v] : []);
+  return knobsFromArgs(list(values.config), list(values.set));
+}
+
+/**
+ * The engine knobs of diff and fuzz-kernel: the host's (probed, unless a
+ * stand-in kernel without a probe is used), then --config and --set; the
+ * configuration used is said on stderr.
+ */
+function hostConfigArgs(io: CliIo, values: Record<string, OptionValue>): Knobs {
+  const options = configArgs(values);
+  const probe = io.probe ?? (io.native === undefined ? hostProfile : undefined);
+  const { knobs, message } = knobsFromHost(probe ? probe() : null, options);
+  if (message !== null) io.stderr.write(`${message}\n`);
+  return knobs;
+}
 
 /** parseArgs for one command, with its errors as UsageErrors. */
-function parseCommand(cmd: string, args: string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function parseCommand(cmd: string, args: string[], options: OptionSpec): { values: Record<string, OptionValue>; positionals: string[] } {
   try {
     const r = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+    return { values: r.values as Record<string, OptionValue>, positionals: r.positionals };
   } catch (e) {
     const code = (e as { code?: string }).code;
     const m = /'([^']*)'/.exec((e as Error).message);
@@ -205,7 +253,7 @@ function scriptArg(cmd: string, positionals: string[]): string {
   return positionals[0];
 }
 
-function policyArg(value: string | boolean | undefined): Policy {
+function policyArg(value: OptionValue): Policy {
   if (value === undefined) return DEFAULT_POLICY;
   const p = String(value);
   if (!(POLICIES as readonly string[]).includes(p)) throw new UsageError(`unknown policy '${p}' (policies: ${POLICIES.join(", ")})`);
@@ -213,7 +261,7 @@ function policyArg(value: string | boolean | undefined): Policy {
 }
 
 /** --policy of run: one policy, a comma-separated list, or `all`. */
-function policiesArg(value: string | boolean | undefined): Policy[] {
+function policiesArg(value: OptionValue): Policy[] {
   if (value === undefined) return [DEFAULT_POLICY];
   if (value === "all") return [...POLICIES];
   const list = String(value).split(",").map((p) => policyArg(p.trim()));
@@ -237,9 +285,9 @@ function tracingOf(kernel: KernelSim): MergeTracing | null {
 }
 
 /** Runs a script in the engine; a NotModelledError becomes a CliError. */
-async function runInEngine(io: CliIo, policy: Policy, script: string, trace: TraceMode = "none", stats = false) {
+async function runInEngine(io: CliIo, policy: Policy, knobs: Knobs, script: string, trace: TraceMode = "none", stats = false) {
   const factory = io.createKernel ?? (await defaultKernelFactory());
-  const kernel = await factory({ policy });
+  const kernel = await factory({ ...knobs, policy });
   const tracing = tracingOf(kernel);
   if ((trace !== "none" || stats) && !tracing) throw new CliError(`this kernel implementation does not report merges (--${trace !== "none" ? trace : "stats"})`);
   if (trace !== "none") tracing!.traceMerges();
@@ -272,6 +320,8 @@ async function runInEngine(io: CliIo, policy: Policy, script: string, trace: Tra
     return { ...r, steps, stats: stats ? statsDiff(before!, tracing!.mergeStats()) : null };
   } catch (e) {
     if (e instanceof NotModelledError) throw new CliError(`the engine cannot run this script yet:\n${e.message}`);
+    // a configuration can leave no room for the arena (e.g. a tiny max_map_count): the user's error, not ours
+    if (e instanceof ArenaSetupError && Object.keys(knobs).length) throw new CliError(`the scenario's arena cannot be set up under this configuration: ${e.message}`);
     throw e;
   }
 }
@@ -306,15 +356,16 @@ function statsTable(rows: { policy: Policy; stats: MergeStats }[]): string {
 async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("run", args, {
     policy: { type: "string" }, maps: { type: "boolean" }, trace: { type: "boolean" }, ftrace: { type: "boolean" },
-    stats: { type: "boolean" },
+    stats: { type: "boolean" }, ...CONFIG_OPTIONS,
   });
   if (values.help) return help(io);
   const policies = policiesArg(values.policy);
+  const knobs = configArgs(values);
   if (values.trace && values.ftrace) throw new UsageError("run: --trace and --ftrace exclude each other");
   const trace: TraceMode = values.trace ? "trace" : values.ftrace ? "ftrace" : "none";
   const script = await readScript(scriptArg("run", positionals), io);
   const runs = [];
-  for (const policy of policies) runs.push({ policy, ...(await runInEngine(io, policy, script, trace, !!values.stats)) });
+  for (const policy of policies) runs.push({ policy, ...(await runInEngine(io, policy, knobs, script, trace, !!values.stats)) });
   if (runs.length === 1) {
     io.stdout.write(runs[0].steps.flat().map((l) => l + "\n").join(""));
   } else {
@@ -355,12 +406,13 @@ function maskImageCounts(output: string): string {
 }
 
 async function cmdDiff(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand("diff", args, { policy: { type: "string" }, layout: { type: "boolean" } });
+  const { values, positionals } = parseCommand("diff", args, { policy: { type: "string" }, layout: { type: "boolean" }, ...CONFIG_OPTIONS });
   if (values.help) return help(io);
   const policy = policyArg(values.policy);
   const script = await readScript(scriptArg("diff", positionals), io);
+  const knobs = hostConfigArgs(io, values);
   // the engine first: an op it cannot run stops the command before the real kernel runs
-  const engine = await runInEngine(io, policy, script);
+  const engine = await runInEngine(io, policy, knobs, script);
   const native = io.native ?? NATIVE;
   const kernel = await runNative(native, script);
   let a = maskImageCounts(kernel.output);
@@ -380,7 +432,7 @@ async function cmdDiff(args: string[], io: CliIo): Promise<number> {
 }
 
 /** An integer option (default `def`), at least `min`. */
-function intArg(name: string, value: string | boolean | undefined, def: number, min: number): number {
+function intArg(name: string, value: OptionValue, def: number, min: number): number {
   if (value === undefined) return def;
   const s = String(value);
   const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
@@ -475,8 +527,9 @@ async function scriptPaths(args: string[]): Promise<string[]> {
 }
 
 async function cmdCompare(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" }, format: { type: "string" } });
+  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" }, format: { type: "string" }, ...CONFIG_OPTIONS });
   if (values.help) return help(io);
+  const knobs = configArgs(values);
   const policies = values.policy === undefined ? [...POLICIES] : policiesArg(values.policy);
   const format = values.format ?? "text";
   if (format !== "text" && format !== "json" && format !== "csv") throw new UsageError(`compare: --format must be text, json or csv, not '${String(format)}'`);
@@ -488,7 +541,7 @@ async function cmdCompare(args: string[], io: CliIo): Promise<number> {
     const script = await readScript(path, io);
     const cells = [];
     for (const [i, policy] of policies.entries()) {
-      const kernel = await factory({ policy });
+      const kernel = await factory({ ...knobs, policy });
       if (!tracingOf(kernel)) throw new CliError("compare: this kernel implementation does not report merges");
       try {
         const { cell, stats } = runCell(kernel as CountingKernel, script);
@@ -510,7 +563,7 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("fuzz-kernel", args, {
     seed: { type: "string" }, count: { type: "string" }, start: { type: "string" }, ops: { type: "string" },
     policy: { type: "string" }, layout: { type: "boolean" }, keep: { type: "string" }, "top-down": { type: "boolean" },
-    allow: { type: "string" },
+    allow: { type: "string" }, ...CONFIG_OPTIONS,
   });
   if (values.help) return help(io);
   if (positionals.length > 0) throw new UsageError(`fuzz-kernel: unexpected argument '${positionals[0]}'`);
@@ -530,8 +583,10 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
     const why = kernelUnavailable(layout);
     if (why !== null) throw new CliError(`fuzz-kernel: ${why}`);
   }
+  const knobs = hostConfigArgs(io, values);
   const native = io.native ?? NATIVE;
-  const createKernel = io.createKernel ?? (await defaultKernelFactory());
+  const factory = io.createKernel ?? (await defaultKernelFactory());
+  const createKernel: KernelFactory = (config) => factory({ ...knobs, ...config });
   if (io.native === undefined) io.stdout.write(`fuzz-kernel: Linux ${kernelRelease()} vs engine --policy ${policy}\n`);
   const report = await fuzzKernel({
     seed, count, start, ops, policy, layout, allow, topDown: values["top-down"] === true, createKernel,
@@ -546,6 +601,15 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   printFuzzReport(io, report);
   if (typeof values.keep === "string" && report.classes.length) keepFuzzReport(values.keep, report);
   return report.classes.length === 0 ? 0 : 1;
+}
+
+async function cmdHost(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand("host", args, { json: { type: "boolean" } });
+  if (values.help) return help(io);
+  if (positionals.length > 0) throw new UsageError(`host: unexpected argument '${positionals[0]}'`);
+  const profile = (io.probe ?? hostProfile)();
+  io.stdout.write(values.json ? profileJson(profile) : formatProfile(profile));
+  return 0;
 }
 
 function help(io: CliIo): number {
@@ -578,6 +642,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdFuzz(rest, io);
       case "compare":
         return await cmdCompare(rest, io);
+      case "host":
+        return await cmdHost(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
@@ -586,7 +652,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`vmasim: ${e.message}\nTry 'vmasim --help'.\n`);
       return 2;
     }
-    if (e instanceof CliError) {
+    if (e instanceof CliError || e instanceof ConfigError) {
       io.stderr.write(`vmasim: ${e.message}\n`);
       return 2;
     }

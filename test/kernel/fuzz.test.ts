@@ -2,11 +2,12 @@
 // `vmasim fuzz-kernel`):
 //   (a) always: the comparison (signatures, anon_vma address reuse), the
 //       shrinker and the fuzz loop with a stand-in for the kernel;
-//   (b) on a 6.18.x kernel, as root, with a C compiler and the runner's BPF
-//       reader of the hidden anon state: 200 generated scripts of 30 ops, and
-//       200 of 60 ops with mseal, run on the kernel and in the engine under
-//       linux-6.18 agree, exactly (count numbers masked, av= numbers up to
-//       anon_vma address reuse).
+//   (b) on a kernel nearest to linux-6.18 (6.8 and later), as root, with a C
+//       compiler and the runner's BPF reader of the hidden anon state: 200
+//       generated scripts of 30 ops, and 200 of 60 ops with mseal, run on the
+//       kernel and in the engine under linux-6.18 configured from the host
+//       profile (src/kernel/host.ts: zero page, sysctls, rlimits, caps) agree,
+//       exactly (count numbers masked, av= numbers up to anon_vma address reuse).
 //
 // The generator is used with the fuzzer's defaults (FUZZ_OPS: every op it
 // generates but `mseal`; topDown false), and once with mseal. Why those restrictions:
@@ -19,7 +20,6 @@
 //     fault-around and the page cache, which vary between runs of the real
 //     kernel. Every other line of a generated script gives the same output on
 //     every run (checked: 150 scripts of 30 ops, twice each, topDown on).
-import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
 import {
@@ -28,12 +28,15 @@ import {
 import { canRunNative, hiddenStateAvailable, runOnKernel } from "../../src/kernel/native.js";
 import { lineVariants, scriptOps, shrinkScript } from "../../src/kernel/shrink.js";
 import { runScenario } from "../../src/scenario/run.js";
+import type { KernelConfig } from "../../src/types.js";
+import { live, liveEngineConfig } from "../helpers/host.js";
 
 /** Why the real-kernel fuzz cannot run here, or null when it can (the gating of test/kernel/native.test.ts). */
 function kernelUnavailable(): string | null {
   const native = canRunNative();
   if (!native.ok) return `the native runner cannot run here: ${native.reason}`;
-  if (!/^6\.18\./.test(os.release())) return `the running kernel is ${os.release()}, not 6.18.x`;
+  const host = live().host;
+  if (host.policy !== "linux-6.18") return `the running kernel is ${host.release ?? "unknown"}, nearest to ${host.policy ?? "no policy"}, not linux-6.18`;
   if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root (anon lines would read `anon ?`)";
   if (!hiddenStateAvailable()) return "the runner's BPF reader of the hidden anon state is unavailable";
   return null;
@@ -166,11 +169,14 @@ describe("fuzzKernel with a stand-in kernel", () => {
 const why = kernelUnavailable();
 if (why) console.log(`fuzz against the real kernel skipped: ${why}`);
 
+/** The engine as this host's kernel is configured (the probe's knobs under the run's policy). */
+const hostEngine = (c: KernelConfig) => createKernelSync({ ...liveEngineConfig(c.policy), ...c });
+
 describe.skipIf(why !== null)("fuzz: the engine under linux-6.18 vs the real kernel", () => {
   it("agrees on 200 generated scripts of 30 ops", async () => {
     const r = await fuzzKernel({
       seed: 618, count: 200, ops: 30, policy: "linux-6.18", allow: FUZZ_OPS,
-      runKernel: (s) => runOnKernel(s), createKernel: createKernelSync,
+      runKernel: (s) => runOnKernel(s), createKernel: hostEngine,
     });
     expect(r.run).toBe(200);
     if (r.classes.length) console.log(`fuzz: ${r.agree}/${r.run} scripts agree; mismatch classes:\n${describeClasses(r)}`);
@@ -180,7 +186,7 @@ describe.skipIf(why !== null)("fuzz: the engine under linux-6.18 vs the real ker
   it("agrees on 200 longer scripts (60 ops) with mseal too", async () => {
     const r = await fuzzKernel({
       seed: 6180, count: 200, ops: 60, policy: "linux-6.18", allow: [...FUZZ_OPS, "mseal"],
-      runKernel: (s) => runOnKernel(s), createKernel: createKernelSync,
+      runKernel: (s) => runOnKernel(s), createKernel: hostEngine,
     });
     expect(r.run).toBe(200);
     if (r.classes.length) console.log(`fuzz: ${r.agree}/${r.run} scripts agree; mismatch classes:\n${describeClasses(r)}`);

@@ -4,19 +4,25 @@
 //   (a) always: every script has its recording, every recording its script,
 //       every script starts with a header comment, and the TypeScript parser
 //       agrees with the native runner on which lines are syntax errors;
-//   (b) on a 6.18.x kernel, as root, with a C compiler and the runner's BPF
-//       reader of the hidden anon state: re-running the native runner
-//       reproduces every recording exactly (count numbers masked);
+//   (b) with a C compiler (and, for recordings with anon pgoffs and av=, as
+//       root with the runner's BPF reader of the hidden anon state), for every
+//       recording directory test/scenarios/corpus* whose host profile
+//       (host-profile.json) matches the live one on everything that changes
+//       output (release series, zero page, sysctls, rlimits, caps:
+//       profileDifferences in src/kernel/profile.ts): re-running the native
+//       runner reproduces every recording exactly (count numbers masked);
+//       a directory recorded under another profile is skipped with the reason;
 //   (c) with the native runner: 20 generated scripts (fixed seeds) run
 //       without the runner failing (status 0).
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { canRunNative, hiddenStateAvailable, imageIndependent, runOnKernel } from "../../src/kernel/native.js";
 import { generateScript } from "../../src/scenario/generate.js";
+import { readRecordingProfile } from "../../src/kernel/profile.js";
 import { parseScript } from "../../src/scenario/parse.js";
+import { corpusRecordingDirs, liveVsRecording, recordingsIn, rel } from "../helpers/host.js";
 
 const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
 const TAG = "linux-6.18";
@@ -27,10 +33,9 @@ const script = (name: string): string => readFileSync(path.join(CORPUS, `${name}
 const recordingPath = (name: string): string => path.join(CORPUS, `${name}.${TAG}.out`);
 
 /** Why the native comparisons cannot run here, or null when they can. */
-function nativeUnavailable(needHiddenState: boolean, needRelease: boolean): string | null {
+function nativeUnavailable(needHiddenState: boolean): string | null {
   const native = canRunNative();
   if (!native.ok) return `the native runner cannot run here: ${native.reason}`;
-  if (needRelease && !/^6\.18\./.test(os.release())) return `the running kernel is ${os.release()}, not 6.18.x`;
   if (needHiddenState) {
     if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root (anon lines would read `anon ?`)";
     if (!hiddenStateAvailable()) return "the runner's BPF reader of the hidden anon state is unavailable";
@@ -41,6 +46,12 @@ function nativeUnavailable(needHiddenState: boolean, needRelease: boolean): stri
 describe("scenario corpus: files", () => {
   it("has at least 70 scripts", () => {
     expect(names.length).toBeGreaterThanOrEqual(70);
+  });
+
+  it("states the host profile of every recording directory (host-profile.json)", () => {
+    for (const dir of corpusRecordingDirs()) {
+      for (const tag of recordingsIn(dir).keys()) expect(readRecordingProfile(dir, tag), `${rel(dir)} (${tag})`).not.toBeNull();
+    }
   });
 
   it("has a recording for every script and a script for every recording", () => {
@@ -80,23 +91,32 @@ describe("scenario corpus: files", () => {
   }
 });
 
-describe("scenario corpus: recordings reproduced on this kernel", () => {
-  const why = nativeUnavailable(true, true);
-  if (why !== null) {
-    console.log(`corpus re-run on the native runner skipped: ${why}`);
-    it.skip(`re-run the ${names.length} corpus scripts on the native runner (${why})`, () => {});
-    return;
-  }
-  for (const name of names) {
-    it(name, () => {
-      const { output } = runOnKernel(script(name));
-      expect(imageIndependent(output)).toBe(imageIndependent(readFileSync(recordingPath(name), "utf8")));
+for (const dir of corpusRecordingDirs()) {
+  for (const [tag, recordings] of recordingsIn(dir)) {
+    describe(`scenario corpus: ${rel(dir)} (${tag}) reproduced on this kernel`, () => {
+      // recordings without the hidden anon state (`anon ?`) need no BPF reader
+      const hidden = [...recordings.values()].some((f) => / av=/.test(readFileSync(f, "utf8")));
+      const why = nativeUnavailable(hidden) ?? liveVsRecording(dir, tag);
+      if (why !== null) {
+        console.log(`corpus re-run of ${rel(dir)} (${tag}) on the native runner skipped: ${why}`);
+        it.skip(`re-run the ${recordings.size} scripts on the native runner (${why})`, () => {});
+        return;
+      }
+      // a directory with its own scripts (corpus-6.18-nozp) runs those, the others the corpus's
+      const scriptOf = (name: string): string =>
+        existsSync(path.join(dir, `${name}.script`)) ? readFileSync(path.join(dir, `${name}.script`), "utf8") : script(name);
+      for (const [name, file] of recordings) {
+        it(name, () => {
+          const { output } = runOnKernel(scriptOf(name));
+          expect(imageIndependent(output)).toBe(imageIndependent(readFileSync(file, "utf8")));
+        });
+      }
     });
   }
-});
+}
 
 describe("generated scripts on the native runner", () => {
-  const why = nativeUnavailable(false, false);
+  const why = nativeUnavailable(false);
   if (why !== null) {
     console.log(`generated scripts on the native runner skipped: ${why}`);
     it.skip(`run 20 generated scripts (${why})`, () => {});

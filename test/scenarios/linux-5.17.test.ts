@@ -7,12 +7,16 @@
 // lines read `anon ?`), except where 5.17 and that kernel differ: each such
 // script is listed in linux-5.17-vs-<kernel>.json with its first differing
 // line and the kernel change that explains it. A new difference, or a listed
-// one that moves or disappears, fails.
+// one that moves or disappears, fails. The engine is configured as each
+// recording machine was (its directory's host-profile.json; knobs it states
+// unknown keep their defaults).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
 import { imageIndependent, layoutOnly } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
+import { recordingEngineConfig } from "../helpers/host.js";
 
 const corpus = new URL("./corpus/", import.meta.url);
 const scripts = readdirSync(corpus).filter((f) => f.endsWith(".script")).sort();
@@ -28,6 +32,7 @@ const KERNELS = [
 for (const k of KERNELS) {
   const dir = new URL(k.dir, import.meta.url);
   const expected = JSON.parse(readFileSync(new URL(k.list, import.meta.url), "utf8")) as Expected;
+  const config = recordingEngineConfig(fileURLToPath(dir), k.tag, "linux-5.17");
   describe(`engine (linux-5.17) against the corpus ${k.how}`, () => {
     for (const f of scripts) {
       const name = f.replace(/\.script$/, "");
@@ -36,7 +41,7 @@ for (const k of KERNELS) {
         const recFile = new URL(`${name}.${k.tag}.out`, dir);
         expect(existsSync(recFile), `${name}.${k.tag}.out is missing`).toBe(true);
         const script = readFileSync(new URL(f, corpus), "utf8");
-        const out = k.mask(runScenario(createKernelSync({ policy: "linux-5.17" }), script).output).split("\n");
+        const out = k.mask(runScenario(createKernelSync(config), script).output).split("\n");
         const rec = k.mask(readFileSync(recFile, "utf8")).split("\n");
         const i = out.findIndex((l, j) => l !== rec[j]);
         const first = i < 0 && out.length !== rec.length ? Math.min(out.length, rec.length) : i;

@@ -1,7 +1,8 @@
 // The engine under linux-6.18 with zero_page: false against the recordings of
 // Linux 6.18.44 booted without the zero page (test/scenarios/corpus-6.18-nozp,
 // see its README): every recording is reproduced line for line by the release
-// and the debug builds (count's image numbers masked, av= numbers compared up
+// and the debug builds, the engine configured from the directory's host profile
+// (host-profile.json, zero_page off) (count's image numbers masked, av= numbers compared up
 // to renaming). With the zero page on, 20-read-faults must come out
 // differently: the knob matters.
 import { readFileSync, readdirSync } from "node:fs";
@@ -12,9 +13,11 @@ import { createKernelSync } from "../../src/engine/index.js";
 import type { EngineBuild } from "../../src/engine/index.js";
 import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
+import { recordingEngineConfig } from "../helpers/host.js";
 
 const DIR = fileURLToPath(new URL("./corpus-6.18-nozp/", import.meta.url));
 const TAG = "linux-6.18-nozp";
+const CONFIG = recordingEngineConfig(DIR, TAG, "linux-6.18");
 
 const names = readdirSync(DIR)
   .filter((f) => f.endsWith(".script"))
@@ -38,7 +41,7 @@ function renumberAnonVmas(output: string): string {
 const normalize = (out: string): string[] => renumberAnonVmas(imageIndependent(out)).split("\n");
 
 function engineOutput(build: EngineBuild, name: string, zeroPage: boolean): string[] {
-  const kernel = createKernelSync({ policy: "linux-6.18", zero_page: zeroPage }, { build });
+  const kernel = createKernelSync({ ...CONFIG, zero_page: zeroPage }, { build });
   return normalize(runScenario(kernel, readFileSync(path.join(DIR, `${name}.script`), "utf8")).output);
 }
 

@@ -1,8 +1,10 @@
 // The engine under linux-6.18 against everything recorded on Linux 6.18.44:
 // every corpus script (test/scenarios/corpus/*.linux-6.18.out) and every
-// example recording (test/fixtures/scenarios/*.linux-6.18.out) is reproduced byte
-// for byte (image-dependent count numbers masked), by the release and the
-// debug builds. One test per scenario and build.
+// example recording
+// (test/fixtures/scenarios/*.linux-6.18.out) is reproduced byte for byte
+// (image-dependent count numbers masked), by the release and the debug
+// builds, the engine configured as the recording machine was (the
+// directory's host-profile.json). One test per scenario and build.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,9 +13,11 @@ import { createKernelSync } from "../../src/engine/index.js";
 import type { EngineBuild } from "../../src/engine/index.js";
 import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
+import type { KernelConfig } from "../../src/types.js";
+import { recordingEngineConfig } from "../helpers/host.js";
 
 const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
-// the four example scripts and their recordings
+// the example scripts and their recordings
 const SHARED = fileURLToPath(new URL("../fixtures/scenarios/", import.meta.url));
 const TAG = "linux-6.18";
 
@@ -32,6 +36,8 @@ function recorded(dir: string): [string, string, string][] {
 
 const corpus = recorded(CORPUS);
 const shared = recorded(SHARED);
+const corpusConfig = recordingEngineConfig(CORPUS, TAG, TAG);
+const sharedConfig = recordingEngineConfig(SHARED, TAG, TAG);
 
 /** The first differing line (1-based) of two outputs, or 0 when equal. */
 function firstDifference(engine: string[], kernel: string[]): number {
@@ -40,8 +46,8 @@ function firstDifference(engine: string[], kernel: string[]): number {
   return 0;
 }
 
-function check(build: EngineBuild, scriptPath: string, outPath: string): void {
-  const kernel = createKernelSync({ policy: TAG }, { build });
+function check(build: EngineBuild, config: KernelConfig, scriptPath: string, outPath: string): void {
+  const kernel = createKernelSync(config, { build });
   const out = imageIndependent(runScenario(kernel, readFileSync(scriptPath, "utf8")).output).split("\n");
   const rec = imageIndependent(readFileSync(outPath, "utf8")).split("\n");
   const line = firstDifference(out, rec);
@@ -57,8 +63,8 @@ describe("engine (linux-6.18) reproduces the recordings of Linux 6.18", () => {
   });
   for (const build of ["release", "debug"] as const) {
     describe(`${build} build`, () => {
-      for (const [name, script, out] of corpus) it(`corpus ${name}`, () => check(build, script, out));
-      for (const [name, script, out] of shared) it(`shared ${name}`, () => check(build, script, out));
+      for (const [name, script, out] of corpus) it(`corpus ${name}`, () => check(build, corpusConfig, script, out));
+      for (const [name, script, out] of shared) it(`shared ${name}`, () => check(build, sharedConfig, script, out));
     });
   }
 });
