@@ -26,6 +26,7 @@ import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap } from "./mm/sysctl";
 import { set_policy } from "./mm/policy";
+import { set_overcommit, vm_commit_limit, vm_committed_as } from "./mm/commit";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
   merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
@@ -58,6 +59,21 @@ export function kernel_config(max_map_count: u32, min_addr: f64, guard_gap_pages
   set_max_map_count(max_map_count);
   set_mmap_min_addr(<u64>min_addr);
   set_stack_guard_gap(<u64>guard_gap_pages << PAGE_SHIFT);
+}
+
+/** The overcommit sysctls and what they depend on (mm/commit.ts); booleans as 0/1. */
+export function kernel_overcommit(mode: u32, ratio: f64, kbytes: f64, admin_kb: f64, user_kb: f64, ram_pages: f64, swap_pages: f64, cap_sys_admin: bool): void {
+  set_overcommit(mode, <u64>ratio, <u64>kbytes, <u64>admin_kb, <u64>user_kb, <u64>ram_pages, <u64>swap_pages, cap_sys_admin);
+}
+
+/** Committed_AS, in pages. */
+export function kernel_committed_as(): f64 {
+  return <f64>vm_committed_as;
+}
+
+/** CommitLimit, in pages. */
+export function kernel_commit_limit(): f64 {
+  return <f64>vm_commit_limit();
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */

@@ -9,6 +9,7 @@ import { add_new_page, find_page, pagecache_reserve } from "../fs/pagecache";
 import { anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare } from "../rmap/anon_vma";
 import { engine_oom_set } from "./reserve";
 import { vm_stat_account } from "./mm";
+import { security_vm_enough_memory_mm } from "./commit";
 import { Page, PG_ANON, alloc_page, get_page, page_reserve, put_page } from "./page";
 import {
   PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
@@ -311,6 +312,8 @@ function expand_downwards(vma: Vma, address: u64): bool {
   // acct_stack_growth(): RLIMIT_STACK on the size, RLIMIT_AS on the growth
   if (size > mm.rlimit_stack) return false;
   if (mm.total_vm + grow > (mm.rlimit_as >> PAGE_SHIFT)) return false;
+  // the commit charge comes last: it is what a later refusal would have to undo
+  if (security_vm_enough_memory_mm(mm, grow)) return false;
   if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow;
   vm_stat_account(mm, vma.vm_flags, <i64>grow);
   anon_vma_interval_tree_pre_update_vma(vma);

@@ -6,6 +6,9 @@ export interface CoreExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
   kernel_config(maxMapCount: number, mmapMinAddr: number, guardGapPages: number): void;
+  kernel_overcommit(mode: number, ratio: number, kbytes: number, adminKb: number, userKb: number, ramPages: number, swapPages: number, capSysAdmin: number): void;
+  kernel_committed_as(): number;
+  kernel_commit_limit(): number;
   kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number): void;
   set_sysctl_max_map_count(n: number): void;
   engine_memory_limit(pages: number): void;

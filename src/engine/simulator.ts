@@ -6,9 +6,10 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { ANON_VMA_NAME_MAX_LEN, EFAULT, EINVAL, ENOMEM } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
-  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
+  AnonVmaSnapshot, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, VmaSnapshot, VmaUsage,
 } from "../types.js";
+import { SyscallError } from "../types.js";
 import {
   ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
@@ -98,6 +99,7 @@ export class Simulator implements KernelSim {
     if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
+    this.setOvercommit();
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -181,6 +183,22 @@ export class Simulator implements KernelSim {
     Object.assign(this.cfg, c);
     const cfg = this.cfg;
     this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
+    this.call("configure", () => this.setOvercommit());
+  }
+
+  /** The overcommit knobs into the core (assembly/mm/commit.ts). */
+  private setOvercommit(): void {
+    const c = this.cfg;
+    this.core.kernel_overcommit(c.overcommit_memory, c.overcommit_ratio, c.overcommit_kbytes, c.admin_reserve_kbytes,
+      c.user_reserve_kbytes, c.totalram_pages, c.total_swap_pages, c.cap_sys_admin ? 1 : 0);
+  }
+
+  /** /proc/meminfo's Committed_AS and CommitLimit, in pages. */
+  meminfo(): CommitInfo {
+    return {
+      committedAs: this.call("meminfo", () => this.core.kernel_committed_as()),
+      commitLimit: this.call("meminfo", () => this.core.kernel_commit_limit()),
+    };
   }
 
   createProcess(image: ProcessImage = defaultImage()): Process {
@@ -417,7 +435,8 @@ export class Process implements ProcessSim {
     const mm = this.mm;
     const child = this.kernel.call("fork", () => this.kernel.core.mm_fork(mm), false);
     if (child === 0) {
-      this.kernel.core.engine_take_oom();
+      // without the engine's flag, the kernel's refusal: the commit charge (dup_mmap)
+      if (!this.kernel.core.engine_take_oom()) throw new SyscallError("fork", ENOMEM);
       throw new EngineOutOfMemoryError("fork");
     }
     return this.kernel.adopt(new Process(this.kernel, child, this.kernel.nextPid()));

@@ -14,7 +14,8 @@
 // of the same thread group is not modelled, since cloneVm() does not say
 // which of the two it is).
 
-import { ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
+import { ENOMEM, ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
+import { SyscallError } from "../types.js";
 import { defaultImage } from "../image.js";
 import type {
   MemorySnapshot, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
@@ -139,7 +140,9 @@ export class ProcessModel implements ProcessSim {
   }
 
   fork(): ProcessSim {
-    return new ProcessModel(this.kernel, dup_mm(this.live()));
+    const mm = dup_mm(this.live());
+    if (!mm) throw new SyscallError("fork", ENOMEM);
+    return new ProcessModel(this.kernel, mm);
   }
 
   cloneVm(): ProcessSim {
