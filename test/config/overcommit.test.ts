@@ -195,6 +195,18 @@ describe.each(CASES)("$name", ({ policy, create }) => {
     expect(committed(k)).toBe(c + 1);
   });
 
+  it("mode 2 at the limit refuses even a move that charges nothing; a read-only one is not asked", () => {
+    const { k, p } = kernel();
+    const a = p.mmap(0, 4 * P, RW, ANON, -1, 0);
+    const r = p.mmap(0, 4 * P, PROT_READ, ANON, -1, 0);
+    const dst = freeRange(p, 8);
+    k.configure({ overcommit_memory: 2, overcommit_kbytes: 4 * committed(k) });
+    expect(p.mremap(a, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, dst)).toBe(-ENOMEM);
+    expect(p.mremap(r, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, dst)).toBe(dst);
+    k.configure({ overcommit_memory: 0 });
+    expect(p.mremap(a, 4 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, dst + 4 * P)).toBe(dst + 4 * P);
+  });
+
   it("stack growth charges; refused it is a SIGSEGV", () => {
     const { k, p } = kernel();
     const stack = p.vmas().find((v) => v.flags & VM_GROWSDOWN)!;
