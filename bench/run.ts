@@ -114,7 +114,7 @@ function mremapLoop(p: ProcessSim): () => void {
 
 /**
  * ns per hole filled and unmapped again between two faulted VMAs with
- * different anon_vmas (spec S5): 5.17 merges with prev only, the seeds merge
+ * different anon_vmas (kernel-facts S5): 5.17 merges with prev only, the seeds merge
  * all three and the unmap splits again.
  */
 function holeLoop(p: ProcessSim): () => void {

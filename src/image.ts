@@ -2,7 +2,7 @@
 // looks like right after execve with ASLR off (setarch -R): the binary's four
 // segments plus relro, the (empty) heap start, libc, [vvar], [vdso], ld.so and
 // the stack. Top-down placement starts at mmap_base = TASK_SIZE - 128 MiB
-// (spec §4.1: an 8 MiB stack limit gives a gap clamped to 128 MiB).
+// (kernel-facts §4.1: an 8 MiB stack limit gives a gap clamped to 128 MiB).
 
 import {
   TASK_SIZE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD,
@@ -54,7 +54,7 @@ export function defaultImage(): ProcessImage {
     seg(ld + 0x28 * P, 0xb, R, 2, 0x28),
     seg(ld + 0x34 * P, 2, R_RELRO, 2, 0x34, true),
     seg(ld + 0x36 * P, 2, RW, 2, 0x36, true),
-    // the stack: pgoff is that of its temporary position at exec (spec §9.3)
+    // the stack: pgoff is that of its temporary position at exec (kernel-facts §9.3)
     { start: stackStart, end: stackTop, flags: VM_STACK_FLAGS, pgoff: (TASK_SIZE - P) / P, fileIndex: -1, faulted: true },
   ];
   return {

@@ -13,7 +13,7 @@
 // at 2^64 - 1, and a non-integer is a TypeError.
 
 /**
- * A named kernel behaviour (ARCHITECTURE.md "Policies"): v5.17, the series as
+ * A named kernel behaviour (docs/architecture.md §2): v5.17, the series as
  * posted, the series as intended, the kernel of this machine, and that kernel
  * with the 2025 MREMAP_RELOCATE_ANON proposal (never merged).
  */

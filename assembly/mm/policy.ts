@@ -1,4 +1,4 @@
-// Kernel policies (ARCHITECTURE.md "Policies"): the switch points where the
+// Kernel policies (docs/architecture.md §2): the switch points where the
 // modelled kernels differ. The host sets them once per kernel (kernel_policy
 // in index.ts, from src/engine/policy.ts). Rules code tests a switch, never a
 // policy name, so a new policy is a new combination of switch values (plus a

@@ -20,7 +20,7 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   /** [vm_start, vm_end): byte addresses, page aligned */
   vm_start: u64 = 0;
   vm_end: u64 = 0;
-  /** in pages: file offset, or the anon "virtual" page index (spec §1.1) */
+  /** in pages: file offset, or the anon "virtual" page index (kernel-facts §1.1) */
   vm_pgoff: u64 = 0;
   vm_flags: u64 = 0;
   /** largest free gap before any VMA of this subtree (mm_rb augmentation) */

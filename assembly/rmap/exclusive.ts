@@ -1,4 +1,4 @@
-// The series' "pages not shared with another process" test (spec §11.2):
+// The series' "pages not shared with another process" test (kernel-facts §11.2):
 // EXCL(av) = av is a root anon_vma and rbt_no_children(av).
 
 import { AnonVma, interval_tree_first, interval_tree_next } from "./anon_vma";

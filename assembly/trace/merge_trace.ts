@@ -1,7 +1,7 @@
 // Merge tracing: counters of every merge attempt and its outcome (always on),
 // and, when the host enables it, a ring buffer of merge events that the host
 // drains (src/engine/trace.ts). Reasons are finer than the series'
-// tracepoint (spec §11.6), which the host can still print in its format.
+// tracepoint (kernel-facts §11.6), which the host can still print in its format.
 
 import { raw_alloc } from "../lib/alloc";
 

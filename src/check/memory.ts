@@ -5,7 +5,7 @@
 // (threads) are checked once, and every task on an mm must report the same
 // snapshot of it.
 //
-// Checked (linux-5.17-mm.md §1.4-1.5, §5, §6; ARCHITECTURE.md "check/"):
+// Checked (kernel-facts §1.4-1.5, §5, §6; docs/architecture.md §3.5):
 // 1. rmap: for every present PTE mapping an anonymous page P at address A in
 //    VMA V of mm M, P's anon_vma has an AVC for (M, V) — with V's range and
 //    pgoff — and V.pgoff + (A - V.start) / 4096 == P.index, i.e. an rmap walk

@@ -1,6 +1,6 @@
 // Merge statistics and merge events from the core (assembly/trace/merge_trace.ts):
 // decoding, and the two text formats: vmasim's own, with reasons, and the
-// series' ftrace events vm_av_merge / vm_pgoff_merge (spec §11.6).
+// series' ftrace events vm_av_merge / vm_pgoff_merge (kernel-facts §11.6).
 
 import type { PageRewriteStats } from "../types.js";
 

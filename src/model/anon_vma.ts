@@ -1,4 +1,4 @@
-// The anon_vma lifecycle of v5.17 (spec §5):
+// The anon_vma lifecycle of v5.17 (kernel-facts §5):
 //   include/linux/rmap.h struct anon_vma / struct anon_vma_chain,
 //   get_anon_vma(), put_anon_vma(), anon_vma_prepare(), anon_vma_merge();
 //   mm/rmap.c anon_vma_alloc(), anon_vma_free(), anon_vma_chain_link(),

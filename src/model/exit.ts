@@ -1,5 +1,5 @@
 // Releasing an address space: kernel/fork.c mmput() / __mmput(); mm/mmap.c
-// exit_mmap() (spec §9.2) (v5.17).
+// exit_mmap() (kernel-facts §9.2) (v5.17).
 //
 // exit_mmap(): munlock everything, zap every PTE of every VMA, free_pgtables()
 // over all VMAs with floor 0 and ceiling 0 (which unlinks every VMA from its

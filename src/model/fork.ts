@@ -1,4 +1,4 @@
-// fork(2)'s address-space copy (spec §9.1): kernel/fork.c dup_mm() (the
+// fork(2)'s address-space copy (kernel-facts §9.1): kernel/fork.c dup_mm() (the
 // byte copy of the mm, then mm_init()) and dup_mmap() (v5.17; read on
 // 5.15.100, identical here).
 //

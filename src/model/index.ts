@@ -1,4 +1,4 @@
-// The reference model of the kernel rules (ARCHITECTURE.md "model/"): plain
+// The reference model of the kernel rules (docs/architecture.md §3.5): plain
 // TypeScript, one file per kernel job, named after the kernel functions it
 // mirrors. Differential tests run the wasm engine against it.
 //

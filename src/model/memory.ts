@@ -1,4 +1,4 @@
-// Pages behind the VMAs (spec §6): mm/memory.c (v5.17; read on 5.15, whose
+// Pages behind the VMAs (kernel-facts §6): mm/memory.c (v5.17; read on 5.15, whose
 // code is the same for everything below)
 //   faults:   handle_mm_fault(), handle_pte_fault(), do_anonymous_page(),
 //             do_fault(), do_read_fault(), do_fault_around() (with
@@ -12,7 +12,7 @@
 //   fork:     copy_page_range() and copy_{p4d,pud,pmd,pte}_range(),
 //             copy_present_pte().
 //
-// Rules the model follows (the brief's decisions, all as in v5.17):
+// Rules the model follows (vmasim's decisions, all as in v5.17):
 // * vm_page_prot: a private mapping's is never writable (COW); a shared one is
 //   writable iff VM_WRITE (tmpfs: no write notification). A fault that writes
 //   makes its PTE writable (maybe_mkwrite(): iff VM_WRITE, always true here
@@ -72,8 +72,8 @@ export function vm_page_prot_writable(vma: Vma): boolean {
  * handle_mm_fault(vma, address, write) after do_user_addr_fault()'s checks
  * (or from __get_user_pages()). __handle_mm_fault() allocates the PUD and PMD
  * tables for the address first — they stay even when the fault then ends in
- * SIGBUS (v5.17; the brief said "tables only when a PTE is installed", which
- * holds in v5.17 for PTE tables only). The PTE table is left to whoever
+ * SIGBUS (v5.17; "tables only when a PTE is installed" holds in v5.17 for PTE
+ * tables only). The PTE table is left to whoever
  * installs a PTE (handle_pte_fault(): "Leave __pte_alloc() until later").
  */
 export function handle_mm_fault(vma: Vma, address: number, write: boolean): FaultResult {

@@ -15,8 +15,8 @@
 // fault-around, fork's copy_page_range); PUD and PMD tables with it, and
 // also by every fault that reaches handle_mm_fault() — __handle_mm_fault()
 // does pud_alloc() and pmd_alloc() before it looks at the PTE, so a fault
-// that ends in SIGBUS leaves them behind (v5.17; the brief's "only when a PTE
-// is installed" differs here, see memory.ts). Tables are freed only by
+// that ends in SIGBUS leaves them behind (v5.17; "only when a PTE is
+// installed" holds for PTE tables only, see memory.ts). Tables are freed only by
 // free_pgtables() (munmap's unmap_region() and exit_mmap()), with the
 // kernel's floor/ceiling rounding, so empty tables may remain — as in the
 // kernel.

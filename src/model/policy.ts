@@ -1,4 +1,4 @@
-// Kernel policies (ARCHITECTURE.md "Policies", docs/policies.md): the switch
+// Kernel policies (docs/architecture.md §2, docs/policies.md): the switch
 // points where the modelled kernels differ. The kernel object holds one
 // PolicyRules; the rules code calls through it instead of testing the policy
 // name. The seed policies' rules themselves are in seed.ts.
@@ -80,7 +80,7 @@ export const SEED_V2: PolicyRules = {
   merge_pages: (to, from, _start, _end, removed) => {
     if (!removed) {
       // boundary moves (cases 4, 5) re-point nothing; __vma_adjust's VM_WARN_ON
-      // about two anon_vmas, which the series keeps (spec §11.5 issue 5), fires
+      // about two anon_vmas, which the series keeps (kernel-facts §11.5 issue 5), fires
       if (to.anon_vma && from.anon_vma && to.anon_vma !== from.anon_vma) to.vm_mm.kernel.page_rewrites.debugVmWarnings++;
       return;
     }

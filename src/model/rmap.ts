@@ -1,4 +1,4 @@
-// The reverse map of pages (spec §1.5, §6.2):
+// The reverse map of pages (kernel-facts §1.5, §6.2):
 //   mm/rmap.c page_add_new_anon_rmap() (__page_set_anon_rmap() with
 //   exclusive = 1), page_add_file_rmap(), page_remove_rmap(), rmap_walk_anon();
 //   include/linux/rmap.h page_dup_rmap(); include/linux/pagemap.h

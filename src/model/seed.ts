@@ -1,12 +1,12 @@
 // The rules of the series "Removing limitations of merging anonymous VMAs"
-// (RFC v2, spec §11; docs/policies.md), as the switch points of policy.ts
+// (RFC v2, kernel-facts §11; docs/policies.md), as the switch points of policy.ts
 // call them. Two readings:
 //
-// seed-v2, the patches as posted (spec §11.2-11.5):
+// seed-v2, the patches as posted (kernel-facts §11.2-11.5):
 //   mm/rmap.c rbt_no_children() (and the root test of its callers: EXCL),
 //   page_get_anon_vma(), reconnect_pages(), the VM_BUG_ON of anon_vma_merge();
 //   mm/mmap.c update_faulted_pgoff().
-// seed, the intended semantics (spec §11.8-11.9 "intended"): the same EXCL
+// seed, the intended semantics (kernel-facts §11.8-11.9 "intended"): the same EXCL
 //   test on the anon_vma whose pages move; every page that changes VMA is
 //   re-pointed (merges, cases 4 and 5 included) and, after an mremap move,
 //   re-indexed and re-pointed per moved PTE.

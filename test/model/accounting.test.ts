@@ -1,4 +1,4 @@
-// mm counters (linux-5.17-mm.md §1.3): vm_stat_account() classes through mmap,
+// mm counters (kernel-facts §1.3): vm_stat_account() classes through mmap,
 // munmap, mprotect and brk; locked_vm with MAP_LOCKED; VM_ACCOUNT and
 // VM_NORESERVE; the image's accounting; consistency under a random sequence.
 

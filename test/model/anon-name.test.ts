@@ -1,4 +1,4 @@
-// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) under linux-5.17 (spec §8.5, §10,
+// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) under linux-5.17 (kernel-facts §8.5, §10,
 // §12 S28): names split and merge like flags, compared by content; mmap and
 // brk pass none; the name checks (length, characters), the argument checks,
 // the walk (gaps ENOMEM at the end, file VMAs EBADF), EAGAIN at the limit.

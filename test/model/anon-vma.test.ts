@@ -1,4 +1,4 @@
-// The anon_vma lifecycle of v5.17 (linux-5.17-mm.md §5): anon_vma_prepare()
+// The anon_vma lifecycle of v5.17 (kernel-facts §5): anon_vma_prepare()
 // and its reuse of a neighbour's anon_vma (S38), anon_vma_clone() in split and
 // in __vma_adjust()'s import, the fork tree (anon_vma_fork()), the degree
 // reuse of anon_vma_clone() including the "double reuse" of §5.7, and

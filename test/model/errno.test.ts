@@ -1,4 +1,4 @@
-// Every error path of linux-5.17-mm.md §10 for mmap, munmap, mprotect and brk
+// Every error path of kernel-facts §10 for mmap, munmap, mprotect and brk
 // that the VMA layer can reach, in the kernel's order of checks, and the
 // max_map_count limits with their off-by-one (§3.2, S36).
 

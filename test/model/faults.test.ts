@@ -1,4 +1,4 @@
-// Page faults (linux-5.17-mm.md §6.1; the brief's "Access and faults"): every
+// Page faults (kernel-facts §6.1): every
 // path with its exact page / PTE / anon_vma / page-table state. The processes
 // start from an empty image, so identities start at 1 in each test: mm 1,
 // anon_vma 1, page 1, file 1.

@@ -1,4 +1,4 @@
-// fork, exit and exec (linux-5.17-mm.md §9; §12 S15, S17, S18, S37): the
+// fork, exit and exec (kernel-facts §9; §12 S15, S17, S18, S37): the
 // child's mm, its VMAs and anon_vmas, COW sharing and isolation of content,
 // VM_DONTCOPY / VM_WIPEONFORK (set through the process image: madvise() is
 // not modelled yet), and what exit and exec release.

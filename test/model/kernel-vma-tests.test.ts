@@ -1,7 +1,7 @@
 // The kernel's own VMA tests (tools/testing/vma/vma.c, groups A, B, C, E, F, J
-// of kernel-anchors.md §1.3) rewritten as syscall sequences with v5.17
+// of kernel-facts §14.1) rewritten as syscall sequences with v5.17
 // expectations, and the spec's scenarios S1, S7, S20-S22, S35, S36
-// (linux-5.17-mm.md §12). Page n of a harness layout is page n of the test
+// (kernel-facts §12). Page n of a harness layout is page n of the test
 // region here; an anonymous VMA's pgoff is then lin(n) instead of n.
 //
 // Differences from the harness: it calls the merge functions directly, so a
@@ -258,7 +258,7 @@ for (const impl of MEM_IMPLS) {
     });
   });
 
-  describe(`${impl.name}: spec scenarios (linux-5.17-mm.md §12)`, () => {
+  describe(`${impl.name}: scenarios of kernel-facts §12`, () => {
     it("S1: RW[p2,p4) then RW[p0,p2) -> [p0,p4) pg=lin(p0) (case 3)", () => {
       const proc = fresh();
       rw(proc, 2, 4);

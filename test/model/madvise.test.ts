@@ -1,4 +1,4 @@
-// madvise(2) under linux-5.17 (spec §8.3, §3.2, §10, §12 S8, S25-S27, S36):
+// madvise(2) under linux-5.17 (kernel-facts §8.3, §3.2, §10, §12 S8, S25-S27, S36):
 // the valid advice and the argument checks in order, the walk over gaps,
 // every flag-changing advice with its merge/split and its refusals, EAGAIN at
 // the map-count limit, DONTNEED / FREE / COLD / PAGEOUT / WILLNEED, REMOVE

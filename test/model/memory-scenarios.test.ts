@@ -1,4 +1,4 @@
-// The scenarios of linux-5.17-mm.md §12 that need page faults or fork, as
+// The scenarios of kernel-facts §12 that need page faults or fork, as
 // VMA layouts plus anon_vma identities (and, where the scenario says so,
 // pages). S8/S9 use the mprotect variant of the same shapes (flags that
 // differ in more than protection bits block anon_vma lending exactly as

@@ -1,6 +1,6 @@
 // vma_merge() of v5.17 reached through syscalls: the eight cases, VM_SPECIAL,
 // vm_ops->close, file identity and pgoff continuity, shared anonymous memory,
-// VM_SOFTDIRTY. Spec: linux-5.17-mm.md §2. The anon_vma rules (prev-only
+// VM_SOFTDIRTY. See kernel-facts §2. The anon_vma rules (prev-only
 // fallback, X vs NULL, fork children) are reached through page faults and
 // fork (last describe blocks).
 

@@ -1,5 +1,5 @@
 // mlock(2) / mlock2(2) / munlock(2) / mlockall(2) / munlockall(2) under
-// linux-5.17 (spec §8.2, §10, §12 S24): the range rounding, the holes, the
+// linux-5.17 (kernel-facts §8.2, §10, §12 S24): the range rounding, the holes, the
 // merge/split and locked_vm, the populate and its POSIX errors, ONFAULT,
 // VM_SPECIAL VMAs left alone, mlockall's def_flags. Run on the model and on
 // the engine.

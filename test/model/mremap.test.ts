@@ -1,5 +1,5 @@
-// mremap(2) under linux-5.17 (spec §7, §3.2, §10, §12 S11-S14, S29-S31;
-// kernel-anchors §2.2-§2.3): every errno path in the kernel's order, the +14
+// mremap(2) under linux-5.17 (kernel-facts §7, §3.2, §10, §12 S11-S14, S29-S31;
+// kernel-facts §14.3-§14.4): every errno path in the kernel's order, the +14
 // quirk, shrink across VMAs and holes, growth in place without a merge,
 // moves (pgoff rules, merges at the destination, the self-merge), partial
 // moves and VM_ACCOUNT, MREMAP_DONTUNMAP, page-table moves, the map-count
@@ -141,7 +141,7 @@ for (const impl of MEM_IMPLS) {
       expectMemClean(proc.kernel);
     });
 
-    it("kernel-anchors mremap_expand_merge: 3 pages, middle unmapped, first grown back: 2 VMAs in 5.17", () => {
+    it("selftest mremap_expand_merge: 3 pages, middle unmapped, first grown back: 2 VMAs in 5.17", () => {
       const proc = fresh();
       rw(proc, 0, 3);
       expect(proc.munmap(p(1), P)).toBe(0);

@@ -1,4 +1,4 @@
-// Page tables (the brief's "Page tables"; mm/memory.c free_pgtables(),
+// Page tables (kernel-facts §6.4; mm/memory.c free_pgtables(),
 // free_pgd_range() and co.): a PTE table appears with the first PTE it holds,
 // PUD and PMD tables also with any fault that reaches handle_mm_fault(); they
 // go only with free_pgtables() — munmap's unmap_region() with floor = the end

@@ -1,4 +1,4 @@
-// Address selection (linux-5.17-mm.md §4.3-4.5, S3, S23, S39): top-down below
+// Address selection (kernel-facts §4.3-4.5, S3, S23, S39): top-down below
 // mmap_base, hints, the stack guard gap, the bottom-up fallback from
 // mmap_legacy_base = PAGE_ALIGN(TASK_SIZE / 3), MAP_32BIT, ENOMEM when full,
 // and MAP_FIXED replacing what is there.

@@ -44,7 +44,7 @@ describe("random scripts under seed-v2: they run; the checker shows the series' 
       if (f) failures.push(`seed ${seed}, line ${f.line}: ${f.problem}`);
     }
     console.log(`seed-v2: the checker failed in ${failures.length} of ${SCRIPTS} random scripts\n  ${failures.join("\n  ")}`);
-    // the generator's partial mremap moves alone make update_faulted_pgoff mis-index pages (spec §11.4 item 1)
+    // the generator's partial mremap moves alone make update_faulted_pgoff mis-index pages (kernel-facts §11.4 item 1)
     expect(failures.length).toBeGreaterThan(0);
   });
 });

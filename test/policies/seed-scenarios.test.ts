@@ -1,4 +1,4 @@
-// The §12 scenarios of linux-5.17-mm.md that matter for the series
+// The §12 scenarios of kernel-facts that matter for the series
 // "Removing limitations of merging anonymous VMAs", each under linux-5.17,
 // seed-v2 (the series as posted) and seed (as intended), per
 // docs/policies.md. For every scenario and policy: the VMA layout (VMAs,
@@ -7,11 +7,11 @@
 // call after which they failed (the checkers run after every call), and the
 // kernel's pageRewrites().
 //
-// §11.9 item 5 predicts that under seed-v2 the checker (rmap invariant, no
+// kernel-facts §11.9 predicts that under seed-v2 the checker (rmap invariant, no
 // page pointing to a freed anon_vma) fails in S12, S14, S19, S31 (caveat),
 // S32, S33 and passes in S5, S13, S17, S34, S38. Each scenario says whether
 // the prediction holds. Note that checkKernel also recomputes anon_vma
-// refcounts, so the reference seed-v2 leaks per re-pointed page (spec §11.5
+// refcounts, so the reference seed-v2 leaks per re-pointed page (kernel-facts §11.5
 // item 3) makes it fail wherever pages are re-pointed: S5, S17, S34, S35,
 // S38 (contrast) end with "avN: refcount +1" and nothing else — the rmap
 // part of the prediction holds, and the leak is the defect the checker is
@@ -348,7 +348,7 @@ const SCENARIOS: Scenario[] = [
       // Prediction "breaks" confirmed: page p2 keeps av2, whose tree now covers only [p3, p4).
       "seed-v2": {
         layout: ["p0-p3 av1 pg=p0", "p3-p4 av2 pg=p3 +dontdump"], verdict: ["mm1 p2: unreachable"],
-        firstBreak: "madvise #6: mm1 p2: unreachable", stats: st({ debugVmWarnings: 1 }), // __vma_adjust's VM_WARN_ON (spec §11.5 issue 5)
+        firstBreak: "madvise #6: mm1 p2: unreachable", stats: st({ debugVmWarnings: 1 }), // __vma_adjust's VM_WARN_ON (kernel-facts §11.5 issue 5)
       },
       "seed": { layout: ["p0-p3 av1 pg=p0", "p3-p4 av2 pg=p3 +dontdump"], verdict: [], firstBreak: null, stats: st({ pagesRepointed: 1 }) },
     },

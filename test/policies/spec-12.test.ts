@@ -1,6 +1,6 @@
-// The scenarios of spec §12 that matter for the series (scenarios/spec-12/*.script),
+// The scenarios of kernel-facts §12 that matter for the series (scenarios/spec-12/*.script),
 // under every policy on both engine builds: the VMAs left, the merge cases taken,
-// and what the kernel-wide checker says after every line. Spec §11.9 item 5
+// and what the kernel-wide checker says after every line. kernel-facts §11.9
 // predicts that under seed-v2 S12, S14, S19, S31 (caveat), S32 and S33 break the
 // rmap invariant and S5, S13, S17, S34, S38 keep it; the table records which
 // predictions hold (see the notes below it).
@@ -96,7 +96,7 @@ function run(policy: Policy, build: "release" | "debug", name: string): Outcome 
   return { vmas, cases, check: first === null ? "ok" : kind(first), refused: after.mapCountRefused - before.mapCountRefused };
 }
 
-describe.each(["release", "debug"] as const)("spec §12 scenarios (%s build)", (build) => {
+describe.each(["release", "debug"] as const)("kernel-facts §12 scenarios (%s build)", (build) => {
   for (const [name, want] of Object.entries(EXPECTED)) {
     it(name, () => {
       const got = POLICIES.map((p) => run(p, build, name));

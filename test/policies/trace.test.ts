@@ -1,5 +1,5 @@
 // Merge tracing and counters (assembly/trace/merge_trace.ts, src/engine/merge_trace.ts):
-// the series' vm_av_merge / vm_pgoff_merge values that spec §12 predicts for
+// the series' vm_av_merge / vm_pgoff_merge values that kernel-facts §12 predicts for
 // its scenarios, vmasim's finer reasons, the counters, and event delivery
 // through the batch path.
 import { describe, expect, it } from "vitest";

@@ -25,7 +25,7 @@ for (const impl of IMPLS) {
 
   describe(`runScenario on ${impl.name}`, () => {
     describe("reproduces outputs recorded on real kernels", () => {
-      // every example of ../shared/scenarios: layouts, anon pgoffs and anon_vma
+      // every example of test/fixtures/scenarios: layouts, anon pgoffs and anon_vma
       // numbering agree with both recorded kernels wherever 5.17 does too
       for (const name of ["01-adjacent-anon-unfaulted", "06-mremap-faulted-after-neighbour", "10-mprotect-split-merge", "15-fork-child-continues"]) {
         for (const k of ["linux-6.1", "linux-6.18"]) {

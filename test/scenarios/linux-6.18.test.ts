@@ -1,6 +1,6 @@
 // The engine under linux-6.18 against everything recorded on Linux 6.18.44:
 // every corpus script (test/scenarios/corpus/*.linux-6.18.out) and every
-// shared example (../shared/scenarios/*.linux-6.18.out) is reproduced byte
+// example recording (test/fixtures/scenarios/*.linux-6.18.out) is reproduced byte
 // for byte (image-dependent count numbers masked), by the release and the
 // debug builds. One test per scenario and build.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
 
 const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
-// the repository's copies of ../shared/scenarios (test/fixtures/scenarios)
+// the four example scripts and their recordings
 const SHARED = fileURLToPath(new URL("../fixtures/scenarios/", import.meta.url));
 const TAG = "linux-6.18";
 
