@@ -7,14 +7,14 @@
 // locked_vm, RSS and page tables start empty; def_flags keeps only
 // VM_NOHUGEPAGE (VM_INIT_DEF_MASK). Then, for each parent VMA in order:
 // VM_DONTCOPY ones are skipped (and taken off the child's counters); a
-// VM_ACCOUNT VMA is charged again; the copy (vm_area_dup) gets a file
-// reference, an anon_vma by anon_vma_fork() — none for VM_WIPEONFORK —, loses
+// VM_ACCOUNT VMA is charged again (a refusal fails the fork with ENOMEM); the
+// copy (vm_area_dup) gets a file reference, an anon_vma by anon_vma_fork() —
+// none for VM_WIPEONFORK —, loses
 // VM_LOCKED / VM_LOCKONFAULT, is linked at the end (fork never merges), and
 // copy_page_range() copies the PTEs unless VM_WIPEONFORK.
 
 import {
-  VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE, VM_WIPEONFORK,
-  ENOMEM,
+  ENOMEM, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE, VM_WIPEONFORK,
 } from "../abi/constants.js";
 import { security_vm_enough_memory_mm, vm_stat_account } from "./accounting.js";
 import { anon_vma_fork } from "./anon_vma.js";
