@@ -29,6 +29,7 @@ import { set_policy } from "./mm/policy";
 import {
   RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIM_INFINITY, set_current, set_current_caps, set_ignore_rlimit_data,
 } from "./mm/rlimit";
+import { set_overcommit, vm_commit_limit, vm_committed_as } from "./mm/commit";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
   merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
@@ -88,6 +89,21 @@ export function kernel_ignore_rlimit_data(on: bool): void {
 /** KernelConfig.zero_page: may read faults map the shared zero page? Read at every fault. */
 export function kernel_zero_page(on: bool): void {
   set_zero_page(on);
+}
+
+/** The overcommit sysctls and what they depend on (mm/commit.ts). */
+export function kernel_overcommit(mode: u32, ratio: f64, kbytes: f64, admin_kb: f64, user_kb: f64, ram_pages: f64, swap_pages: f64): void {
+  set_overcommit(mode, <u64>ratio, <u64>kbytes, <u64>admin_kb, <u64>user_kb, <u64>ram_pages, <u64>swap_pages);
+}
+
+/** Committed_AS, in pages. */
+export function kernel_committed_as(): f64 {
+  return <f64>vm_committed_as;
+}
+
+/** CommitLimit, in pages. */
+export function kernel_commit_limit(): f64 {
+  return <f64>vm_commit_limit();
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */

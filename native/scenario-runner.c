@@ -64,6 +64,9 @@
  *     that call's errno.
  *   - `brk DELTA` whose target address overflows prints ENOMEM without a syscall.
  *   - `exit CODE`: CODE must be 0..255, else EPARSE.
+ *   - `sysctl KEY VALUE`: KEY one of sysctl_keys[]; VALUE (a number, not '@')
+ *     is written in decimal to /proc/sys/vm/KEY; prints ok or the errno of the
+ *     open or the write. The caller saves and restores the host's values.
  *   - `repeat`: COUNT >= 0 and START >= 0 are plain numbers ('@' is not allowed
  *     there); STEP may be negative. The inner op is checked once with @ = START
  *     (a syntax error makes the whole line EPARSE). If @ = START+i*STEP makes a
@@ -392,7 +395,7 @@ enum opkind {
     OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP, OP_TOUCH, OP_TOUCHN, OP_PEEK, OP_MADVISE,
     OP_MLOCK, OP_MUNLOCK, OP_MSEAL, OP_BRK, OP_PADVMAS,
     /* not allowed inside repeat: */
-    OP_DUMPHEAP, OP_FORK, OP_DUMP, OP_COUNT, OP_REPEAT, OP_EXIT, OP_SETRLIMIT, OP_CAPDROP,
+    OP_DUMPHEAP, OP_FORK, OP_DUMP, OP_COUNT, OP_REPEAT, OP_EXIT, OP_SETRLIMIT, OP_CAPDROP, OP_SYSCTL,
 };
 
 enum { PL_NOREPLACE, PL_FIXED, PL_HINT };
@@ -415,6 +418,12 @@ struct op {
     int64_t code;          /* exit code; brk delta; padvmas target; repeat count */
     int at_bad;            /* '@' made a page argument negative: ERANGE_ARENA */
     int inner;             /* repeat: index of the inner op's first token */
+};
+
+/* The vm sysctls `sysctl` may write (src/scenario/parse.ts SYSCTL_KEYS). */
+static const char *const sysctl_keys[] = {
+    "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "admin_reserve_kbytes",
+    "user_reserve_kbytes", "max_map_count", "mmap_min_addr",
 };
 
 struct atctx {
@@ -665,6 +674,18 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
             return 0;
         return 1;
     }
+    if (eq(name, "sysctl")) {
+        op->kind = OP_SYSCTL;
+        if (n != 3 || at)
+            return 0;
+        for (size_t k = 0; k < sizeof sysctl_keys / sizeof sysctl_keys[0]; k++) {
+            if (eq(t[1], sysctl_keys[k])) {
+                op->variant = (int)k;
+                return parse_num(t[2], &op->code);
+            }
+        }
+        return 0;
+    }
     if (eq(name, "exit")) {
         op->kind = OP_EXIT;
         if (n == 1)
@@ -710,7 +731,7 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
         const char *in = t[4];
         if (eq(in, "fork") || eq(in, "repeat") || eq(in, "exit") || eq(in, "dump") ||
             eq(in, "dumpheap") || eq(in, "count") || eq(in, "echo") || eq(in, "setrlimit") ||
-            eq(in, "capdrop"))
+            eq(in, "capdrop") || eq(in, "sysctl"))
             return 0;
         struct atctx first = { op->n2, 0 };
         struct op inner;
@@ -1800,6 +1821,30 @@ static void exec_scan(const char *s, const char *e, const struct op *op)
     out_ch('\n');
 }
 
+/* Write v in decimal to /proc/sys/vm/KEY: 0 or the errno of open or write. */
+static int write_sysctl(const char *key, int64_t v)
+{
+    char path[64], num[24];
+    strcpy(path, "/proc/sys/vm/");
+    strcat(path, key);
+    fmt_i64(num, v);
+    size_t len = strlen(num);
+    num[len++] = '\n';
+    int fd;
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno;
+    ssize_t w;
+    do
+        w = write(fd, num, len);
+    while (w < 0 && errno == EINTR);
+    int err = w < 0 ? errno : (size_t)w != len ? EIO : 0;
+    close(fd);
+    return err;
+}
+
 static void exec_fork(const char *s, const char *e, const struct op *op)
 {
     pid_t me = getpid();
@@ -1955,6 +2000,14 @@ static void run_line(char *s, char *e)
         exec_capdrop(&op, &r);
         print_line_result(s, e, r.s);
         return;
+    case OP_SYSCTL: {
+        char b[24];
+        int err = write_sysctl(sysctl_keys[op.variant], op.code);
+        if (err)
+            errno_text(b, err);
+        print_line_result(s, e, err ? b : "ok");
+        return;
+    }
     default:
         exec_simple(&op, &r);
         print_line_result(s, e, r.s);

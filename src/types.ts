@@ -241,6 +241,25 @@ export interface PageRewriteStats {
   debugVmWarnings: number;
 }
 
+/**
+ * A syscall that returns no number failed with the kernel's errno (fork(2):
+ * ENOMEM when the overcommit policy refuses the child's commit charge).
+ */
+export class SyscallError extends Error {
+  constructor(readonly syscall: string, readonly errno: number) {
+    super(`${syscall}: errno ${errno}`);
+    this.name = "SyscallError";
+  }
+}
+
+/** /proc/meminfo's commit lines, in pages. */
+export interface CommitInfo {
+  /** Committed_AS: pages charged by __vm_enough_memory() and not given back (vm_committed_as) */
+  committedAs: number;
+  /** CommitLimit: vm_commit_limit() (what strict overcommit compares against) */
+  commitLimit: number;
+}
+
 /** A simulated kernel: files and processes under one policy. */
 export interface KernelSim {
   readonly policy: Policy;
@@ -273,6 +292,8 @@ export interface KernelSim {
   anonVmasLive?(): number;
   /** The seed policies' page rewrites and seed-v2's defects so far (a copy), where the implementation counts them. */
   pageRewrites?(): PageRewriteStats;
+  /** Committed_AS and CommitLimit (docs/configuration.md "Overcommit and the commit charge"). */
+  meminfo?(): CommitInfo;
 }
 
 /** One process (a task) and its address space (an mm_struct, maybe shared with threads). */
@@ -314,7 +335,10 @@ export interface ProcessSim {
   touch(addr: number, write: boolean): number;
   /** Read the byte at addr (the scenario's `peek`): 0..255, or -SIGSEGV / -SIGBUS. */
   peek(addr: number): number;
-  /** fork(2): a child process with a copy of this address space (dup_mmap). */
+  /**
+   * fork(2): a child process with a copy of this address space (dup_mmap).
+   * Throws SyscallError (ENOMEM) when the overcommit policy refuses a VMA's charge.
+   */
   fork(): ProcessSim;
   /** A thread (clone(CLONE_VM)) sharing this address space; vfork is one too. */
   cloneVm(): ProcessSim;

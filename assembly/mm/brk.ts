@@ -5,6 +5,7 @@ import { EAGAIN, EINVAL, ENOMEM, PAGE_MASK, PAGE_SHIFT, VM_ACCOUNT, VM_DATA_DEFA
 import { MERGE_CALLER_BRK, MergeAttrs, new_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm } from "./mm";
 import { RLIMIT_DATA, RLIM_INFINITY, mlock_future_ok, rlimit } from "./rlimit";
+import { security_vm_enough_memory_mm } from "./commit";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
@@ -71,6 +72,7 @@ export function do_brk_flags(mm: Mm, addr: u64, len: u64, flags: u64): i64 {
   const pages = len >> PAGE_SHIFT;
   if (!may_expand_vm(mm, flags, pages)) return -ENOMEM;
   if (mm.map_count > sysctl_max_map_count) return map_count_refused();
+  if (security_vm_enough_memory_mm(mm, pages)) return -ENOMEM;
 
   const prev = find_vma_before(mm, addr);
   let vma = vma_merge(mm, prev, addr, addr + len, new_range_attrs(attrs, MERGE_CALLER_BRK, flags, 0, addr >> PAGE_SHIFT));

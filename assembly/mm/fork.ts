@@ -1,9 +1,10 @@
 // Address spaces across processes: fork's dup_mmap() (kernel/fork.c) and the
 // teardown exit_mmap() (mm/mmap.c), v5.17.
 
-import { VM_DONTCOPY, VM_HUGETLB, VM_LOCKED, VM_LOCKONFAULT, VM_MAYBE_GUARD, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_WIPEONFORK } from "../abi/constants";
+import { VM_ACCOUNT, VM_DONTCOPY, VM_HUGETLB, VM_LOCKED, VM_LOCKONFAULT, VM_MAYBE_GUARD, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_WIPEONFORK } from "../abi/constants";
 import { get_file } from "../fs/file";
 import { anon_vma_fork } from "../rmap/anon_vma";
+import { security_vm_enough_memory_mm } from "./commit";
 import { copy_page_range } from "./memory";
 import { mm_list_del, mm_new_empty, vm_stat_account } from "./mm";
 import { remove_vma_list, unmap_region } from "./munmap";
@@ -14,8 +15,10 @@ import { vma_link, vma_unlink } from "./vma_tree";
 
 /**
  * dup_mmap(): the child's mm, a copy of the parent's VMAs (never merged)
- * with their anon_vmas forked and their PTEs copied copy-on-write.
- * NULL when the engine ran out of memory (the partial child is torn down).
+ * with their anon_vmas forked and their PTEs copied copy-on-write, each
+ * VM_ACCOUNT one charged again. NULL when the engine ran out of memory
+ * (engine_oom set) or the charge was refused (fork's ENOMEM); the partial
+ * child is torn down either way.
  */
 export function dup_mmap(oldmm: Mm): Mm | null {
   if (!mm_reserve(1)) {
@@ -49,6 +52,12 @@ export function dup_mmap(oldmm: Mm): Mm | null {
       vm_stat_account(mm, mpnt.vm_flags, -<i64>vma_pages(mpnt));
       mpnt = mpnt.vm_next;
       continue;
+    }
+    // the parent's mm is charged (sic in the kernel): its total_vm sets the user reserve
+    if ((mpnt.vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) {
+      // the kernel's ENOMEM, not the engine's: the partial child goes, giving back its charges
+      mmput(mm);
+      return null;
     }
     if (!vma_reserve(1)) return fork_failed(mm);
     const tmp = vm_area_alloc(mm);

@@ -11,6 +11,7 @@ import { kver } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { RLIMIT_STACK, mlock_future_ok, rlimit } from "./rlimit";
+import { security_vm_enough_memory_mm } from "./commit";
 import { Page, PG_ANON, alloc_page, get_page, page_reserve, put_page } from "./page";
 import {
   PMD_MASK, PTE_DIRTY, PTE_GUARD, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, PteIter, entry_ptr, mk_pte, pgtable_reserve,
@@ -323,6 +324,8 @@ function expand_downwards(vma: Vma, address: u64): bool {
   if (!may_expand_vm(mm, vma.vm_flags, grow)) return false;
   if (size > rlimit(RLIMIT_STACK)) return false;
   if (!mlock_future_ok(mm, vma.vm_flags, grow << PAGE_SHIFT)) return false;
+  // the commit charge comes last: it is what a later refusal would have to undo
+  if (security_vm_enough_memory_mm(mm, grow)) return false;
   if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow;
   vm_stat_account(mm, vma.vm_flags, <i64>grow);
   anon_vma_interval_tree_pre_update_vma(vma);

@@ -3,9 +3,10 @@
 // of a process image's VMAs (insert_vm_struct, as exec and the ELF loader do).
 
 import {
-  PAGE_SHIFT, TASK_SIZE, VM_EXEC, VM_LOCKED, VM_SHARED, VM_SOFTDIRTY, VM_STACK, VM_WRITE,
+  PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT, VM_EXEC, VM_LOCKED, VM_SHARED, VM_SOFTDIRTY, VM_STACK, VM_WRITE,
 } from "../abi/constants";
 import { File, get_file } from "../fs/file";
+import { vm_acct_memory } from "./commit";
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { pgd_alloc, pgtable_reserve } from "./pgtable";
 import { RLIMIT_AS, RLIMIT_DATA, ignore_rlimit_data, rlimit, rlimit_max } from "./rlimit";
@@ -108,6 +109,8 @@ export function insert_image_vma(mm: Mm, start: u64, end: u64, flags: u64, pgoff
   const pages = <i64>((end - start) >> PAGE_SHIFT);
   vm_stat_account(mm, flags, pages);
   if (flags & VM_LOCKED) mm.locked_vm += <u64>pages;
+  // charged without the overcommit check: vmasim never refuses a process image
+  if (flags & VM_ACCOUNT) vm_acct_memory(pages);
   // written during exec: it has an anon_vma (its pages are not modelled)
   if (faulted && !anon_vma_prepare(v)) return null;
   return v;

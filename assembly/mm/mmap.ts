@@ -15,11 +15,13 @@ import { MERGE_CALLER_MMAP, MergeAttrs, new_range_attrs, vma_merge } from "./mer
 import { mm_populate } from "./mlock";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { can_do_mlock, mlock_future_ok } from "./rlimit";
-import { count_vma_pages_range, do_munmap } from "./munmap";
+import { count_vma_pages_range, do_munmap, range_has_sealed } from "./munmap";
+import { OVERCOMMIT_NEVER, security_vm_enough_memory_mm, sysctl_overcommit_memory, vm_acct_memory, vm_unacct_memory } from "./commit";
+import { kver } from "./policy";
 import { mmap_min_addr, map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, VM_OPS_FILE, VM_OPS_NONE, VM_OPS_SHMEM, vm_area_alloc } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
-import { find_vma_before, find_vma_intersection, vma_link } from "./vma_tree";
+import { find_vma, find_vma_before, find_vma_intersection, vma_link } from "./vma_tree";
 
 /** VMA records mmap may need: two splits of the range it replaces, one new VMA. */
 export const MMAP_RESERVE: u32 = 3;
@@ -73,7 +75,8 @@ export function sys_mmap(mm: Mm, addr: u64, len: u64, prot: u32, flags: u32, fil
     const log = (flags >> 26) & 0x3f;
     if (log != 0 && log != 21 && log != 30) return -EINVAL;
     // no huge pages are reserved (vm.nr_hugepages = 0): hugetlb_reserve_pages fails
-    if (!(flags & MAP_NORESERVE)) return -ENOMEM;
+    // (strict overcommit ignores MAP_NORESERVE)
+    if (!(flags & MAP_NORESERVE) || sysctl_overcommit_memory == OVERCOMMIT_NEVER) return -ENOMEM;
     // with MAP_NORESERVE the kernel creates a hugetlb VMA, which is not modelled
     return -ENOSYS;
   }
@@ -143,8 +146,8 @@ export function do_mmap(mm: Mm, file: File | null, addr: u64, len: u64, prot: u3
       return -EINVAL;
     }
   }
-  // MAP_NORESERVE is honoured unless overcommit is strict (mode 0 assumed)
-  if (flags & MAP_NORESERVE) vm_flags |= VM_NORESERVE;
+  // MAP_NORESERVE is honoured unless overcommit is strict
+  if ((flags & MAP_NORESERVE) && sysctl_overcommit_memory != OVERCOMMIT_NEVER) vm_flags |= VM_NORESERVE;
 
   return mmap_region(mm, file, addr, len, vm_flags, pgoff);
 }
@@ -157,13 +160,35 @@ export function mmap_region(mm: Mm, file: File | null, addr: u64, len: u64, vm_f
     const nr = count_vma_pages_range(mm, addr, addr + len);
     if (!may_expand_vm(mm, vm_flags, pages - nr)) return -ENOMEM;
   }
+  const accountable = accountable_mapping(vm_flags);
+  // 6.12: the charge comes before the old VMAs go (a refusal leaves them in
+  // place), and only the pages they had not charged already are asked for
+  let replaced: u64 = 0;
+  let uncharged: u64 = 0;
+  if (kver >= 612 && accountable && !range_has_sealed(find_vma(mm, addr), addr + len)) {
+    replaced = count_vma_pages_range(mm, addr, addr + len, VM_ACCOUNT);
+    uncharged = pages - replaced;
+    if (uncharged && security_vm_enough_memory_mm(mm, uncharged)) return -ENOMEM;
+  }
   // munmap_vma_range(): clear old maps
   if (find_vma_intersection(mm, addr, addr + len)) {
     const r = do_munmap(mm, addr, len);
     // 6.10+: a sealed VMA in the way is EPERM (the unmap error itself in 6.x)
-    if (r != 0) return r == -EPERM ? r : -ENOMEM;
+    if (r != 0) {
+      vm_unacct_memory(<i64>uncharged);
+      return r == -EPERM ? r : -ENOMEM;
+    }
   }
-  if (accountable_mapping(vm_flags)) vm_flags |= VM_ACCOUNT;
+  if (accountable) {
+    if (kver >= 612) {
+      // the new mapping owns the whole charge: the unmap gave back what it replaced
+      vm_acct_memory(<i64>replaced);
+    } else if (security_vm_enough_memory_mm(mm, pages)) {
+      // 5.17: after the unmap, so a refused MAP_FIXED has already lost the old mapping
+      return -ENOMEM;
+    }
+    vm_flags |= VM_ACCOUNT;
+  }
 
   const prev = find_vma_before(mm, addr);
   let vma = vma_merge(mm, prev, addr, addr + len, new_range_attrs(attrs, MERGE_CALLER_MMAP, vm_flags, changetype<usize>(file), pgoff));

@@ -12,6 +12,7 @@ import { change_protection } from "./memory";
 import { populate_vma_page_range } from "./mlock";
 import { MERGE_CALLER_MPROTECT, existing_range_attrs, vma_merge } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
+import { security_vm_enough_memory_mm, vm_unacct_memory } from "./commit";
 import { calc_vm_prot_bits } from "./mmap";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
@@ -35,11 +36,17 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
     pprev = vma;
     return 0;
   }
-  // making a private mapping writable commits memory; in 5.17 the commit is
-  // never given back: VM_ACCOUNT stays when it becomes read-only again
+  // making a private mapping writable commits memory (only what is not
+  // charged yet); in 5.17 the charge is never given back: VM_ACCOUNT stays
+  // when it becomes read-only again
+  let charged: u64 = 0;
   if (newflags & VM_WRITE) {
     if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM;
-    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
+    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+      charged = nrpages;
+      if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM;
+      newflags |= VM_ACCOUNT;
+    }
   } else if (kver >= 605 && (oldflags & VM_ACCOUNT) && vma_is_anonymous(vma) && !vma.anon_vma) {
     // 6.5: an unfaulted anonymous VMA has no pages to back, so it is unaccounted
     newflags &= ~VM_ACCOUNT;
@@ -51,16 +58,24 @@ function mprotect_fixup(mm: Mm, vma: Vma, start: u64, end: u64, newflags: u64): 
     pprev = vma;
     if (start != vma.vm_start) {
       const err = split_vma(mm, vma, start, true);
-      if (err) return err;
+      if (err) {
+        vm_unacct_memory(<i64>charged);
+        return err;
+      }
     }
     if (end != vma.vm_end) {
       const err = split_vma(mm, vma, end, false);
-      if (err) return err;
+      if (err) {
+        vm_unacct_memory(<i64>charged);
+        return err;
+      }
     }
   }
   pprev = vma;
   // a merge may have given the survivor sticky flags (6.18.y): they stay
   vma.vm_flags = newflags | (vma.vm_flags & vm_sticky());
+  // 6.5: the charge of a VMA that lost VM_ACCOUNT goes back
+  if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT)) vm_unacct_memory(<i64>nrpages);
   change_protection(vma, start, end, newflags);
   // a private VM_LOCKED VMA becoming writable: break COW now, not at the next write
   if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE)) {

@@ -20,6 +20,7 @@ import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_FILE, R_OK, count, trace_emi
 import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mlock_future_ok } from "./rlimit";
+import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
 import { kver, relocate_anon } from "./policy";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
@@ -150,10 +151,18 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
 /** expand_vma_in_place(): grow vma (which ends at addr + old_len) by delta. */
 function expand_vma_in_place(mm: Mm, vma: Vma, addr: u64, delta: u64): i64 {
   const pages = delta >> PAGE_SHIFT;
+  let charged: u64 = 0;
+  if (vma.vm_flags & VM_ACCOUNT) {
+    if (security_vm_enough_memory_mm(mm, pages)) return -ENOMEM;
+    charged = pages;
+  }
   if (kver >= 601) {
     // 6.1 (ca3d76b0aa80): the extension is merged, with the next VMA too if it now touches
     const merged = vma_merge_extend(mm, vma, delta);
-    if (!merged) return -ENOMEM;
+    if (!merged) {
+      vm_unacct_memory(<i64>charged);
+      return -ENOMEM;
+    }
     vma = merged;
   } else {
     // vma_adjust without a merge: the grown VMA never joins the next one
@@ -403,6 +412,10 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   if (mm.map_count >= sysctl_max_map_count - 3) return map_count_refused();
   // vm_ops->may_split: special mappings refuse to be split
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
+  // the growth, or all of new_len when the old range stays (MREMAP_DONTUNMAP);
+  // mode 2 checks even a charge of 0 pages
+  const to_account: u64 = (flags & MREMAP_DONTUNMAP) ? new_len : new_len - old_len;
+  if ((vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(mm, to_account >> PAGE_SHIFT)) return -ENOMEM;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
   const src_anon_vma = vma.anon_vma;
   const pgoff = moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff);
@@ -419,13 +432,18 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     }
   }
   const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff);
-  if (!new_vma) return -ENOMEM;
+  if (!new_vma) {
+    if (vm_flags & VM_ACCOUNT) vm_unacct_memory(<i64>(to_account >> PAGE_SHIFT));
+    return -ENOMEM;
+  }
   vma = copy_vma_src!;
   const moved = move_page_tables(mm, old_addr, new_addr, old_len);
   let err: i64 = 0;
   if (moved < old_len) {
-    // move back what moved and unmap the new range instead
+    // move back what moved and unmap the new range instead; the growth was
+    // charged for nothing (the new VMA's unmap gives back only its concealed share)
     err = -ENOMEM;
+    if ((vm_flags & VM_ACCOUNT) && !(flags & MREMAP_DONTUNMAP)) vm_unacct_memory(<i64>(to_account >> PAGE_SHIFT));
     move_page_tables(mm, new_addr, old_addr, moved);
     vma = new_vma;
     old_len = new_len;
@@ -454,7 +472,11 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) unlink_anon_vmas(vma);
     return <i64>new_addr;
   }
-  if (do_munmap(mm, old_addr, old_len) < 0) excess = 0;
+  if (do_munmap(mm, old_addr, old_len) < 0) {
+    // unable to split the VMA: keep the accounts right
+    if ((vm_flags & VM_ACCOUNT) && !(flags & MREMAP_DONTUNMAP)) vm_acct_memory(<i64>(old_len >> PAGE_SHIFT));
+    excess = 0;
+  }
   if (vm_flags & VM_LOCKED) {
     mm.locked_vm += new_len >> PAGE_SHIFT;
     locked = true;

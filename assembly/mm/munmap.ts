@@ -2,7 +2,8 @@
 // remove_vma_list() (mm/mmap.c, mm/memory.c; v5.17). There is no merge after
 // munmap: removing VMAs never joins their neighbours.
 
-import { EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_LOCKED, VM_LOCKED_CLEAR_MASK } from "../abi/constants";
+import { EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT, VM_LOCKED, VM_LOCKED_CLEAR_MASK } from "../abi/constants";
+import { vm_unacct_memory } from "./commit";
 import { fput } from "../fs/file";
 import { unlink_anon_vmas } from "../rmap/anon_vma";
 import { zap_page_range } from "./memory";
@@ -105,7 +106,7 @@ export function free_pgtables(mm: Mm, vma: Vma | null, floor: u64, ceiling: u64)
 }
 
 /** Does a VMA from vma up to end carry VM_SEALED (6.10 mseal)? */
-function range_has_sealed(vma: Vma | null, end: u64): bool {
+export function range_has_sealed(vma: Vma | null, end: u64): bool {
   while (vma && vma.vm_start < end) {
     if (!can_modify_vma(vma)) return true;
     vma = vma.vm_next;
@@ -113,22 +114,29 @@ function range_has_sealed(vma: Vma | null, end: u64): bool {
   return false;
 }
 
-/** remove_vma_list(): unaccount and free the detached VMAs. */
+/** remove_vma_list(): unaccount and free the detached VMAs, giving back their commit charge. */
 export function remove_vma_list(mm: Mm, vma: Vma | null): void {
+  let nr_accounted: u64 = 0;
   while (vma) {
     const next = vma.vm_next;
+    if (vma.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma);
     vm_stat_account(mm, vma.vm_flags, -<i64>vma_pages(vma));
     if (vma.vm_file) fput(vma.vm_file!);
     vm_area_free(vma);
     vma = next;
   }
+  vm_unacct_memory(<i64>nr_accounted);
 }
 
-/** The pages of existing VMAs inside [start, end) (count_vma_pages_range). */
-export function count_vma_pages_range(mm: Mm, start: u64, end: u64): u64 {
+/** The pages of existing VMAs inside [start, end) (count_vma_pages_range); only those with one of `only` if given. */
+export function count_vma_pages_range(mm: Mm, start: u64, end: u64, only: u64 = 0): u64 {
   let nr: u64 = 0;
   let vma = find_vma_intersection(mm, start, end);
   while (vma && vma.vm_start < end) {
+    if (only && !(vma.vm_flags & only)) {
+      vma = vma.vm_next;
+      continue;
+    }
     const s = vma.vm_start > start ? vma.vm_start : start;
     const e = vma.vm_end < end ? vma.vm_end : end;
     nr += (e - s) >> PAGE_SHIFT;

@@ -7,6 +7,9 @@ export interface CoreExports {
   _initialize(): void;
   kernel_config(maxMapCount: number, mmapMinAddr: number, guardGapPages: number): void;
   kernel_zero_page(on: number): void;
+  kernel_overcommit(mode: number, ratio: number, kbytes: number, adminKb: number, userKb: number, ramPages: number, swapPages: number): void;
+  kernel_committed_as(): number;
+  kernel_commit_limit(): number;
   kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number): void;
   set_sysctl_max_map_count(n: number): void;
   engine_memory_limit(pages: number): void;

@@ -7,9 +7,10 @@ import { ANON_VMA_NAME_MAX_LEN, EFAULT, EINVAL, ENOMEM } from "../abi/constants.
 import { defaultImage } from "../image.js";
 import { Task } from "./task.js";
 import type {
-  AnonVmaSnapshot, Capability, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
+  AnonVmaSnapshot, Capability, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
+import { SyscallError } from "../types.js";
 import {
   ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
@@ -103,6 +104,7 @@ export class Simulator implements KernelSim {
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
     this.core.kernel_ignore_rlimit_data(this.cfg.ignore_rlimit_data ? 1 : 0);
     this.core.kernel_zero_page(this.cfg.zero_page ? 1 : 0);
+    this.setOvercommit();
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
@@ -188,6 +190,22 @@ export class Simulator implements KernelSim {
     this.call("configure", () => this.core.kernel_config(cfg.max_map_count, cfg.mmap_min_addr, cfg.stack_guard_gap_pages));
     this.call("configure", () => this.core.kernel_ignore_rlimit_data(cfg.ignore_rlimit_data ? 1 : 0));
     this.call("configure", () => this.core.kernel_zero_page(cfg.zero_page ? 1 : 0));
+    this.call("configure", () => this.setOvercommit());
+  }
+
+  /** The overcommit knobs into the core (assembly/mm/commit.ts). */
+  private setOvercommit(): void {
+    const c = this.cfg;
+    this.core.kernel_overcommit(c.overcommit_memory, c.overcommit_ratio, c.overcommit_kbytes, c.admin_reserve_kbytes,
+      c.user_reserve_kbytes, c.totalram_pages, c.total_swap_pages);
+  }
+
+  /** /proc/meminfo's Committed_AS and CommitLimit, in pages. */
+  meminfo(): CommitInfo {
+    return {
+      committedAs: this.call("meminfo", () => this.core.kernel_committed_as()),
+      commitLimit: this.call("meminfo", () => this.core.kernel_commit_limit()),
+    };
   }
 
   createProcess(image?: ProcessImage): Process {
@@ -471,10 +489,11 @@ export class Process implements ProcessSim {
   }
 
   fork(): Process {
-    const mm = this.mm;
+    const mm = this.cur; // dup_mmap's commit charge asks current's CAP_SYS_ADMIN
     const child = this.kernel.call("fork", () => this.kernel.core.mm_fork(mm), false);
     if (child === 0) {
-      this.kernel.core.engine_take_oom();
+      // without the engine's flag, the kernel's refusal: the commit charge (dup_mmap)
+      if (!this.kernel.core.engine_take_oom()) throw new SyscallError("fork", ENOMEM);
       throw new EngineOutOfMemoryError("fork");
     }
     return this.kernel.adopt(new Process(this.kernel, child, this.kernel.nextPid(), this.task.clone(false)));

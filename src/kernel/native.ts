@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sysctlsWritten, withHostSysctls } from "./sysctl.js";
 
 const SOURCE = path.join("native", "scenario-runner.c");
 const BINARY = path.join("build", "native", "scenario-runner");
@@ -92,9 +93,14 @@ export interface NativeRunOptions {
 /**
  * Run a scenario script on the running kernel and return its output and exit
  * status. Throws when the runner fails itself (arena setup, unreadable script)
- * or cannot be started.
+ * or cannot be started. The host's vm sysctls the script writes (`sysctl`)
+ * are restored afterwards, whatever happens (sysctl.ts).
  */
 export function runOnKernel(script: string, options: NativeRunOptions = {}): NativeRun {
+  return withHostSysctls(sysctlsWritten(script), () => runNative(script, options));
+}
+
+function runNative(script: string, options: NativeRunOptions): NativeRun {
   const bin = nativeRunnerPath();
   const args = options.hiddenState === false ? ["--no-bpf", "-"] : ["-"];
   const r = spawnSync(bin, args, {

@@ -5,11 +5,13 @@
 //   vm_unacct_memory(); mm/mlock.c can_do_mlock() (v5.17).
 //
 // The limits and capabilities are those of the calling task (resource.ts).
-// Decisions: overcommit never refuses (as with vm.overcommit_memory=1:
-// the heuristic against RAM + swap of mode 0 is not modelled), but committed
-// pages are still counted in KernelModel.vm_committed_as.
+// The commit charge (KernelModel.vm_committed_as, Committed_AS) follows
+// vm.overcommit_memory and its companions from KernelModel.cfg
+// (docs/configuration.md "Overcommit and the commit charge").
 
-import { EAGAIN, PAGE_SIZE, VM_EXEC, VM_LOCKED, VM_SHARED, VM_STACK, VM_WRITE } from "../abi/constants.js";
+import { EAGAIN, ENOMEM, PAGE_SIZE, VM_EXEC, VM_LOCKED, VM_SHARED, VM_STACK, VM_WRITE } from "../abi/constants.js";
+import type { ResolvedConfig } from "../config/config.js";
+import type { KernelModel } from "./kernel.js";
 import type { MmStruct } from "./mm.js";
 import { capable, rlimit, rlimit_max } from "./resource.js";
 
@@ -45,15 +47,65 @@ export function may_expand_vm(mm: MmStruct, flags: number, npages: number): bool
   return true;
 }
 
-/** security_vm_enough_memory_mm(): charge pages to the commit; 0 or -ENOMEM (never fails here). */
+/** OVERCOMMIT_GUESS, OVERCOMMIT_ALWAYS, OVERCOMMIT_NEVER (include/uapi/linux/mman.h) */
+export const OVERCOMMIT_GUESS = 0;
+export const OVERCOMMIT_ALWAYS = 1;
+export const OVERCOMMIT_NEVER = 2;
+
+/** KiB to pages, as the kernel shifts them (>> (PAGE_SHIFT - 10)). */
+function kb_to_pages(kb: number): number {
+  return Math.floor(kb / 4);
+}
+
+/**
+ * vm_commit_limit() (mm/util.c, 5.17 = 6.12): CommitLimit in pages —
+ * overcommit_kbytes if set, else overcommit_ratio% of RAM (no hugetlb pool is
+ * modelled, so nothing is taken off RAM), plus swap.
+ */
+export function vm_commit_limit(cfg: ResolvedConfig): number {
+  const ram = cfg.overcommit_kbytes ? kb_to_pages(cfg.overcommit_kbytes) : Math.floor((cfg.totalram_pages * cfg.overcommit_ratio) / 100);
+  return ram + cfg.total_swap_pages;
+}
+
+/**
+ * __vm_enough_memory() (mm/util.c, 5.17 = 6.12), reached through
+ * security_vm_enough_memory_mm() -> cap_vm_enough_memory(): the pages are
+ * charged first; mode 1 keeps them; mode 0 refuses only a single request
+ * larger than RAM + swap; mode 2 keeps them while Committed_AS (this request
+ * included) stays strictly below CommitLimit less the admin reserve (without
+ * CAP_SYS_ADMIN) and less min(total_vm / 32, user reserve) of mm. A refusal
+ * gives the pages back: 0 or -ENOMEM.
+ */
+export function __vm_enough_memory(kernel: KernelModel, mm: MmStruct | null, pages: number, cap_sys_admin: boolean): number {
+  const cfg = kernel.cfg;
+  vm_acct_memory(kernel, pages);
+  if (cfg.overcommit_memory === OVERCOMMIT_ALWAYS) return 0;
+  if (cfg.overcommit_memory === OVERCOMMIT_GUESS) {
+    if (pages <= cfg.totalram_pages + cfg.total_swap_pages) return 0;
+  } else {
+    let allowed = vm_commit_limit(cfg);
+    if (!cap_sys_admin) allowed -= kb_to_pages(cfg.admin_reserve_kbytes);
+    if (mm) allowed -= Math.min(Math.floor(mm.total_vm / 32), kb_to_pages(cfg.user_reserve_kbytes));
+    // percpu_counter_read_positive(): never below 0
+    if (Math.max(kernel.vm_committed_as, 0) < allowed) return 0;
+  }
+  vm_acct_memory(kernel, -pages);
+  return -ENOMEM;
+}
+
+/** security_vm_enough_memory_mm(): charge pages to the commit for mm; 0 or -ENOMEM. */
 export function security_vm_enough_memory_mm(mm: MmStruct, pages: number): number {
-  mm.kernel.vm_committed_as += pages;
-  return 0;
+  return __vm_enough_memory(mm.kernel, mm, pages, capable(mm, "sys_admin"));
+}
+
+/** vm_acct_memory(): charge pages without asking (a charge being put back). */
+export function vm_acct_memory(kernel: KernelModel, pages: number): void {
+  kernel.vm_committed_as += pages;
 }
 
 /** vm_unacct_memory(): give pages back to the commit. */
 export function vm_unacct_memory(mm: MmStruct, pages: number): void {
-  mm.kernel.vm_committed_as -= pages;
+  vm_acct_memory(mm.kernel, -pages);
 }
 
 /** can_do_mlock(): a non-zero RLIMIT_MEMLOCK, or CAP_IPC_LOCK. */

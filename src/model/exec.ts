@@ -23,7 +23,7 @@
 
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_LOCKED, VM_SOFTDIRTY } from "../abi/constants.js";
 import type { ProcessImage } from "../types.js";
-import { security_vm_enough_memory_mm, vm_stat_account } from "./accounting.js";
+import { vm_acct_memory, vm_stat_account } from "./accounting.js";
 import { anon_vma_prepare } from "./anon_vma.js";
 import { SHMEM_VM_OPS, SPECIAL_MAPPING_VMOPS } from "./file.js";
 import { find_vma_links, vm_area_alloc, vma_link, vma_pages, type MmStruct, type Vma } from "./mm.js";
@@ -72,7 +72,8 @@ export function exec_image(mm: MmStruct, image: ProcessImage): void {
     const pages = vma_pages(vma);
     vm_stat_account(mm, vma.vm_flags, pages);
     if (vma.vm_flags & VM_LOCKED) mm.locked_vm += pages;
-    if (vma.vm_flags & VM_ACCOUNT) security_vm_enough_memory_mm(mm, pages);
+    // charged without the overcommit check (docs/configuration.md: the image is never refused)
+    if (vma.vm_flags & VM_ACCOUNT) vm_acct_memory(mm.kernel, pages);
     if (iv.faulted) faulted.push(vma);
   }
 

@@ -7,16 +7,18 @@
 // locked_vm, RSS and page tables start empty; def_flags keeps only
 // VM_NOHUGEPAGE (VM_INIT_DEF_MASK). Then, for each parent VMA in order:
 // VM_DONTCOPY ones are skipped (and taken off the child's counters); a
-// VM_ACCOUNT VMA is charged again; the copy (vm_area_dup) gets a file
-// reference, an anon_vma by anon_vma_fork() — none for VM_WIPEONFORK —, loses
+// VM_ACCOUNT VMA is charged again (a refusal fails the fork with ENOMEM); the
+// copy (vm_area_dup) gets a file reference, an anon_vma by anon_vma_fork() —
+// none for VM_WIPEONFORK —, loses
 // VM_LOCKED / VM_LOCKONFAULT, is linked at the end (fork never merges), and
 // copy_page_range() copies the PTEs unless VM_WIPEONFORK.
 
 import {
-  VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE, VM_WIPEONFORK,
+  ENOMEM, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE, VM_WIPEONFORK,
 } from "../abi/constants.js";
 import { security_vm_enough_memory_mm, vm_stat_account } from "./accounting.js";
 import { anon_vma_fork } from "./anon_vma.js";
+import { mmput } from "./exit.js";
 import { copy_page_range } from "./memory.js";
 import { MmStruct, __vma_link_list, vm_area_dup, vma_list, vma_pages, type Vma } from "./mm.js";
 import { get_file } from "./shmem.js";
@@ -24,8 +26,12 @@ import { get_file } from "./shmem.js";
 /** VM_INIT_DEF_MASK: the def_flags a child inherits. */
 const VM_INIT_DEF_MASK = VM_NOHUGEPAGE;
 
-/** dup_mm(): the child's mm, a copy of oldmm made by dup_mmap(). */
-export function dup_mm(oldmm: MmStruct): MmStruct {
+/**
+ * dup_mm(): the child's mm, a copy of oldmm made by dup_mmap(); null when a
+ * commit charge was refused (the partial child is torn down by mmput(), which
+ * gives back the charges of the VMAs already copied).
+ */
+export function dup_mm(oldmm: MmStruct): MmStruct | null {
   const mm = new MmStruct(oldmm.kernel);
   // The byte copy of the mm_struct: layout and limits.
   mm.mmap_base = oldmm.mmap_base;
@@ -38,12 +44,15 @@ export function dup_mm(oldmm: MmStruct): MmStruct {
   mm.start_stack = oldmm.start_stack;
   // mm_init()
   mm.def_flags = (oldmm.def_flags & VM_INIT_DEF_MASK) >>> 0;
-  dup_mmap(mm, oldmm);
+  if (dup_mmap(mm, oldmm)) {
+    mmput(mm);
+    return null;
+  }
   return mm;
 }
 
-/** dup_mmap(mm, oldmm) */
-function dup_mmap(mm: MmStruct, oldmm: MmStruct): void {
+/** dup_mmap(mm, oldmm): 0 or -ENOMEM. */
+function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
   mm.total_vm = oldmm.total_vm;
   mm.data_vm = oldmm.data_vm;
   mm.exec_vm = oldmm.exec_vm;
@@ -55,7 +64,8 @@ function dup_mmap(mm: MmStruct, oldmm: MmStruct): void {
       vm_stat_account(mm, mpnt.vm_flags, -vma_pages(mpnt));
       continue;
     }
-    if (mpnt.vm_flags & VM_ACCOUNT) security_vm_enough_memory_mm(oldmm, vma_pages(mpnt)); // (sic: charged to oldmm)
+    // charged as oldmm's (sic in the kernel): its total_vm sets the user reserve
+    if ((mpnt.vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) return -ENOMEM;
 
     const tmp = vm_area_dup(mpnt);
     // vma_dup_policy(): the policy pointer was copied; dup_userfaultfd(): no contexts in the model.
@@ -74,4 +84,5 @@ function dup_mmap(mm: MmStruct, oldmm: MmStruct): void {
     if (!(tmp.vm_flags & VM_WIPEONFORK)) copy_page_range(tmp, mpnt);
     // vm_ops->open(): none of the modelled vm_ops has one.
   }
+  return 0;
 }

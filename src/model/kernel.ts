@@ -12,9 +12,10 @@
 import { PAGE_SIZE } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
 import type {
-  AnonVmaSnapshot, KernelConfig, KernelMemorySnapshot, KernelSim, PageRewriteStats, PageSnapshot, Policy, ProcessImage,
+  AnonVmaSnapshot, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, PageRewriteStats, PageSnapshot, Policy, ProcessImage,
   ProcessSim,
 } from "../types.js";
+import { vm_commit_limit } from "./accounting.js";
 import type { AnonVma } from "./anon_vma.js";
 import { FMODE_READ, FMODE_WRITE, type KFile } from "./file.js";
 import type { MmStruct } from "./mm.js";
@@ -37,7 +38,8 @@ export class KernelModel implements KernelSim {
   /**
    * Pages charged by security_vm_enough_memory_mm() and not yet given back
    * (Committed_AS) — for VM_ACCOUNT memory; shmem objects' own charge
-   * (shmem_acct_size) is not modelled.
+   * (shmem_acct_size, shmem_acct_blocks) is not modelled. A sysctl write
+   * (configure) never re-checks it.
    */
   vm_committed_as = 0;
 
@@ -149,6 +151,11 @@ export class KernelModel implements KernelSim {
       if (!t.exited && !out.includes(t.mm)) out.push(t.mm);
     }
     return out;
+  }
+
+  /** /proc/meminfo's Committed_AS and CommitLimit, in pages. */
+  meminfo(): CommitInfo {
+    return { committedAs: this.vm_committed_as, commitLimit: vm_commit_limit(this.cfg) };
   }
 
   pageRewrites(): PageRewriteStats {

@@ -7,7 +7,7 @@
 // Decisions where the kernel depends on configuration or hardware:
 // * no protection keys (no PKU): flags bits 32..35 stay 0, also for PROT_EXEC-only;
 // * personality without READ_IMPLIES_EXEC;
-// * vm.overcommit_memory != 2, so MAP_NORESERVE always sets VM_NORESERVE;
+// * MAP_NORESERVE sets VM_NORESERVE unless vm.overcommit_memory is 2 (strict);
 // * MAP_HUGETLB on an anonymous mapping: no huge pages are reserved
 //   (vm.nr_hugepages = 0, the default), so the reservation fails with -ENOMEM;
 //   with MAP_NORESERVE the kernel would create a hugetlb VMA, which vmasim does
@@ -26,7 +26,7 @@ import {
   VM_LOCKONFAULT, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_SOFTDIRTY, VM_SPECIAL, VM_SYNC, VM_WRITE,
 } from "../abi/constants.js";
 import {
-  can_do_mlock, may_expand_vm, mlock_future_check, security_vm_enough_memory_mm, vm_stat_account,
+  OVERCOMMIT_NEVER, can_do_mlock, may_expand_vm, mlock_future_check, security_vm_enough_memory_mm, vm_stat_account,
 } from "./accounting.js";
 import { call_mmap, FMODE_READ, FMODE_WRITE, SHMEM_VM_OPS, SHMEM_ZERO_PATH, type KFile } from "./file.js";
 import { get_unmapped_area } from "./get_unmapped_area.js";
@@ -106,7 +106,8 @@ function ksys_mmap_pgoff(mm: MmStruct, addr: bigint, len: bigint, prot: bigint, 
     // hstate_sizelog(): the default size (0), 2 MiB (21) or 1 GiB (30)
     const log = (f >>> 26) & 0x3f;
     if (log !== 0 && log !== 21 && log !== 30) return -EINVAL;
-    if (!(f & MAP_NORESERVE)) return -ENOMEM; // hugetlb_reserve_pages() with no huge pages
+    // hugetlb_reserve_pages() with no huge pages; strict overcommit ignores MAP_NORESERVE
+    if (!(f & MAP_NORESERVE) || mm.kernel.cfg.overcommit_memory === OVERCOMMIT_NEVER) return -ENOMEM;
     return -ENOSYS; // a hugetlb VMA: not modelled (see header)
   }
   // vm_mmap_pgoff(): security_mmap_file() allows everything; then populate.
@@ -202,7 +203,8 @@ export function do_mmap(
     }
   }
 
-  if (flags & MAP_NORESERVE) vm_flags = (vm_flags | VM_NORESERVE) >>> 0;
+  // MAP_NORESERVE is ignored under strict overcommit (mode 2)
+  if ((flags & MAP_NORESERVE) && mm.kernel.cfg.overcommit_memory !== OVERCOMMIT_NEVER) vm_flags = (vm_flags | VM_NORESERVE) >>> 0;
 
   addr = mmap_region(mm, file, addr, len, vm_flags, pgoff);
   if (!isErr(addr) && ((vm_flags & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE)) {

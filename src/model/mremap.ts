@@ -41,7 +41,7 @@ import {
   EAGAIN, EFAULT, EINVAL, ENOMEM, MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
   PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_LOCKONFAULT, VM_MAYSHARE, VM_PFNMAP, VM_SHARED,
 } from "../abi/constants.js";
-import { may_expand_vm, security_vm_enough_memory_mm, vm_stat_account, vm_unacct_memory } from "./accounting.js";
+import { may_expand_vm, security_vm_enough_memory_mm, vm_acct_memory, vm_stat_account, vm_unacct_memory } from "./accounting.js";
 import { vma_adjust } from "./adjust.js";
 import { anon_vma_clone, unlink_anon_vmas } from "./anon_vma.js";
 import { get_unmapped_area } from "./get_unmapped_area.js";
@@ -313,7 +313,7 @@ function move_vma(
   // mapping" case) is -EINVAL, and the old VMA stays whole.
   if (sys_munmap(mm, BigInt(old_addr), BigInt(old_len)) < 0) {
     // OOM: unable to split vma, just get accounts right.
-    if (vm_flags & VM_ACCOUNT) security_vm_enough_memory_mm(mm, old_len / PAGE_SIZE); // vm_acct_memory()
+    if (vm_flags & VM_ACCOUNT) vm_acct_memory(mm.kernel, old_len / PAGE_SIZE);
     excess = 0;
   }
 

@@ -14,7 +14,9 @@
 // of the same thread group is not modelled, since cloneVm() does not say
 // which of the two it is).
 
-import { ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
+import { ENOMEM, ENOSYS, SIGSEGV, TASK_SIZE } from "../abi/constants.js";
+import { SyscallError } from "../types.js";
+import { defaultImage } from "../image.js";
 import type {
   Capability, MemorySnapshot, Rlimit, RlimitResource, MmCounters, MmLayout, ProcessImage, ProcessSim, VmaSnapshot, VmaUsage,
 } from "../types.js";
@@ -164,7 +166,9 @@ export class ProcessModel implements ProcessSim {
   }
 
   fork(): ProcessSim {
-    return new ProcessModel(this.kernel, dup_mm(this.live()), this.cred.copy(false));
+    const mm = dup_mm(this.live());
+    if (!mm) throw new SyscallError("fork", ENOMEM);
+    return new ProcessModel(this.kernel, mm, this.cred.copy(false));
   }
 
   cloneVm(): ProcessSim {

@@ -76,6 +76,8 @@ export interface DumpOp extends OpBase { op: "dump"; full: boolean }
 export interface CountOp extends OpBase { op: "count"; total: boolean }
 export interface PadvmasOp extends OpBase { op: "padvmas"; target: number; page: number }
 export interface EchoOp extends OpBase { op: "echo"; message: string }
+/** `sysctl KEY VALUE`: write VALUE to /proc/sys/vm/KEY (KernelSim.configure in the engine). */
+export interface SysctlOp extends OpBase { op: "sysctl"; key: SysctlKey; value: bigint }
 export interface ExitOp extends OpBase { op: "exit"; code: number }
 /** `setrlimit RES CUR [MAX]`: bytes, Infinity for `unlimited`; MAX defaults to CUR. */
 export interface SetrlimitOp extends OpBase { op: "setrlimit"; resource: RlimitResource; cur: number; max: number }
@@ -94,7 +96,7 @@ export interface RepeatOp extends OpBase {
 export type Op =
   | MmapOp | MunmapOp | MprotectOp | MremapOp | TouchOp | TouchnOp | PeekOp | MadviseOp
   | MlockOp | MunlockOp | MsealOp | BrkOp | DumpheapOp | ForkOp | DumpOp | CountOp
-  | PadvmasOp | RepeatOp | EchoOp | ExitOp | SetrlimitOp | CapdropOp;
+  | PadvmasOp | RepeatOp | EchoOp | ExitOp | SetrlimitOp | CapdropOp | SysctlOp;
 
 export type OpName = Op["op"];
 
@@ -108,11 +110,18 @@ export interface ParseError extends OpBase {
 export type ScriptEntry = Op | ParseError;
 
 /** Ops that `repeat` may not repeat. */
-const NOT_REPEATABLE = new Set(["fork", "repeat", "exit", "dump", "dumpheap", "count", "echo", "setrlimit", "capdrop"]);
+const NOT_REPEATABLE = new Set(["fork", "repeat", "exit", "dump", "dumpheap", "count", "echo", "setrlimit", "capdrop", "sysctl"]);
 
 /** `setrlimit` resources and `capdrop` capabilities. */
 export const RLIMIT_NAMES: readonly RlimitResource[] = ["as", "data", "stack", "memlock"];
 export const CAP_NAMES: readonly Capability[] = ["ipc_lock", "sys_admin", "sys_resource"];
+
+/** The vm sysctls `sysctl` may write (the knobs of the same names). */
+export const SYSCTL_KEYS = [
+  "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "admin_reserve_kbytes", "user_reserve_kbytes",
+  "max_map_count", "mmap_min_addr",
+] as const;
+export type SysctlKey = (typeof SYSCTL_KEYS)[number];
 
 /** White space as C's isspace() sees it in the C locale. */
 const SPACE = " \t\n\v\f\r";
@@ -452,6 +461,12 @@ function parseTokens(toks: readonly string[], a: Args, at: At | null): Body<Op> 
     case "exit":
       op = { op: "exit", code: a.done ? 0 : a.ranged("CODE", 0, 255) };
       break;
+    case "sysctl": {
+      const key = a.keyword();
+      if (!(SYSCTL_KEYS as readonly string[]).includes(key)) throw new Bad(`sysctl: unknown key '${key}'`);
+      op = { op: "sysctl", key: key as SysctlKey, value: a.exact("VALUE") };
+      break;
+    }
     case "repeat":
       if (at) throw new Bad("repeat: cannot be repeated");
       return parseRepeat(a);

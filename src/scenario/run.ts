@@ -10,10 +10,11 @@ import {
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
 import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, smapsVmFlags, vmaPerms } from "../maps.js";
-import { POLICY_RELEASE, type KernelSim, type Policy, type ProcessImage, type ProcessSim, type VmaSnapshot } from "../types.js";
+import { ConfigError } from "../config/config.js";
+import { POLICY_RELEASE, SyscallError, type KernelConfig, type KernelSim, type Policy, type ProcessImage, type ProcessSim, type VmaSnapshot } from "../types.js";
 import {
   ARENA_PAGES, parseScript, repeatIteration,
-  type MmapOp, type Op, type RepeatOp, type ScriptEntry,
+  type MmapOp, type Op, type RepeatOp, type ScriptEntry, type SysctlOp,
 } from "./parse.js";
 
 /** Path of the memfd whose pages guard both ends of the arena (as memfd_create names it). */
@@ -247,6 +248,8 @@ class Runner {
         const r = this.proc.peek(this.addr(op.page));
         return r >= 0 ? `ok ${r}` : this.fault(op.page, -r);
       }
+      case "sysctl":
+        return this.sysctl(op);
       case "fork": case "exit": case "dump": case "dumpheap": case "echo":
         // rejected before the script ran (findNotModelled) or printed by step()
         throw new Error(`line ${op.line}: '${op.op}' cannot run here`);
@@ -283,7 +286,15 @@ class Runner {
    * files carry over to whichever process continues.
    */
   private fork(mode: "child" | "parent", text: string): void {
-    const child = this.proc.fork();
+    let child: ProcessSim;
+    try {
+      child = this.proc.fork();
+    } catch (e) {
+      // fork(2) failed (the commit charge refused): the parent goes on
+      if (!(e instanceof SyscallError)) throw e;
+      this.lines.push(`${text} => ${errnoName(-e.errno)}`);
+      return;
+    }
     if (mode === "child") {
       this.lines.push(`${text} => child continues (parent waits)`);
       this.waiting.push(this.proc);
@@ -292,6 +303,25 @@ class Runner {
       this.lines.push(`${text} => parent continues (child parked)`);
       this.parked.push(child);
     }
+  }
+
+  /**
+   * `sysctl KEY VALUE`: a write of /proc/sys/vm/KEY. Writing overcommit_ratio
+   * clears overcommit_kbytes and the other way round (overcommit_ratio_handler,
+   * overcommit_kbytes_handler, mm/util.c); a value the knob refuses is EINVAL.
+   */
+  private sysctl(op: SysctlOp): string {
+    const v = Number(op.value);
+    const change: Partial<KernelConfig> = { [op.key]: v };
+    if (op.key === "overcommit_ratio") change.overcommit_kbytes = 0;
+    if (op.key === "overcommit_kbytes") change.overcommit_ratio = 0;
+    try {
+      this.proc.kernel.configure(change);
+    } catch (e) {
+      if (e instanceof ConfigError) return "EINVAL";
+      throw e;
+    }
+    return "ok";
   }
 
   /** `ok` for 0, else the errno name. */
