@@ -72,13 +72,32 @@ export function rng(seed: number): Rand {
 }
 
 /**
- * The randomised knobs of one run (src/config/config.ts KNOBS), one line per
- * knob; the tests spread it over their fixed choices (policy, max_map_count).
+ * The randomised knobs of one run (src/config/config.ts KNOBS): the zero page,
+ * overcommit and RLIMIT_MEMLOCK without CAP_IPC_LOCK; the tests spread it over
+ * their fixed choices (policy, max_map_count). RLIMIT_AS/DATA and the sysctl
+ * and setrlimit words have property tests of their own (rlimits.test.ts,
+ * overcommit.test.ts).
  */
 export function randomConfig(r: Rand): Partial<KernelConfig> {
-  return {
+  const c: Partial<KernelConfig> = {
     zero_page: r(2) === 0, // about half the runs without the zero page
   };
+  // a quarter of the runs under strict overcommit with a CommitLimit that a
+  // busy script reaches (the default image alone charges about 60 pages)
+  if (r(4) === 0) {
+    c.overcommit_memory = 2;
+    c.totalram_pages = 1024 + r(8192);
+    c.overcommit_ratio = 50 + r(100);
+    c.cap_sys_admin = r(2) === 0;
+  } else if (r(3) === 0) {
+    c.overcommit_memory = 1;
+  }
+  // a quarter without CAP_IPC_LOCK, RLIMIT_MEMLOCK between 0 and 63 pages
+  if (r(4) === 0) {
+    c.cap_ipc_lock = false;
+    c.rlimit_memlock = 4096 * r(64);
+  }
+  return c;
 }
 
 /** randomConfig() drawn from a run's seed, with a stream of its own (the script's generator is not disturbed). */
