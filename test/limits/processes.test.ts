@@ -15,6 +15,7 @@ import {
 import { createKernelSync } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import type { Capability, KernelConfig, KernelSim, ProcessSim, RlimitResource } from "../../src/types.js";
+import { mulberry32 } from "../helpers/random.js";
 
 const SEEDS = Number(process.env.VMASIM_PROPERTY_SEEDS ?? 24);
 const STEPS = 300;
@@ -23,22 +24,11 @@ const BASE = 0x300000000;
 const RESOURCES: RlimitResource[] = ["as", "data", "stack", "memlock"];
 const CAPS: Capability[] = ["ipc_lock", "sys_admin", "sys_resource"];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One step: which task (index into the live list at that time) and what it does. */
 type Step = (tasks: ProcessSim[]) => string;
 
 function makeSteps(seed: number): { text: string[]; steps: Step[] } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const int = (n: number): number => Math.floor(r() * n);
   const text: string[] = [];
   const steps: Step[] = [];

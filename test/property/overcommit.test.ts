@@ -11,25 +11,14 @@ import { generateScript } from "../../src/scenario/generate.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { KernelConfig, KernelSim, Policy } from "../../src/types.js";
 import { IMPLS } from "../helpers/impls.js";
+import { mulberry32Int } from "../helpers/random.js";
 
 const SCRIPTS = 16;
 const OPS = 80;
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
-
 /** The kernel configuration and the script with `sysctl` lines mixed in. */
 function scenario(seed: number): { config: Partial<KernelConfig>; script: string } {
-  const r = rng(seed);
+  const r = mulberry32Int(seed);
   // the default image charges about 60 pages; the arena adds up to 64 per process
   const config: Partial<KernelConfig> = {
     overcommit_memory: r(3),

@@ -16,23 +16,12 @@ import { GENERATED_OPS, generateScript } from "../../src/scenario/generate.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { KernelConfig } from "../../src/types.js";
 import { failure, mismatch } from "./harness.js";
+import { mulberry32 } from "../helpers/random.js";
 
 const SEEDS = Number(process.env.VMASIM_PROPERTY_SEEDS ?? 24);
 const OPS = 200;
 const OPTS = { memory: true, checkKernel };
 const P = 4096;
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the process image and the arena's guards use before the script runs (pages). */
 function baseline(): { total: number; data: number } {
@@ -87,7 +76,7 @@ function withLimitLines(script: string, rand: () => number): string {
 describe("property: resource limits and capabilities, engine == reference model", () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     it(`seed ${seed}`, () => {
-      const rand = rng(7100 + seed);
+      const rand = mulberry32(7100 + seed);
       const config: KernelConfig = { policy: "linux-5.17", ...randomLimits(rand) };
       const script = withLimitLines(
         generateScript({ seed: 7100 + seed, ops: OPS, allow: GENERATED_OPS, arenaPages: seed % 2 ? 256 : 768, topDown: false }), rand);
@@ -102,7 +91,7 @@ describe("property: resource limits and capabilities, engine == reference model"
   it("the limits refuse calls and the refusals vary (the test is not vacuous)", () => {
     const errnos = new Set<string>();
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const rand = rng(7100 + seed);
+      const rand = mulberry32(7100 + seed);
       const config: KernelConfig = { policy: "linux-5.17", ...randomLimits(rand) };
       const script = withLimitLines(
         generateScript({ seed: 7100 + seed, ops: OPS, allow: GENERATED_OPS, arenaPages: seed % 2 ? 256 : 768, topDown: false }), rand);
