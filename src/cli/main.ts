@@ -10,6 +10,7 @@
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
+//   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
@@ -31,6 +32,7 @@ import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
 } from "./compare.js";
 import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
+import { cmdRecord } from "./record.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -121,6 +123,13 @@ Usage:
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
                                                probe saw (release, THP, root, BPF, commit)
+  vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]
+                                               record a real workload with perf (root): its
+                                               memory syscalls, faults and tasks into
+                                               NAME.perf.txt.gz, the side-band into
+                                               NAME.mmap2.txt.gz, the host profile into
+                                               NAME.host.json; --strace adds NAME.strace.gz
+                                               of a second run (docs/recording.md)
   vmasim --help | --version
 
 SCRIPT is a file, or - for standard input; the language is described in
@@ -644,6 +653,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdCompare(rest, io);
       case "host":
         return await cmdHost(rest, io);
+      case "record":
+        return await cmdRecord(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
