@@ -166,7 +166,7 @@ export interface TraceSummary {
   events: number;
   /** the TID of the first event: the workload's root process */
   rootPid: number | null;
-  /** tasks seen (by TID) */
+  /** tasks seen (by TID, or announced by task_newtask) */
   tasks: number;
   /** the exit status of the root's thread group (exit_group, else the last exit); null: none (killed by a signal) */
   exitStatus: number | null;
@@ -204,6 +204,7 @@ export class TraceSummarizer {
     }
     const nt = /^task:task_newtask\(pid: (\d+).*clone_flags: (\d+)/.exec(event);
     if (nt) {
+      this.seen.add(Number(nt[1]));
       if (this.group.has(tid) && (Number(nt[2]) & CLONE_THREAD) !== 0) this.group.add(Number(nt[1]));
       return;
     }
