@@ -169,7 +169,8 @@ fuzz-kernel options:
 
 Exit status: run and kernel exit with the scenario's status (2 when a line gave
 EPARSE); diff exits 0 when the outputs agree, 1 when they differ, 2 on EPARSE;
-fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; any command exits 2 on a usage error, an unreadable script, a bad
+fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; record exits with
+the recorded command's status (1 when it left no exit call); any command exits 2 on a usage error, an unreadable script, a bad
 configuration key or value, or an op that the engine does not model yet, and
 70 on an internal error.
 `;
