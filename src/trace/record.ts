@@ -214,7 +214,7 @@ export class TraceSummarizer {
     const name = call[1]!;
     this.s.syscalls[name] = (this.s.syscalls[name] ?? 0) + 1;
     if ((name === "exit_group" || name === "exit") && this.group.has(tid)) {
-      // 0 is not printed: `exit_group()` is status 0; the status is the low byte (do_exit())
+      // 0 is not printed: `exit_group()` is status 0; exit() and exit_group() keep the low byte (kernel/exit.c, 6.18)
       const code = /error_code: (-?\d+)/.exec(call[2]!);
       const status = code ? Number(code[1]) & 0xff : 0;
       if (name === "exit_group") this.groupExit ??= status;
