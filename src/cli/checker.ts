@@ -16,7 +16,8 @@ export interface CheckFailure {
 
 /**
  * A checker's message with the addresses inside the arena written as arena
- * pages: `[0xA, 0xB)` becomes `pages [a, b)`, a lone `0xA` becomes `page a`.
+ * pages: `[0xA, 0xB)` becomes `arena pages [a, b)`, a lone `0xA` `arena page a`
+ * ("arena" keeps them apart from the checker's struct page numbers, `page N (anon)`).
  * Addresses outside the arena (the process image) stay in hex.
  */
 export function inArenaPages(message: string, arenaBase: number): string {
@@ -25,16 +26,16 @@ export function inArenaPages(message: string, arenaBase: number): string {
     const off = a - arenaBase;
     return off >= 0 && off <= ARENA_PAGES * PAGE_SIZE && off % PAGE_SIZE === 0 ? off / PAGE_SIZE : null;
   };
-  return message
-    .replace(/\[0x([0-9a-f]+), 0x([0-9a-f]+)\)/g, (m, a: string, b: string) => {
-      const pa = page(a);
-      const pb = page(b);
-      return pa !== null && pb !== null ? `pages [${pa}, ${pb})` : m;
-    })
-    .replace(/\b0x([0-9a-f]+)\b/g, (m, a: string) => {
-      const p = page(a);
-      return p !== null ? `page ${p}` : m;
-    });
+  // one pass: a range is rewritten whole or not at all (never half hex, half pages)
+  return message.replace(/\[0x([0-9a-f]+), 0x([0-9a-f]+)\)|\b0x([0-9a-f]+)\b/g, (m, a?: string, b?: string, lone?: string) => {
+    if (lone !== undefined) {
+      const p = page(lone);
+      return p !== null ? `arena page ${p}` : m;
+    }
+    const pa = page(a!);
+    const pb = page(b!);
+    return pa !== null && pb !== null ? `arena pages [${pa}, ${pb})` : m;
+  });
 }
 
 /** Runs checkKernel after lines of a scenario and keeps the first failure. */

@@ -174,3 +174,11 @@ it("--help lists the host command and the configuration options", async () => {
   expect(r.stdout).toContain("--config FILE.json");
   expect(readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8")).toContain("vmasim host");
 });
+
+it("kernelPolicy: --policy, else the profile's nearest policy, else the release's", async () => {
+  const { kernelPolicy } = await import("../../src/cli/defaults.js");
+  expect(kernelPolicy("seed", NOZP, "6.18.44")).toEqual({ policy: "seed", why: "--policy" });
+  expect(kernelPolicy(null, null, "6.18.44-generic")).toEqual({ policy: "linux-6.18", why: "nearest to Linux 6.18.44-generic" });
+  expect(kernelPolicy(null, null, "5.10.0")).toEqual({ policy: "linux-5.17", why: "nearest to Linux 5.10.0" });
+  expect(kernelPolicy(null, null, "Darwin")).toEqual({ policy: "linux-6.18", why: "release 'Darwin' not recognised" });
+});
