@@ -432,9 +432,12 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 async function cmdKernel(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("kernel", args, {});
   if (values.help) return help(io, "kernel");
-  const script = await readScript(scriptArg("kernel", positionals), io);
+  const path = scriptArg("kernel", positionals);
+  const script = await readScript(path, io);
   const r = await runNative(io.native ?? NATIVE, script);
   io.stdout.write(r.output);
+  // the runner prints EPARSE without a reason: the parser's, which follows the same rules
+  io.stderr.write(formatParseErrors(scriptName(path), staticParseErrors(script)));
   return r.status;
 }
 

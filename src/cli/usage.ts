@@ -53,6 +53,7 @@ Exit status: 0; 2 when a script has a parse error (nothing is run, unless
   kernel: `Usage: vmasim kernel SCRIPT
 
 Runs a scenario script on the running Linux kernel (native/scenario-runner.c).
+Parse errors are reported on stderr as SCRIPT:LINE: reason.
 ${SCRIPT}
 Options:
   -h, --help   this help

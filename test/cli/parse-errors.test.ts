@@ -67,4 +67,9 @@ describe("parse errors", () => {
     expect(r.stderr).toBe(`${join(dir, "b.script")}:2: unknown op 'frob'\n`);
     expect(r.stdout).toMatch(/\n {2}a +\| 1 vma, 0 merges\n {2}b +\| - vmas, 0 merges\n/);
   });
+
+  it("kernel: the runner's EPARSE lines, the parser's reasons on stderr", async () => {
+    const native = { runOnKernel: () => ({ output: "bogus => EPARSE (line 1)\n", status: 2 }), layoutOnly: (o: string) => o };
+    expect(await cli(["kernel", "-"], "bogus\n", { native })).toEqual({ status: 2, stdout: "bogus => EPARSE (line 1)\n", stderr: "<stdin>:1: unknown op 'bogus'\n" });
+  });
 });
