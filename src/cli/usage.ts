@@ -4,12 +4,13 @@
 
 import { POLICIES } from "../types.js";
 
-const CONFIG = `Configuration of the engine's kernel (docs/configuration.md):
+const CONFIG = `
+Configuration of the engine's kernel (docs/configuration.md):
   --config FILE.json   knobs from a JSON object (e.g. the output of vmasim host --json)
   --set KEY=VALUE      one knob (repeatable; a later one wins; --set over --config)
 `;
 
-const SCRIPT = "SCRIPT is a file, or - for standard input (docs/scenario-language.md).\n";
+const SCRIPT = "\nSCRIPT is a file, or - for standard input (docs/scenario-language.md).\n";
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   run: `Usage: vmasim run [options] SCRIPT
