@@ -3,9 +3,10 @@
 // rewrote, and whether the kernel-wide checker held after every line; then
 // the merge counters of each policy over all the scripts.
 
-import { checkKernel } from "../check/memory.js";
 import type { MergeStats } from "../engine/merge_trace.js";
 import { runScenario } from "../scenario/run.js";
+import { ScenarioChecker } from "./checker.js";
+export { compareCsv, compareJson } from "./compare_schema.js";
 import type { KernelSim, Policy } from "../types.js";
 
 /** What compare needs of a kernel beyond KernelSim: the engine's merge counters. */
@@ -21,6 +22,8 @@ export interface CompareCell {
   reindexed: number;
   /** the first checker complaint and its script line, or null */
   broken: { line: number; problem: string } | null;
+  /** the script's merge counters */
+  stats: MergeStats;
 }
 
 export interface CompareRow {
@@ -50,32 +53,26 @@ export const statsSum = (a: MergeStats, b: MergeStats): MergeStats => combine(a,
 /**
  * Run one script on a fresh kernel: the cell, and the script's counters. The
  * checker runs after every line, or once at the end for scripts that pad the
- * process with padvmas (tens of thousands of VMAs).
+ * process with padvmas (tens of thousands of VMAs); its messages are in arena
+ * pages.
  */
 export function runCell(kernel: CountingKernel, script: string): { cell: CompareCell; stats: MergeStats } {
   let before = kernel.mergeStats();
-  let broken: CompareCell["broken"] = null;
-  const everyLine = !/^\s*padvmas\b/m.test(script);
-  let lastLine = 0;
+  const checker = new ScenarioChecker(kernel, !/^\s*padvmas\b/m.test(script));
   const r = runScenario(kernel, script, {
-    onStart: () => (before = kernel.mergeStats()),
-    onStep: (_p, e) => {
-      lastLine = e.line;
-      if (everyLine && !broken) {
-        const bad = checkKernel(kernel);
-        if (bad.length) broken = { line: e.line, problem: bad[0] };
-      }
+    onStart: (_p, base) => {
+      before = kernel.mergeStats();
+      checker.start(base);
     },
+    onStep: (_p, e) => checker.step(e.line),
   });
-  if (!everyLine) {
-    const bad = checkKernel(kernel);
-    if (bad.length) broken = { line: lastLine, problem: bad[0] };
-  }
+  const failure = checker.finish();
+  const broken = failure ? { line: failure.line, problem: failure.problems[0] } : null;
   const stats = statsDiff(before, kernel.mergeStats());
   const dumps = [...r.output.matchAll(/^ {2}\((\d+) vmas\)$|process_vmas=(\d+)/gm)];
   const last = dumps.at(-1);
   const vmas = last ? Number(last[1] ?? last[2]) : null;
-  return { cell: { vmas, merged: stats.merged, repointed: stats.pagesRepointed, reindexed: stats.pagesReindexed, broken }, stats };
+  return { cell: { vmas, merged: stats.merged, repointed: stats.pagesRepointed, reindexed: stats.pagesReindexed, broken, stats }, stats };
 }
 
 function cellText(c: CompareCell): string {
@@ -122,26 +119,5 @@ export function formatCompare(policies: readonly Policy[], rows: readonly Compar
   const ws = policies.map((p, i) => Math.max(p.length, ...rowsOf.map((r) => String(r[1](totals[i])).length)));
   out += `\n${"all scripts".padEnd(w0)}  ${policies.map((p, i) => p.padStart(ws[i])).join("  ")}\n`;
   for (const [name, f] of rowsOf) out += `${name.padEnd(w0)}  ${totals.map((t, i) => String(f(t)).padStart(ws[i])).join("  ")}\n`;
-  return out;
-}
-
-/** The same as JSON: the policies, one entry per script with a cell per policy, the counters per policy. */
-export function compareJson(policies: readonly Policy[], rows: readonly CompareRow[], totals: readonly MergeStats[]): string {
-  return JSON.stringify({
-    policies,
-    scripts: rows.map((r) => ({ script: r.script, cells: Object.fromEntries(policies.map((p, i) => [p, r.cells[i]])) })),
-    totals: Object.fromEntries(policies.map((p, i) => [p, totals[i]])),
-  }, null, 2) + "\n";
-}
-
-/** One CSV line per script and policy (RFC 4180 quoting for the checker's message). */
-export function compareCsv(policies: readonly Policy[], rows: readonly CompareRow[]): string {
-  const q = (x: string) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
-  let out = "script,policy,vmas,merges,pages_repointed,pages_reindexed,check_line,check_problem\n";
-  for (const r of rows) {
-    r.cells.forEach((c, i) => {
-      out += [q(r.script), policies[i], c.vmas ?? "", c.merged, c.repointed, c.reindexed, c.broken?.line ?? "", q(c.broken?.problem ?? "")].join(",") + "\n";
-    });
-  }
   return out;
 }

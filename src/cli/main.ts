@@ -2,7 +2,7 @@
 // tests, the kernel factories) and returns the exit status, so that it runs
 // in-process; src/cli.ts is the executable entry.
 //
-//   vmasim run [--policy P[,P...]] [--trace|--ftrace] [--stats] [--maps] SCRIPT
+//   vmasim run [--policy P[,P...]] [--trace|--ftrace] [--stats] [--maps] [--no-check] SCRIPT
 //                                               the script in the engine, under one
 //                                               policy or several side by side
 //   vmasim compare [--policy P,...] SCRIPT|DIR... scripts under every policy, summarised
@@ -13,8 +13,8 @@
 //   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readFile, readdir, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/config.js";
@@ -27,7 +27,14 @@ import { GENERATED_OPS } from "../scenario/generate.js";
 import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
+import { ScenarioChecker, formatVerdict, type CheckFailure } from "./checker.js";
+import { kernelPolicy } from "./defaults.js";
+import { formatParseErrors, scriptName, staticParseErrors } from "./diagnostics.js";
 import { unifiedDiff } from "./diff.js";
+import { progressOn } from "./progress.js";
+import { scriptPaths } from "./script_paths.js";
+import { traceLine } from "./trace_text.js";
+import { COMMAND_HELP } from "./usage.js";
 import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
 } from "./compare.js";
@@ -35,7 +42,7 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { sideBySide } from "./side_by_side.js";
 import {
-  MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
+  MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace,
 } from "../engine/merge_trace.js";
 
 const MERGE_REASON_ORDER = MERGE_REASONS.slice(1);
@@ -63,7 +70,8 @@ export interface NativeRunner {
 
 export interface CliIo {
   stdout: Writer;
-  stderr: Writer;
+  /** isTTY: progress lines are shown only on a terminal */
+  stderr: Writer & { isTTY?: boolean };
   /** All of standard input, for SCRIPT `-` (default: process.stdin). */
   readStdin?: () => Promise<string>;
   /** The engine's kernel factory (default: the wasm engine). */
@@ -104,21 +112,25 @@ const HELP = `vmasim — emulator of Linux process address-space management
 (VMAs, merging and splitting, anon_vmas, page tables) under several kernel policies
 
 Usage:
-  vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] SCRIPT
+  vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps]
+             [--check-every-line | --no-check] [--keep-going] SCRIPT
                                                run a scenario script in the engine; with
                                                several policies, their outputs side by
-                                               side, the differing rows marked !
-  vmasim compare [--policy P,...] [--format text|json|csv] SCRIPT|DIR...
+                                               side, the differing rows marked !; the
+                                               checker's verdict on stderr
+  vmasim compare [--policy P,...] [--format text|json|csv] [--keep-going] SCRIPT|DIR...
                                                scripts under every policy (or those listed), one
                                                row per script: VMAs, merges, pages rewritten, and
-                                               whether the checker held; then merge counters
+                                               whether the checker held; then merge counters;
+                                               directories are searched recursively
   vmasim kernel SCRIPT                         run a scenario script on the running Linux kernel
   vmasim diff [--policy P] [--layout] SCRIPT   unified diff of the kernel's output (---)
-                                               and the engine's (+++)
+                                               and the engine's (+++), under the kernel's
+                                               own policy by default
   vmasim fuzz-kernel --seed S --count N [--policy P] [--ops K] [--layout]
                     [--start I] [--allow OPS] [--top-down] [--keep DIR]
                                                run N generated scripts on the kernel and in
-                                               the engine (default policy linux-6.18); each
+                                               the engine (default: the kernel's policy); each
                                                mismatch class is shrunk to a minimal script
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
@@ -130,19 +142,25 @@ Usage:
                                                NAME.mmap2.txt.gz, the host profile into
                                                NAME.host.json; --strace adds NAME.strace.gz
                                                of a second run (docs/recording.md)
-  vmasim --help | --version
+  vmasim help [COMMAND] | COMMAND --help       the help of one command
+  vmasim --help | -V | --version
 
 SCRIPT is a file, or - for standard input; the language is described in
-docs/scenario-language.md.
+docs/scenario-language.md. Parse errors are reported on stderr as
+SCRIPT:LINE: reason. docs/cli.md describes the commands' conventions.
 
 Options:
-  --policy P   the engine's kernel policy (default ${DEFAULT_POLICY}; one of: ${POLICIES.join(", ")});
+  --policy P   the engine's kernel policy (run: default ${DEFAULT_POLICY}; diff, fuzz-kernel:
+               the running kernel's; one of: ${POLICIES.join(", ")});
                run takes a comma-separated list, or all (docs/policies.md)
   --trace      after each line, the merge attempts it made: case, or why each side failed
   --ftrace     after each line, the series' tracepoints vm_av_merge / vm_pgoff_merge as ftrace prints them
   --stats      after the script, the merge counters of each policy
   --maps       after the script, print /proc/pid/maps of the scenario's process
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
+  --check-every-line  (run) the invariant checkers after every line, not only after the script
+  --no-check   (run) no checkers
+  --keep-going (run, compare) parse errors do not stop compare nor set the exit status
   --json       (host) the profile as JSON: the knobs, then a "host" object
 
 Configuration of the engine's kernel (run, compare, diff, fuzz-kernel; see
@@ -164,13 +182,15 @@ fuzz-kernel options:
                the process image (expect mismatches outside the engine's rules)
   --keep DIR   write every mismatching script, both outputs and each class's
                minimal script and diff into DIR
-  -h, --help   show this help (also after a command)
-  --version    print vmasim's version
+  -h, --help   show this help; after a command, that command's help
+  -V, --version  print vmasim's version
 
 Exit status: run and kernel exit with the scenario's status (2 when a line gave
-EPARSE); diff exits 0 when the outputs agree, 1 when they differ, 2 on EPARSE;
-fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; record exits with
-the recorded command's status (1 when it left no exit call); any command exits 2 on a usage error, an unreadable script, a bad
+EPARSE, unless --keep-going); run exits 1 when an invariant fails; compare exits
+2 when a script has a parse error; diff exits 0 when the outputs agree, 1 when
+they differ, 2 on EPARSE; fuzz-kernel exits 0 when every script agrees, 1 on a
+mismatch; record exits with the recorded command's status (1 when it left no
+exit call); any command exits 2 on a usage error, an unreadable script, a bad
 configuration key or value, or an op that the engine does not model yet, and
 70 on an internal error.
 `;
@@ -233,12 +253,20 @@ function configArgs(values: Record<string, OptionValue>): Knobs {
  * stand-in kernel without a probe is used), then --config and --set; the
  * configuration used is said on stderr.
  */
-function hostConfigArgs(io: CliIo, values: Record<string, OptionValue>): Knobs {
+function hostConfigArgs(io: CliIo, values: Record<string, OptionValue>): { knobs: Knobs; profile: HostProfile | null } {
   const options = configArgs(values);
   const probe = io.probe ?? (io.native === undefined ? hostProfile : undefined);
-  const { knobs, message } = knobsFromHost(probe ? probe() : null, options);
+  const profile = probe ? probe() : null;
+  const { knobs, message } = knobsFromHost(profile, options);
   if (message !== null) io.stderr.write(`${message}\n`);
-  return knobs;
+  return { knobs, profile };
+}
+
+/** The engine's policy of diff and fuzz-kernel (the kernel's own by default), said on stderr. */
+function enginePolicy(io: CliIo, cmd: string, value: OptionValue, profile: HostProfile | null): Policy {
+  const { policy, why } = kernelPolicy(value === undefined ? null : policyArg(value), profile);
+  io.stderr.write(`${cmd}: engine policy ${policy} (${why})\n`);
+  return policy;
 }
 
 /** parseArgs for one command, with its errors as UsageErrors. */
@@ -280,6 +308,8 @@ function policiesArg(value: OptionValue): Policy[] {
 }
 
 type TraceMode = "none" | "trace" | "ftrace";
+/** When run's checkers run: not at all, after the script, after every line. */
+type CheckMode = "none" | "end" | "every-line";
 
 /** What the engine reports about merges (src/engine/simulator.ts); the model does not trace. */
 interface MergeTracing {
@@ -295,7 +325,7 @@ function tracingOf(kernel: KernelSim): MergeTracing | null {
 }
 
 /** Runs a script in the engine; a NotModelledError becomes a CliError. */
-async function runInEngine(io: CliIo, policy: Policy, knobs: Knobs, script: string, trace: TraceMode = "none", stats = false) {
+async function runInEngine(io: CliIo, policy: Policy, knobs: Knobs, script: string, trace: TraceMode = "none", stats = false, check: CheckMode = "none") {
   const factory = io.createKernel ?? (await defaultKernelFactory());
   const kernel = await factory({ ...knobs, policy });
   const tracing = tracingOf(kernel);
@@ -305,29 +335,33 @@ async function runInEngine(io: CliIo, policy: Policy, knobs: Knobs, script: stri
   const events: MergeEvent[][] = [];
   let base = 0;
   let before: MergeStats | null = null;
+  const checker = check === "none" ? null : new ScenarioChecker(kernel, check === "every-line");
   try {
     const r = runScenario(kernel, script, {
       onStart: (_p, arenaBase) => {
         base = arenaBase;
+        checker?.start(arenaBase);
         if (trace !== "none") tracing!.takeMergeEvents();
         if (stats) before = tracing!.mergeStats();
       },
-      onStep: () => {
+      onStep: (_p, e) => {
         if (trace !== "none") events.push(tracing!.takeMergeEvents());
+        checker?.step(e.line);
       },
     });
+    const failure: CheckFailure | null = checker ? checker.finish() : null;
     // addresses as arena pages, like the script's
     const page = (a: number) => (a >= base && a <= base + ARENA_PAGES * 4096 ? String((a - base) / 4096) : "0x" + a.toString(16));
     let seq = 0;
     const steps = r.steps.map((s, i) => {
       const lines = [...s.output];
       for (const e of events[i] ?? []) {
-        const text = trace === "trace" ? formatMergeEvent(e, page) : formatFtrace(e, ++seq);
+        const text = trace === "trace" ? traceLine(e, page) : formatFtrace(e, ++seq);
         if (text !== null) lines.push(...text.split("\n").map((l) => (l ? `    # ${l}` : "    #")));
       }
       return lines;
     });
-    return { ...r, steps, stats: stats ? statsDiff(before!, tracing!.mergeStats()) : null };
+    return { ...r, steps, stats: stats ? statsDiff(before!, tracing!.mergeStats()) : null, failure };
   } catch (e) {
     if (e instanceof NotModelledError) throw new CliError(`the engine cannot run this script yet:\n${e.message}`);
     // a configuration can leave no room for the arena (e.g. a tiny max_map_count): the user's error, not ours
@@ -366,16 +400,22 @@ function statsTable(rows: { policy: Policy; stats: MergeStats }[]): string {
 async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("run", args, {
     policy: { type: "string" }, maps: { type: "boolean" }, trace: { type: "boolean" }, ftrace: { type: "boolean" },
-    stats: { type: "boolean" }, ...CONFIG_OPTIONS,
+    stats: { type: "boolean" }, "check-every-line": { type: "boolean" }, "no-check": { type: "boolean" },
+    "keep-going": { type: "boolean" }, ...CONFIG_OPTIONS,
   });
-  if (values.help) return help(io);
+  if (values.help) return help(io, "run");
   const policies = policiesArg(values.policy);
+  if (values["no-check"] && values["check-every-line"]) throw new UsageError("run: --no-check and --check-every-line exclude each other");
+  const check: CheckMode = values["no-check"] ? "none" : values["check-every-line"] ? "every-line" : "end";
   const knobs = configArgs(values);
   if (values.trace && values.ftrace) throw new UsageError("run: --trace and --ftrace exclude each other");
   const trace: TraceMode = values.trace ? "trace" : values.ftrace ? "ftrace" : "none";
-  const script = await readScript(scriptArg("run", positionals), io);
+  const path = scriptArg("run", positionals);
+  const script = await readScript(path, io);
   const runs = [];
-  for (const policy of policies) runs.push({ policy, ...(await runInEngine(io, policy, knobs, script, trace, !!values.stats)) });
+  for (const policy of policies) runs.push({ policy, ...(await runInEngine(io, policy, knobs, script, trace, !!values.stats, check)) });
+  // the parse errors are the same under every policy: the first run's
+  io.stderr.write(formatParseErrors(scriptName(path), runs[0].parseErrors));
   if (runs.length === 1) {
     io.stdout.write(runs[0].steps.flat().map((l) => l + "\n").join(""));
   } else {
@@ -388,15 +428,26 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
       io.stdout.write(renderMaps(r.process));
     }
   }
-  return Math.max(...runs.map((r) => r.status));
+  if (check !== "none") {
+    for (const r of runs) io.stderr.write(formatVerdict(r.failure, runs.length > 1 ? r.policy : "", check === "every-line"));
+  }
+  // an `exit N` line's status stands; EPARSE gives 2 unless --keep-going; a failed invariant 1
+  const statuses = runs.map((r) => {
+    if (r.parseErrors.length && r.status === 2) return values["keep-going"] ? (r.failure ? 1 : 0) : 2;
+    return r.status !== 0 ? r.status : r.failure ? 1 : 0;
+  });
+  return Math.max(...statuses);
 }
 
 async function cmdKernel(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("kernel", args, {});
-  if (values.help) return help(io);
-  const script = await readScript(scriptArg("kernel", positionals), io);
+  if (values.help) return help(io, "kernel");
+  const path = scriptArg("kernel", positionals);
+  const script = await readScript(path, io);
   const r = await runNative(io.native ?? NATIVE, script);
   io.stdout.write(r.output);
+  // the runner prints EPARSE without a reason: the parser's, which follows the same rules
+  io.stderr.write(formatParseErrors(scriptName(path), staticParseErrors(script)));
   return r.status;
 }
 
@@ -417,12 +468,15 @@ function maskImageCounts(output: string): string {
 
 async function cmdDiff(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("diff", args, { policy: { type: "string" }, layout: { type: "boolean" }, ...CONFIG_OPTIONS });
-  if (values.help) return help(io);
-  const policy = policyArg(values.policy);
-  const script = await readScript(scriptArg("diff", positionals), io);
-  const knobs = hostConfigArgs(io, values);
+  if (values.help) return help(io, "diff");
+  if (values.policy !== undefined) policyArg(values.policy);
+  const path = scriptArg("diff", positionals);
+  const script = await readScript(path, io);
+  const { knobs, profile } = hostConfigArgs(io, values);
+  const policy = enginePolicy(io, "diff", values.policy, profile);
   // the engine first: an op it cannot run stops the command before the real kernel runs
   const engine = await runInEngine(io, policy, knobs, script);
+  io.stderr.write(formatParseErrors(scriptName(path), engine.parseErrors));
   const native = io.native ?? NATIVE;
   const kernel = await runNative(native, script);
   let a = maskImageCounts(kernel.output);
@@ -434,6 +488,10 @@ async function cmdDiff(args: string[], io: CliIo): Promise<number> {
   const mode = values.layout ? ", layout only" : "";
   const d = unifiedDiff(`kernel${mode}`, a, `engine --policy ${policy}${mode}`, b);
   io.stdout.write(d);
+  if (d === "") {
+    const n = a.split("\n").length - 1;
+    io.stdout.write(`kernel and engine agree (policy ${policy}${mode}, ${n} line${n === 1 ? "" : "s"})\n`);
+  }
   if (d !== "" && !values.layout && /^ {2}\S+ \S+ \S{4} anon \?$/m.test(kernel.output)) {
     io.stderr.write("vmasim: the kernel runner could not read anon pgoffs and anon_vmas here (`anon ?`): try --layout\n");
   }
@@ -515,57 +573,55 @@ function keepFuzzReport(dir: string, r: FuzzReport): void {
   }
 }
 
-/** The scripts named by compare's arguments: files, and the *.script files of directories, sorted. */
-async function scriptPaths(args: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const a of args) {
-    let st;
-    try {
-      st = await stat(a);
-    } catch {
-      throw new CliError(`cannot read script '${a}': no such file`);
-    }
-    if (st.isDirectory()) {
-      const names = (await readdir(a)).filter((n) => n.endsWith(".script")).sort();
-      if (!names.length) throw new CliError(`no *.script files in '${a}'`);
-      out.push(...names.map((n) => join(a, n)));
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
 async function cmdCompare(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand("compare", args, { policy: { type: "string" }, format: { type: "string" }, ...CONFIG_OPTIONS });
-  if (values.help) return help(io);
+  const { values, positionals } = parseCommand("compare", args, {
+    policy: { type: "string" }, format: { type: "string" }, "keep-going": { type: "boolean" }, ...CONFIG_OPTIONS,
+  });
+  if (values.help) return help(io, "compare");
   const knobs = configArgs(values);
   const policies = values.policy === undefined ? [...POLICIES] : policiesArg(values.policy);
   const format = values.format ?? "text";
   if (format !== "text" && format !== "json" && format !== "csv") throw new UsageError(`compare: --format must be text, json or csv, not '${String(format)}'`);
   if (!positionals.length) throw new UsageError("compare: missing SCRIPT or DIRECTORY");
+  if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("compare: standard input (-) given twice");
   const factory = io.createKernel ?? (await defaultKernelFactory());
+  // every script is read and parsed first: parse errors stop the command before anything runs
+  const scripts = [];
+  let parseErrors = 0;
+  for (const s of await scriptPaths(positionals, (m) => new CliError(m))) {
+    const text = await readScript(s.path, io);
+    const problems = staticParseErrors(text);
+    io.stderr.write(formatParseErrors(scriptName(s.path), problems));
+    parseErrors += problems.length;
+    scripts.push({ ...s, text });
+  }
+  if (parseErrors && !values["keep-going"]) {
+    io.stderr.write(`vmasim: compare: ${parseErrors} parse error${parseErrors === 1 ? "" : "s"}; nothing run (--keep-going runs them anyway)\n`);
+    return 2;
+  }
+  const progress = progressOn(io.stderr);
   const rows: CompareRow[] = [];
   const totals: (MergeStats | null)[] = policies.map(() => null);
-  for (const path of await scriptPaths(positionals)) {
-    const script = await readScript(path, io);
+  for (const [n, { path, name, text }] of scripts.entries()) {
+    progress.update(`compare: ${n}/${scripts.length} scripts (${name})`);
     const cells = [];
     for (const [i, policy] of policies.entries()) {
       const kernel = await factory({ ...knobs, policy });
       if (!tracingOf(kernel)) throw new CliError("compare: this kernel implementation does not report merges");
       try {
-        const { cell, stats } = runCell(kernel as CountingKernel, script);
+        const { cell, stats } = runCell(kernel as CountingKernel, text);
         cells.push(cell);
         totals[i] = totals[i] ? statsSum(totals[i]!, stats) : stats;
       } catch (e) {
-        if (e instanceof NotModelledError) throw new CliError(`${path}: the engine cannot run this script:\n${e.message}`);
+        if (e instanceof NotModelledError) throw new CliError(`${scriptName(path)}: the engine cannot run this script:\n${e.message}`);
         throw e;
       }
     }
-    rows.push({ script: basename(path).replace(/\.script$/, ""), cells });
+    rows.push({ script: name, cells });
   }
+  progress.done();
   const t = totals as MergeStats[];
-  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows) : formatCompare(policies, rows, t));
+  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows, t) : formatCompare(policies, rows, t));
   return 0;
 }
 
@@ -575,14 +631,14 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
     policy: { type: "string" }, layout: { type: "boolean" }, keep: { type: "string" }, "top-down": { type: "boolean" },
     allow: { type: "string" }, ...CONFIG_OPTIONS,
   });
-  if (values.help) return help(io);
+  if (values.help) return help(io, "fuzz-kernel");
   if (positionals.length > 0) throw new UsageError(`fuzz-kernel: unexpected argument '${positionals[0]}'`);
   if (values.seed === undefined) throw new UsageError("fuzz-kernel: missing --seed S");
   const seed = intArg("seed", values.seed, 0, Number.MIN_SAFE_INTEGER);
   const count = intArg("count", values.count, 100, 0);
   const start = intArg("start", values.start, 0, 0);
   const ops = intArg("ops", values.ops, 20, 1);
-  const policy = values.policy === undefined ? "linux-6.18" : policyArg(values.policy);
+  if (values.policy !== undefined) policyArg(values.policy);
   const layout = values.layout === true;
   const allow = typeof values.allow === "string" ? values.allow.split(",").map((o) => o.trim()).filter((o) => o !== "") : undefined;
   if (allow) {
@@ -593,13 +649,22 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
     const why = kernelUnavailable(layout);
     if (why !== null) throw new CliError(`fuzz-kernel: ${why}`);
   }
-  const knobs = hostConfigArgs(io, values);
+  const { knobs, profile } = hostConfigArgs(io, values);
+  const policy = enginePolicy(io, "fuzz-kernel", values.policy, profile);
   const native = io.native ?? NATIVE;
   const factory = io.createKernel ?? (await defaultKernelFactory());
   const createKernel: KernelFactory = (config) => factory({ ...knobs, ...config });
   if (io.native === undefined) io.stdout.write(`fuzz-kernel: Linux ${kernelRelease()} vs engine --policy ${policy}\n`);
+  const progress = progressOn(io.stderr);
+  let done = 0;
+  let agree = 0;
   const report = await fuzzKernel({
     seed, count, start, ops, policy, layout, allow, topDown: values["top-down"] === true, createKernel,
+    onScript: (o) => {
+      done++;
+      if (o.agree) agree++;
+      progress.update(`fuzz-kernel: ${done}/${count} scripts, ${agree} agree`);
+    },
     runKernel: async (script) => {
       try {
         return await native.runOnKernel(script);
@@ -608,6 +673,7 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
       }
     },
   });
+  progress.done();
   printFuzzReport(io, report);
   if (typeof values.keep === "string" && report.classes.length) keepFuzzReport(values.keep, report);
   return report.classes.length === 0 ? 0 : 1;
@@ -615,15 +681,16 @@ async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
 
 async function cmdHost(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("host", args, { json: { type: "boolean" } });
-  if (values.help) return help(io);
+  if (values.help) return help(io, "host");
   if (positionals.length > 0) throw new UsageError(`host: unexpected argument '${positionals[0]}'`);
   const profile = (io.probe ?? hostProfile)();
   io.stdout.write(values.json ? profileJson(profile) : formatProfile(profile));
   return 0;
 }
 
-function help(io: CliIo): number {
-  io.stdout.write(HELP);
+/** The help of `cmd` (COMMAND_HELP), or the global help. */
+function help(io: CliIo, cmd?: string): number {
+  io.stdout.write((cmd !== undefined ? COMMAND_HELP[cmd] : undefined) ?? HELP);
   return 0;
 }
 
@@ -637,9 +704,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (cmd) {
       case undefined:
         throw new UsageError("missing command");
-      case "-h": case "--help": case "help":
+      case "-h": case "--help":
         return help(io);
-      case "--version":
+      case "help":
+        if (rest[0] !== undefined && COMMAND_HELP[rest[0]] === undefined) throw new UsageError(`help: unknown command '${rest[0]}'`);
+        return help(io, rest[0]);
+      case "-V": case "--version":
         io.stdout.write(`vmasim ${version()}\n`);
         return 0;
       case "run":

@@ -7,6 +7,7 @@ import { basename } from "node:path";
 import { hostProfile } from "../kernel/host.js";
 import { profileToJson, type HostProfile } from "../kernel/profile.js";
 import { RecordError, record, type RecordHost } from "../trace/record.js";
+import { COMMAND_HELP } from "./usage.js";
 
 interface Writer {
   write(s: string): unknown;
@@ -72,7 +73,7 @@ export async function cmdRecord(args: readonly string[], io: RecordIo): Promise<
     return 2;
   }
   if (a.help) {
-    io.stdout.write(`usage: ${RECORD_USAGE}\n(see vmasim --help and docs/recording.md)\n`);
+    io.stdout.write(COMMAND_HELP.record!);
     return 0;
   }
   if (a.command.length === 0) {

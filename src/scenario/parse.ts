@@ -428,6 +428,7 @@ function parseTokens(toks: readonly string[], a: Args, at: At | null): Body<Op> 
       if (t.length !== 1) throw new Bad(t.length ? `madvise: unexpected '${t[1]}'` : "madvise: missing ADVICE");
       let advice: number;
       if (Object.hasOwn(MADVICE, t[0])) advice = MADVICE[t[0]];
+      else if (t[0] !== "@" && parseCInt(t[0]) === null) throw new Bad(`madvise: unknown advice '${t[0]}'`);
       else advice = new Args(name, t, at).ranged("ADVICE", INT32_MIN, INT32_MAX);
       op = { op: "madvise", page, pages, advice };
       break;
@@ -527,6 +528,8 @@ export interface RepeatIteration {
    * 0..63, an advice outside int): both are the iteration's result.
    */
   op: Op | "ERANGE_ARENA" | "EPARSE";
+  /** Why the iteration gave EPARSE (for diagnostics), else undefined. */
+  reason?: string;
 }
 
 /** The op of iteration `i` of a repeat parsed by parseScript. */
@@ -537,7 +540,7 @@ export function repeatIteration(r: RepeatOp, i: number): RepeatIteration {
   try {
     body = parseTokens(r.body, a, at);
   } catch (e) {
-    if (e instanceof Bad) return { at: at.overflow ? null : at.value, op: "EPARSE" };
+    if (e instanceof Bad) return { at: at.overflow ? null : at.value, op: "EPARSE", reason: `${e.message} (iteration ${i})` };
     throw e;
   }
   const v = at.overflow ? null : at.value;

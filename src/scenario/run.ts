@@ -45,6 +45,8 @@ export interface ScenarioResult {
   steps: { line: number; output: string[] }[];
   /** Exit status: 2 if any line gave EPARSE, else 0. */
   status: number;
+  /** Why each EPARSE happened, in the order printed (a repeat's iterations included). */
+  parseErrors: { line: number; reason: string }[];
   /** The scenario's process in its final state. */
   process: ProcessSim;
   /** Address of arena page 0. */
@@ -126,6 +128,8 @@ class Runner {
   private readonly heapBase: number;
   /** A line (or a repeat iteration) gave EPARSE: the exit status is 2. */
   sawParseError = false;
+  /** The reason of each EPARSE printed. */
+  readonly parseErrors: { line: number; reason: string }[] = [];
   /** `exit` ran: the script stops here with exitCode. */
   done = false;
   exitCode = 0;
@@ -153,6 +157,7 @@ class Runner {
       case "EPARSE":
         this.lines.push(`${e.text} => EPARSE (line ${e.line})`);
         this.sawParseError = true;
+        this.parseErrors.push({ line: e.line, reason: e.reason });
         return;
       case "echo":
         this.lines.push(e.text);
@@ -414,6 +419,7 @@ class Runner {
       if (it.op === "EPARSE") {
         r = `EPARSE (line ${op.line})`;
         this.sawParseError = true;
+        this.parseErrors.push({ line: op.line, reason: it.reason ?? "bad argument" });
       } else if (it.op === "ERANGE_ARENA") {
         r = "ERANGE_ARENA";
       } else {
@@ -530,6 +536,7 @@ export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOpt
   }
   return {
     output: runner.output, steps, status: runner.done ? runner.exitCode : runner.sawParseError ? 2 : 0,
+    parseErrors: runner.parseErrors,
     process: runner.process, arenaBase: runner.base,
   };
 }

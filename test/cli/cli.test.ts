@@ -45,12 +45,12 @@ for (const impl of IMPLS) {
     describe("run", () => {
       it("prints the scenario's output, as recorded on a real kernel", async () => {
         const r = await cli(["run", fixturePath("10-mprotect-split-merge.script")]);
-        expect(r).toEqual({ status: 0, stdout: fixture("10-mprotect-split-merge.linux-6.18.out"), stderr: "" });
+        expect(r).toEqual({ status: 0, stdout: fixture("10-mprotect-split-merge.linux-6.18.out"), stderr: "checker: clean\n" });
       });
 
       it("reads the script from standard input with -", async () => {
         const r = await cli(["run", "-"], { readStdin: async () => "mmap 0 2 rw\ndump\n" });
-        expect(r).toEqual({ status: 0, stdout: "mmap 0 2 rw => ok\ndump\n  0 2 rw-p anon 0 av=-\n  (1 vmas)\n", stderr: "" });
+        expect(r).toEqual({ status: 0, stdout: "mmap 0 2 rw => ok\ndump\n  0 2 rw-p anon 0 av=-\n  (1 vmas)\n", stderr: "checker: clean\n" });
       });
 
       const S5 = "mmap 0 2 rw\nmmap 3 2 rw\ntouch 0\ntouch 3\nmmap 2 1 rw\ndump\n";
@@ -65,7 +65,7 @@ for (const impl of IMPLS) {
         it("several policies: side by side, the rows that differ marked !", async () => {
           const r = await cli(["run", "--policy", "linux-5.17,seed", "-"], { readStdin: async () => S5 });
           expect(r.status).toBe(0);
-          expect(r.stderr).toBe("");
+          expect(r.stderr).toBe("checker (linux-5.17): clean\nchecker (seed): clean\n");
           const rows = r.stdout.split("\n");
           expect(rows[0]).toMatch(/^ {2}linux-5\.17 +\| seed$/);
           expect(rows).toContain("  mmap 2 1 rw => ok        | mmap 2 1 rw => ok");
@@ -89,16 +89,21 @@ for (const impl of IMPLS) {
           expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2 +2\n/);
           const two = await cli(["compare", "--policy", "linux-5.17,seed", join(dir, "b-s5.script")]);
           expect(two.stdout.split("\n")[2]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
+          // --format csv|json: one schema (src/cli/compare_schema.ts, docs/cli.md), checked in test/cli/compare-schema.test.ts
           const csv = await cli(["compare", "--format", "csv", "--policy", "linux-5.17,seed-v2", join(dir, "b-s5.script")]);
-          expect(csv.stdout).toBe("script,policy,vmas,merges,pages_repointed,pages_reindexed,check_line,check_problem\n" +
-            "b-s5,linux-5.17,2,1,0,0,,\n" + `b-s5,seed-v2,1,1,1,0,5,"${/checker:\n {2}b-s5 under seed-v2, line 5: (.*)\n/.exec(r.stdout)![1]}"\n`);
+          const csvLines = csv.stdout.split("\n");
+          expect(csvLines[0]).toMatch(/^script,policy,vmas,attempts,merges,case_1,/);
+          expect(csvLines[1]).toMatch(/^b-s5,linux-5\.17,2,3,1,.*,,$/);
+          expect(csvLines[2]).toContain(`,5,"${/checker:\n {2}b-s5 under seed-v2, line 5: (.*)\n/.exec(r.stdout)![1]}"`);
+          expect(csvLines[3]).toMatch(/^\(total\),linux-5\.17,,3,1,/);
+          expect(csvLines[4]).toMatch(/^\(total\),seed-v2,,3,1,.*,,1 script failed the checker$/);
           const json = JSON.parse((await cli(["compare", "--format", "json", "--policy", "seed", join(dir, "b-s5.script")])).stdout) as {
-            policies: string[]; scripts: { script: string; cells: Record<string, { vmas: number; merged: number; repointed: number }> }[];
-            totals: Record<string, { merged: number; pagesRepointed: number }>;
+            policies: string[]; records: Record<string, unknown>[];
           };
           expect(json.policies).toEqual(["seed"]);
-          expect(json.scripts[0]).toMatchObject({ script: "b-s5", cells: { seed: { vmas: 1, merged: 1, repointed: 1, broken: null } } });
-          expect(json.totals.seed).toMatchObject({ merged: 1, pagesRepointed: 1 });
+          expect(json.records[0]).toMatchObject({ script: "b-s5", policy: "seed", vmas: 1, merges: 1, pages_repointed: 1, check_line: null });
+          expect(json.records[0].by_case).toMatchObject({ 1: 1, 8: 0 });
+          expect(json.records[1]).toMatchObject({ script: "(total)", policy: "seed", merges: 1, pages_repointed: 1 });
           expect((await cli(["compare", "--format", "xml", dir])).status).toBe(2);
           expect((await cli(["compare"])).status).toBe(2);
           expect(await cli(["compare", join(tmp, "nowhere")])).toMatchObject({ status: 2, stderr: expect.stringMatching(/cannot read script/) });
@@ -114,7 +119,7 @@ for (const impl of IMPLS) {
 
         it("--trace prints each merge attempt after its line; --ftrace the series' events; --stats the counters", async () => {
           const t = await cli(["run", "--policy", "seed", "--trace", "-"], { readStdin: async () => S5 });
-          expect(t.stdout).toContain("mmap 2 1 rw => ok\n    # merge pid=1 mmap [2, 3) case 1 prev=AV_MERGE_NULL next=AV_MERGE_NULL both=AV_MERGE_DIFFERENT\n");
+          expect(t.stdout).toContain("mmap 2 1 rw => ok\n    # merge pid=1 mmap [2, 3) case 1 prev=ok next=ok both=ok-different-anon_vma\n");
           const f = await cli(["run", "--policy", "linux-5.17", "--ftrace", "-"], { readStdin: async () => S5 });
           expect(f.stdout).toMatch(/mmap 2 1 rw => ok\n {4}# vmasim-1 \[000\] \.{5} 3\.000000: vm_av_merge: merged=1 predecessor=AV_MERGE_NULL successor=AV_MERGE_NULL predecessor_with_successor=AV_MERGE_FAILED same_count=0 diff_count=0 failed_count=1\n/);
           const s = await cli(["run", "--policy", "linux-5.17,seed", "--stats", "-"], { readStdin: async () => S5 });
@@ -128,7 +133,7 @@ for (const impl of IMPLS) {
 
       it("accepts --policy with a known policy", async () => {
         const r = await cli(["run", "--policy", "linux-5.17", "-"], { readStdin: async () => "mmap 0 1 r\n" });
-        expect(r).toEqual({ status: 0, stdout: "mmap 0 1 r => ok\n", stderr: "" });
+        expect(r).toEqual({ status: 0, stdout: "mmap 0 1 r => ok\n", stderr: "checker: clean\n" });
         const eq = await cli(["run", "--policy=linux-5.17", "-"], { readStdin: async () => "mmap 0 1 r\n" });
         expect(eq.status).toBe(0);
       });
@@ -145,20 +150,23 @@ for (const impl of IMPLS) {
         expect(r.stdout).toMatch(/\[stack\]\nffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 +\[vsyscall\]\n$/);
       });
 
-      it("exits 2 when a line gave EPARSE, after running the whole script", async () => {
-        const r = await cli(["run", scriptFile("bad.script", "mmap 0 1 rw\nmmap 1 1 rw sideways\nmunmap 0 1\n")]);
+      it("exits 2 when a line gave EPARSE, after running the whole script, and says why on stderr", async () => {
+        const path = scriptFile("bad.script", "mmap 0 1 rw\nmmap 1 1 rw sideways\nmunmap 0 1\n");
+        const r = await cli(["run", path]);
         expect(r).toEqual({
           status: 2,
           stdout: "mmap 0 1 rw => ok\nmmap 1 1 rw sideways => EPARSE (line 2)\nmunmap 0 1 => ok\n",
-          stderr: "",
+          stderr: `${path}:2: mmap: unknown keyword 'sideways'\nchecker: clean\n`,
         });
+        // --keep-going: the same output and diagnostics, exit 0
+        expect(await cli(["run", "--keep-going", path])).toEqual({ ...r, status: 0 });
       });
 
       it("runs the memory layer's ops: touch, dump full", async () => {
         const r = await cli(["run", scriptFile("touch.script", "mmap 0 1 rw\n\ntouch 0\ndump full\n")]);
         expect(r).toEqual({
           status: 0,
-          stderr: "",
+          stderr: "checker: clean\n",
           stdout: [
             "mmap 0 1 rw => ok",
             "touch 0 => ok",
@@ -205,11 +213,11 @@ for (const impl of IMPLS) {
 
     describe("help, version, commands", () => {
       it("--help, -h and help print the usage on stdout", async () => {
-        for (const argv of [["--help"], ["-h"], ["help"], ["run", "--help"], ["diff", "-h"], ["kernel", "--help"]]) {
+        for (const argv of [["--help"], ["-h"], ["help"]]) {
           const r = await cli(argv);
           expect(r.status).toBe(0);
           expect(r.stderr).toBe("");
-          expect(r.stdout).toContain("vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps] SCRIPT");
+          expect(r.stdout).toContain("vmasim run [--policy P[,P...]] [--trace | --ftrace] [--stats] [--maps]\n");
           expect(r.stdout).toContain("vmasim diff [--policy P] [--layout] SCRIPT");
           expect(r.stdout).toContain("one of: linux-5.17");
         }
@@ -260,18 +268,21 @@ for (const impl of IMPLS) {
         });
       });
 
-      it("diff: identical outputs (image-dependent counts aside) print nothing, exit 0", async () => {
+      it("diff: identical outputs (image-dependent counts aside) say that they agree, exit 0", async () => {
         // recorded on 6.18 with process_vmas=22 other_vmas=13: the engine's image differs
         const native = recorded(fixture("01-adjacent-anon-unfaulted.linux-6.18.out"));
-        const r = await cli(["diff", fixturePath("01-adjacent-anon-unfaulted.script")], { native });
-        expect(r).toEqual({ status: 0, stdout: "", stderr: "" });
+        const r = await cli(["diff", "--policy", "linux-5.17", fixturePath("01-adjacent-anon-unfaulted.script")], { native });
+        const lines = fixture("01-adjacent-anon-unfaulted.linux-6.18.out").split("\n").length - 1;
+        expect(r).toEqual({
+          status: 0, stdout: `kernel and engine agree (policy linux-5.17, ${lines} lines)\n`, stderr: "diff: engine policy linux-5.17 (--policy)\n",
+        });
       });
 
       it("diff: a unified diff of kernel (---) against engine (+++), exit 1", async () => {
         const kernelOut = fixture("10-mprotect-split-merge.linux-6.18.out").replace("  100 110 rw-p anon 100 av=-\n  (2 vmas)", "  100 105 rw-p anon 100 av=-\n  105 110 rw-p anon 105 av=-\n  (3 vmas)");
-        const r = await cli(["diff", fixturePath("10-mprotect-split-merge.script")], { native: recorded(kernelOut) });
+        const r = await cli(["diff", "--policy", "linux-5.17", fixturePath("10-mprotect-split-merge.script")], { native: recorded(kernelOut) });
         expect(r.status).toBe(1);
-        expect(r.stderr).toBe("");
+        expect(r.stderr).toBe("diff: engine policy linux-5.17 (--policy)\n");
         expect(r.stdout).toBe([
           "--- kernel",
           "+++ engine --policy linux-5.17",
@@ -294,20 +305,21 @@ for (const impl of IMPLS) {
       it("diff --layout ignores anon pgoffs and av= (a kernel runner without BPF prints anon ?)", async () => {
         const native = recorded(fixture("10-mprotect-split-merge.linux-5.10.out"));
         const script = fixturePath("10-mprotect-split-merge.script");
-        const full = await cli(["diff", script], { native });
+        const full = await cli(["diff", "--policy", "linux-5.17", script], { native });
         expect(full.status).toBe(1);
         expect(full.stdout).toContain("-  0 4 rw-p anon ?\n");
         expect(full.stdout).toContain("+  0 4 rw-p anon 0 av=-\n");
-        expect(full.stderr).toBe("vmasim: the kernel runner could not read anon pgoffs and anon_vmas here (`anon ?`): try --layout\n");
-        expect(await cli(["diff", "--layout", script], { native })).toEqual({ status: 0, stdout: "", stderr: "" });
+        expect(full.stderr).toBe("diff: engine policy linux-5.17 (--policy)\nvmasim: the kernel runner could not read anon pgoffs and anon_vmas here (`anon ?`): try --layout\n");
+        const layout = await cli(["diff", "--policy", "linux-5.17", "--layout", script], { native });
+        expect(layout).toMatchObject({ status: 0, stdout: expect.stringMatching(/^kernel and engine agree \(policy linux-5\.17, layout only, \d+ lines\)\n$/) });
       });
 
       it("diff --layout still shows layout differences", async () => {
         const native = recorded("mmap 0 4 rw => ok\ndump\n  0 4 r--p anon ?\n  (1 vmas)\n");
-        const r = await cli(["diff", "--layout", "-"], { native, readStdin: async () => "mmap 0 4 rw\ndump\n" });
+        const r = await cli(["diff", "--policy", "linux-5.17", "--layout", "-"], { native, readStdin: async () => "mmap 0 4 rw\ndump\n" });
         expect(r).toEqual({
           status: 1,
-          stderr: "",
+          stderr: "diff: engine policy linux-5.17 (--policy)\n",
           stdout: [
             "--- kernel, layout only",
             "+++ engine --policy linux-5.17, layout only",
@@ -325,7 +337,9 @@ for (const impl of IMPLS) {
 
       it("diff exits 2 when the script has EPARSE lines, and checks the engine first", async () => {
         const native = recorded("bogus => EPARSE (line 1)\n", 2);
-        expect(await cli(["diff", "-"], { native, readStdin: async () => "bogus\n" })).toEqual({ status: 2, stdout: "", stderr: "" });
+        expect(await cli(["diff", "--policy", "linux-5.17", "-"], { native, readStdin: async () => "bogus\n" })).toEqual({
+          status: 2, stdout: "kernel and engine agree (policy linux-5.17, 1 line)\n", stderr: "diff: engine policy linux-5.17 (--policy)\n<stdin>:1: unknown op 'bogus'\n",
+        });
       });
     });
   });

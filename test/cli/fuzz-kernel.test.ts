@@ -44,7 +44,7 @@ describe("vmasim fuzz-kernel", () => {
     const native = standIn();
     const r = await cli(["fuzz-kernel", "--seed", "3", "--count", "12", "--ops", "10", "--policy", "linux-5.17"], { native });
     expect(r.status).toBe(0);
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toBe("fuzz-kernel: engine policy linux-5.17 (--policy)\n");
     expect(summary(r.stdout)).toMatch(/^fuzz-kernel: 12\/12 scripts agree \(100\.0%\), \d+ ops, seed 3, engine --policy linux-5.17$/);
     expect(native.runs).toBe(12);
   });

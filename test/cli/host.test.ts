@@ -127,10 +127,10 @@ describe("--config and --set", () => {
 
 describe("diff and fuzz-kernel configure the engine from the host", () => {
   it("diff: the probe's knobs, said on stderr; --set on top", async () => {
-    const r = await cli(["diff", "--layout", SCRIPT], { native: standIn, probe: () => NOZP });
+    const r = await cli(["diff", "--layout", "--policy", "linux-5.17", SCRIPT], { native: standIn, probe: () => NOZP });
     expect(r.configs).toEqual([{ ...knobsOf(NOZP), policy: "linux-5.17" }]);
-    expect(r.stderr).toMatch(/^engine configured from the host: zero_page=0 mmap_min_addr=4096 .*\n$/);
-    const s = await cli(["diff", "--layout", "--set", "zero_page=1", SCRIPT], { native: standIn, probe: () => NOZP });
+    expect(r.stderr).toMatch(/^engine configured from the host: zero_page=0 mmap_min_addr=4096 .*\ndiff: engine policy linux-5\.17 \(--policy\)\n$/);
+    const s = await cli(["diff", "--layout", "--policy", "linux-5.17", "--set", "zero_page=1", SCRIPT], { native: standIn, probe: () => NOZP });
     expect(s.configs[0]!.zero_page).toBe(true);
     expect(s.stderr).toMatch(/^engine configured from the host and --config\/--set: mmap_min_addr=4096 /);
   });
@@ -141,10 +141,21 @@ describe("diff and fuzz-kernel configure the engine from the host", () => {
     expect(r.stderr).toContain("(unknown on the host, default kept: zero_page)\n");
   });
 
-  it("a stand-in kernel without a probe: the options only, nothing said", async () => {
-    const r = await cli(["diff", "--layout", "--set", "max_map_count=1000", SCRIPT], { native: standIn });
+  it("a stand-in kernel without a probe: the options only, only the policy said", async () => {
+    const r = await cli(["diff", "--layout", "--policy", "linux-5.17", "--set", "max_map_count=1000", SCRIPT], { native: standIn });
     expect(r.configs).toEqual([{ policy: "linux-5.17", max_map_count: 1000 }]);
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toBe("diff: engine policy linux-5.17 (--policy)\n");
+  });
+
+  it("diff and fuzz-kernel default to the kernel's own policy: the profile's nearest policy, said on stderr", async () => {
+    const p517: HostProfile = { ...NOZP, host: { ...NOZP.host, release: "5.15.0", policy: "linux-5.17" } };
+    const r = await cli(["diff", "--layout", SCRIPT], { native: standIn, probe: () => p517 });
+    expect(r.configs.map((c) => c.policy)).toEqual(["linux-5.17"]);
+    expect(r.stderr).toContain("diff: engine policy linux-5.17 (nearest to the host's Linux 5.15.0)\n");
+    const p618: HostProfile = { ...NOZP, host: { ...NOZP.host, release: "6.18.44", policy: "linux-6.18" } };
+    const f = await cli(["fuzz-kernel", "--seed", "1", "--count", "2", "--ops", "4", "--layout"], { native: standIn, probe: () => p618 });
+    expect([...new Set(f.configs.map((c) => c.policy))]).toEqual(["linux-6.18"]);
+    expect(f.stderr).toContain("fuzz-kernel: engine policy linux-6.18 (nearest to the host's Linux 6.18.44)\n");
   });
 
   it("fuzz-kernel: every engine run gets the probe's knobs", async () => {
@@ -162,4 +173,12 @@ it("--help lists the host command and the configuration options", async () => {
   expect(r.stdout).toContain("--set KEY=VALUE");
   expect(r.stdout).toContain("--config FILE.json");
   expect(readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8")).toContain("vmasim host");
+});
+
+it("kernelPolicy: --policy, else the profile's nearest policy, else the release's", async () => {
+  const { kernelPolicy } = await import("../../src/cli/defaults.js");
+  expect(kernelPolicy("seed", NOZP, "6.18.44")).toEqual({ policy: "seed", why: "--policy" });
+  expect(kernelPolicy(null, null, "6.18.44-generic")).toEqual({ policy: "linux-6.18", why: "nearest to Linux 6.18.44-generic" });
+  expect(kernelPolicy(null, null, "5.10.0")).toEqual({ policy: "linux-5.17", why: "nearest to Linux 5.10.0" });
+  expect(kernelPolicy(null, null, "Darwin")).toEqual({ policy: "linux-6.18", why: "release 'Darwin' not recognised" });
 });

@@ -190,16 +190,16 @@ describe("every op of the grammar", () => {
   });
 
   it("repeat: an iteration whose @ makes another argument invalid is EPARSE", () => {
-    expect(repeatIteration(op("repeat 70 60 1 mmap 0 1 r file @ 0") as RepeatOp, 4)).toEqual({ at: 64n, op: "EPARSE" });
-    expect(repeatIteration(op("repeat 70 60 -70 mmap 0 1 r file @ 0") as RepeatOp, 1)).toEqual({ at: -10n, op: "EPARSE" });
-    expect(repeatIteration(op("repeat 2 0x7fffffff 1 madvise 0 1 @") as RepeatOp, 1)).toEqual({ at: 2147483648n, op: "EPARSE" });
+    expect(repeatIteration(op("repeat 70 60 1 mmap 0 1 r file @ 0") as RepeatOp, 4)).toEqual({ at: 64n, op: "EPARSE", reason: "mmap: file ID must be 0..63 (iteration 4)" });
+    expect(repeatIteration(op("repeat 70 60 -70 mmap 0 1 r file @ 0") as RepeatOp, 1)).toEqual({ at: -10n, op: "EPARSE", reason: "mmap: file ID must be 0..63 (iteration 1)" });
+    expect(repeatIteration(op("repeat 2 0x7fffffff 1 madvise 0 1 @") as RepeatOp, 1)).toEqual({ at: 2147483648n, op: "EPARSE", reason: "madvise: ADVICE must be -2147483648..2147483647 (iteration 1)" });
   });
 
   it("repeat: @ overflowing 64 bits", () => {
     const r = op("repeat 3 0x7ffffffffffffffe 1 munmap @ 1") as RepeatOp;
     expect(repeatIteration(r, 1).at).toBe(0x7fffffffffffffffn);
     expect(repeatIteration(r, 2)).toEqual({ at: null, op: "ERANGE_ARENA" });
-    expect(repeatIteration(op("repeat 3 0x7ffffffffffffffe 1 brk @") as RepeatOp, 2)).toEqual({ at: null, op: "EPARSE" });
+    expect(repeatIteration(op("repeat 3 0x7ffffffffffffffe 1 brk @") as RepeatOp, 2)).toEqual({ at: null, op: "EPARSE", reason: "brk: DELTA overflows (iteration 2)" });
   });
 
   it("a NUL byte reads as a space", () => {
@@ -286,6 +286,17 @@ describe("EPARSE", () => {
   ];
   it.each(bad)("%s: %s", (_why, line) => {
     expect(eparse(line, 12)).toMatch(/ => EPARSE \(line 12\)$/);
+  });
+
+  it("the reasons name what is wrong: the op, the argument, the value", () => {
+    const why = (line: string) => (parseLine(line, 1) as { reason: string }).reason;
+    expect(why("bogus 1")).toBe("unknown op 'bogus'");
+    expect(why("munmap 0")).toBe("munmap: missing N");
+    expect(why("mprotect 0 1 rwz")).toBe("mprotect: bad PROT 'rwz'");
+    expect(why("mmap 0 1 rw file 64 0")).toBe("mmap: file ID must be 0..63");
+    expect(why("madvise 0 1 frob")).toBe("madvise: unknown advice 'frob'");
+    expect(why("madvise 0 1 0x80000000")).toBe("madvise: ADVICE must be -2147483648..2147483647");
+    expect(why("munmap x 1")).toBe("munmap: P 'x' is not a number");
   });
 
   it("parse errors keep their place among the ops, with a reason", () => {

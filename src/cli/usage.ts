@@ -1,0 +1,125 @@
+// The help of each command (`vmasim CMD --help`, `vmasim help CMD`): its usage
+// line, what it does, its options and its exit status. The global help
+// (main.ts HELP) lists the commands.
+
+import { POLICIES } from "../types.js";
+
+const CONFIG = `
+Configuration of the engine's kernel (docs/configuration.md):
+  --config FILE.json   knobs from a JSON object (e.g. the output of vmasim host --json)
+  --set KEY=VALUE      one knob (repeatable; a later one wins; --set over --config)
+`;
+
+const SCRIPT = "\nSCRIPT is a file, or - for standard input (docs/scenario-language.md).\n";
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  run: `Usage: vmasim run [options] SCRIPT
+
+Runs a scenario script in the engine; with several policies, their outputs side
+by side, the differing rows marked !. The invariant checkers run after the
+script and their verdict is printed on stderr. Parse errors are reported on
+stderr as SCRIPT:LINE: reason.
+${SCRIPT}
+Options:
+  --policy P[,P...]   the kernel policies (default linux-5.17; all, or any of:
+                      ${POLICIES.join(", ")})
+  --trace             after each line, the merge attempts it made: case, or why each side failed
+  --ftrace            after each line, the series' tracepoints vm_av_merge / vm_pgoff_merge
+  --stats             after the script, the merge counters of each policy
+  --maps              after the script, /proc/pid/maps of the scenario's process
+  --check-every-line  run the checkers after every line, not only after the script
+  --no-check          do not run the checkers
+  --keep-going        parse errors do not change the exit status
+  -h, --help          this help
+${CONFIG}
+Exit status: 0; 1 when an invariant fails; 2 when a line gave EPARSE (unless
+--keep-going) or on a usage error; an \`exit N\` line's N.
+`,
+  compare: `Usage: vmasim compare [options] SCRIPT|DIR...
+
+Runs scripts under every policy (or those listed): one row per script with the
+VMAs, merges, pages rewritten and whether the checker held after every line;
+then the merge counters of each policy. Directories are searched recursively
+for *.script files, in sorted order.
+${SCRIPT}
+Options:
+  --policy P,...            the policies (default: all)
+  --format text|json|csv    the output (json and csv: one schema, docs/cli.md)
+  --keep-going              run scripts with parse errors anyway (exit 0)
+  -h, --help                this help
+${CONFIG}
+Exit status: 0; 2 when a script has a parse error (nothing is run, unless
+--keep-going) or on a usage error.
+`,
+  kernel: `Usage: vmasim kernel SCRIPT
+
+Runs a scenario script on the running Linux kernel (native/scenario-runner.c).
+Parse errors are reported on stderr as SCRIPT:LINE: reason.
+${SCRIPT}
+Options:
+  -h, --help   this help
+
+Exit status: the runner's: 0, 2 when a line gave EPARSE, an \`exit N\` line's N.
+`,
+  diff: `Usage: vmasim diff [options] SCRIPT
+
+Unified diff of the running kernel's output (---) and the engine's (+++). The
+engine runs under the kernel's own policy (the one nearest to its release)
+unless --policy says otherwise, configured from the host's profile; both are
+said on stderr. When they agree, diff says so.
+${SCRIPT}
+Options:
+  --policy P   the engine's policy (default: the running kernel's)
+  --layout     compare layouts only: ignore the pgoff of anon lines and av=
+  -h, --help   this help
+${CONFIG}
+Exit status: 0 when the outputs agree, 1 when they differ, 2 on EPARSE or a usage error.
+`,
+  "fuzz-kernel": `Usage: vmasim fuzz-kernel --seed S [options]
+
+Runs generated scripts on the kernel and in the engine; each mismatch class is
+shrunk to a minimal script. The engine runs under the kernel's own policy
+unless --policy says otherwise (said on stderr). Progress on stderr when it is
+a terminal.
+
+Options:
+  --seed S     the run's seed (an integer; script i uses a seed derived from S and i)
+  --count N    how many scripts (default 100)
+  --ops K      operations per script (default 20)
+  --start I    index of the first script (default 0; --start I --count 1 re-runs script I)
+  --policy P   the engine's policy (default: the running kernel's)
+  --layout     compare layouts only
+  --allow OPS  the ops the generator may use, comma-separated
+  --top-down   also generate mmap hint / mremap maymove
+  --keep DIR   write every mismatching script, both outputs and each class's minimal script into DIR
+  -h, --help   this help
+${CONFIG}
+Exit status: 0 when every script agrees, 1 on a mismatch, 2 on a usage error.
+`,
+  host: `Usage: vmasim host [--json]
+
+The host profile: every configuration knob of the running machine, then what
+else the probe saw (release, THP, root, BPF, commit).
+
+Options:
+  --json       the profile as JSON: the knobs, then a "host" object
+  -h, --help   this help
+`,
+  record: `Usage: vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]
+
+Records a real workload with perf (root, or perf_event_paranoid -1): the memory
+syscalls, page faults and task events of CMD's whole process tree into
+NAME.perf.txt.gz, the side-band (MMAP2/FORK/EXIT/COMM: the VMAs after merging)
+into NAME.mmap2.txt.gz, and this host's profile (vmasim host --json) into
+NAME.host.json (docs/recording.md).
+
+Options:
+  -o, --output NAME  the files' common name (default: CMD's base name, here)
+  --strace           also strace -f -tt -y a second run into NAME.strace.gz
+  --force            replace existing output files
+  -h, --help         this help
+
+Exit status: the recorded command's status (1 when it left no exit call);
+2 on a usage error, perf missing or not permitted, or existing output files.
+`,
+};
