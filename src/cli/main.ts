@@ -26,6 +26,7 @@ import { GENERATED_OPS } from "../scenario/generate.js";
 import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
 import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
+import { BundledNameError, expandBundled, formatBundledList } from "./bundled.js";
 import { unifiedDiff } from "./diff.js";
 import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
@@ -118,13 +119,15 @@ Usage:
                                                run N generated scripts on the kernel and in
                                                the engine (default policy linux-6.18); each
                                                mismatch class is shrunk to a minimal script
+  vmasim list                                  the bundled scenarios (@NAME), with their titles
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
                                                probe saw (release, THP, root, BPF, commit)
   vmasim --help | --version
 
-SCRIPT is a file, or - for standard input; the language is described in
-docs/scenario-language.md.
+SCRIPT is a file, - for standard input, or @NAME for a bundled scenario
+(@default, @spec-12/S05-hole-between-two-anon-vmas or just @S05; vmasim list);
+the language is described in docs/scenario-language.md.
 
 Options:
   --policy P   the engine's kernel policy (default ${DEFAULT_POLICY}; one of: ${POLICIES.join(", ")});
@@ -623,7 +626,9 @@ function help(io: CliIo): number {
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
-    const [cmd, ...rest] = argv;
+    const [cmd, ...given] = argv;
+    // @NAME arguments name bundled scenarios (src/cli/bundled.ts)
+    const rest = ["run", "kernel", "diff", "compare"].includes(cmd ?? "") ? expandBundled(given) : given;
     switch (cmd) {
       case undefined:
         throw new UsageError("missing command");
@@ -644,6 +649,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdCompare(rest, io);
       case "host":
         return await cmdHost(rest, io);
+      case "list":
+        io.stdout.write(formatBundledList());
+        return 0;
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
@@ -652,7 +660,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`vmasim: ${e.message}\nTry 'vmasim --help'.\n`);
       return 2;
     }
-    if (e instanceof CliError || e instanceof ConfigError) {
+    if (e instanceof CliError || e instanceof ConfigError || e instanceof BundledNameError) {
       io.stderr.write(`vmasim: ${e.message}\n`);
       return 2;
     }
