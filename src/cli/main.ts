@@ -650,6 +650,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case "host":
         return await cmdHost(rest, io);
       case "list":
+        if (rest[0] === "-h" || rest[0] === "--help") return help(io);
+        if (rest.length) throw new UsageError(`list: unexpected argument '${rest[0]}'`);
         io.stdout.write(formatBundledList());
         return 0;
       default:

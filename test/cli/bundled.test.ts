@@ -63,6 +63,12 @@ describe("bundled scenarios by name", () => {
     expect(r.stdout).toContain(`\n${bundledScenarios().length} scenarios. vmasim run @NAME`);
   });
 
+  it("vmasim list takes no arguments", async () => {
+    const r = await cli("list", "spec-12");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("list: unexpected argument 'spec-12'");
+  });
+
   it("vmasim run @default prints the reviewed output of scenarios/default.script", async () => {
     const r = await cli("run", "@default");
     expect(r.status).toBe(0);
