@@ -107,6 +107,22 @@ describe("the packed package installed into another project", { timeout: 300_000
     expect(ops(r.stdout)).toEqual(ops(FIXTURE));
   });
 
+  it("npx vmasim diff and fuzz-kernel run the kernel and the engine from the package", (ctx) => {
+    const why = compilerMissing();
+    if (why !== null) {
+      console.log(`skipped: ${why}`);
+      ctx.skip();
+    }
+    // layout only, so that neither needs root; 0 or 1 is the kernel's answer, 2 and 70 the command failing
+    const d = vmasim("diff", "--layout", "--policy", "linux-6.18", "@S05");
+    expect(d.stderr).not.toMatch(/cannot find|cannot run|internal error/);
+    expect([0, 1]).toContain(d.status);
+    const f = vmasim("fuzz-kernel", "--layout", "--seed", "1", "--count", "2", "--ops", "8");
+    expect(f.stderr).not.toMatch(/cannot find|cannot run|internal error/);
+    expect([0, 1]).toContain(f.status);
+    expect(f.stdout).toMatch(/\b\d\/2 scripts agree\b/);
+  });
+
   it("the library: createKernel and checkKernel from 'vmasim'", () => {
     const code = `
       import { createKernel, checkKernel, checkProcess, abi } from "vmasim";
