@@ -64,14 +64,16 @@ function firstComment(text: string): string {
   return m ? m[1] : "";
 }
 
-/** The folders under scenarios/ that hold scripts, by name (`spec-12`). */
+/** The folders under scenarios/ that hold scripts: their names (`spec-12`) and paths. */
 function bundledDirs(scripts: BundledScenario[]): Map<string, string> {
   const dirs = new Map<string, string>();
   for (const s of scripts) {
     const parts = s.name.split("/");
-    for (let i = 1; i < parts.length; i++) {
-      const name = parts.slice(0, i).join("/");
-      dirs.set(name, join(scenariosDir(), ...parts.slice(0, i)));
+    // the script's path less its last i name components
+    let dir = s.path;
+    for (let i = parts.length - 1; i >= 1; i--) {
+      dir = dirname(dir);
+      dirs.set(parts.slice(0, i).join("/"), dir);
     }
   }
   return dirs;
@@ -119,6 +121,7 @@ export function resolveBundled(ref: string): string {
  * by the path it names (a file literally called `@x` is given as `./@x`).
  */
 export function expandBundled(args: string[]): string[] {
+  if (args.includes("-h") || args.includes("--help")) return args; // help needs no scenario
   return args.map((a) => (a.length > 1 && a.startsWith("@") ? resolveBundled(a) : a));
 }
 

@@ -10,6 +10,7 @@
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
+//   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";

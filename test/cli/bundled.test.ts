@@ -52,6 +52,7 @@ describe("bundled scenarios by name", () => {
     expect(expandBundled(["--policy", "seed", "@S5", "x.script", "-", "./@S5"])).toEqual([
       "--policy", "seed", join(SPEC, "S05-hole-between-two-anon-vmas.script"), "x.script", "-", "./@S5",
     ]);
+    expect(expandBundled(["@nope", "--help"])).toEqual(["@nope", "--help"]);
   });
 
   it("vmasim list prints each name with its title", async () => {
