@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { withoutNotes } from "./build-notes.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -76,19 +77,6 @@ function run(cmd, args) {
       resolve();
     });
   });
-}
-
-/** The compiler output without its notes: an INFO diagnostic is its first line and the indented lines after it. */
-function withoutNotes(text) {
-  const kept = [];
-  let inNote = false;
-  for (const line of text.split("\n")) {
-    if (/^INFO AS\d+:/.test(line) || line === "Last converge was suboptimal.") inNote = true;
-    else if (inNote && (line === "" || /^\s/.test(line))) continue;
-    else inNote = false;
-    if (!inNote) kept.push(line);
-  }
-  return kept.join("\n").replace(/^\n+$/, "");
 }
 
 /** A failed stage: its command's output is printed already; say which and stop. */
