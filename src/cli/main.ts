@@ -10,6 +10,7 @@
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
+//   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -33,6 +34,7 @@ import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
 } from "./compare.js";
 import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
+import { cmdRecord } from "./record.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -124,6 +126,13 @@ Usage:
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
                                                probe saw (release, THP, root, BPF, commit)
+  vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]
+                                               record a real workload with perf (root): its
+                                               memory syscalls, faults and tasks into
+                                               NAME.perf.txt.gz, the side-band into
+                                               NAME.mmap2.txt.gz, the host profile into
+                                               NAME.host.json; --strace adds NAME.strace.gz
+                                               of a second run (docs/recording.md)
   vmasim --help | --version
 
 SCRIPT is a file, - for standard input, or @NAME for a bundled scenario
@@ -164,7 +173,8 @@ fuzz-kernel options:
 
 Exit status: run and kernel exit with the scenario's status (2 when a line gave
 EPARSE); diff exits 0 when the outputs agree, 1 when they differ, 2 on EPARSE;
-fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; any command exits 2 on a usage error, an unreadable script, a bad
+fuzz-kernel exits 0 when every script agrees, 1 on a mismatch; record exits with
+the recorded command's status (1 when it left no exit call); any command exits 2 on a usage error, an unreadable script, a bad
 configuration key or value, or an op that the engine does not model yet, and
 70 on an internal error.
 `;
@@ -650,6 +660,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdCompare(rest, io);
       case "host":
         return await cmdHost(rest, io);
+      case "record":
+        return await cmdRecord(rest, io);
       case "list":
         if (rest[0] === "-h" || rest[0] === "--help") return help(io);
         if (rest.length) throw new UsageError(`list: unexpected argument '${rest[0]}'`);

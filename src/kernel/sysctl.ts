@@ -62,8 +62,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** How many withHostSysctls() calls of this process hold the lock (they nest). */
+let held = 0;
+
 /** Take the cross-process lock (a file holding the owner's pid; a dead owner's lock is taken over). */
 function lock(): void {
+  if (held++ > 0) return;
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -72,7 +76,10 @@ function lock(): void {
       closeSync(fd);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+        held--;
+        throw e;
+      }
     }
     let owner = NaN;
     try {
@@ -84,13 +91,16 @@ function lock(): void {
       rmSync(LOCK, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`waited ${LOCK_WAIT_MS} ms for ${LOCK} (held by pid ${owner})`);
+    if (Date.now() > deadline) {
+      held--;
+      throw new Error(`waited ${LOCK_WAIT_MS} ms for ${LOCK} (held by pid ${owner})`);
+    }
     sleepMs(50);
   }
 }
 
 function unlock(): void {
-  rmSync(LOCK, { force: true });
+  if (--held === 0) rmSync(LOCK, { force: true });
 }
 
 /**

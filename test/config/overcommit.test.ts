@@ -106,6 +106,19 @@ describe.each(CASES)("$name", ({ policy, create }) => {
     expect(p.mmap(0, P, RW, ANON, -1, 0)).toBe(-ENOMEM);
   });
 
+  it("mode 2: the admin reserve follows the calling task's CAP_SYS_ADMIN (cap_vm_enough_memory), not the mm's", () => {
+    const { k, p } = kernel({ overcommit_memory: 2, overcommit_kbytes: 40000, admin_reserve_kbytes: 400 });
+    const room = 10000 - committed(k);
+    // with the capability the whole limit is there; leave 50 pages, less than the 100-page admin reserve
+    expect(p.mmap(0, (room - 51) * P, RW, ANON, -1, 0)).toBeGreaterThan(0);
+    const thread = p.cloneVm(); // same mm, its own credentials
+    thread.capDrop("sys_admin");
+    expect(thread.mmap(0, 10 * P, RW, ANON, -1, 0)).toBe(-ENOMEM);
+    expect(p.mmap(0, 10 * P, RW, ANON, -1, 0)).toBeGreaterThan(0);
+    expect(thread.capable("sys_admin")).toBe(false);
+    expect(p.capable("sys_admin")).toBe(true);
+  });
+
   it("mode 2: the ratio of RAM plus swap, with CAP_SYS_ADMIN no admin reserve", () => {
     const { k } = kernel({ overcommit_memory: 2, overcommit_ratio: 30, totalram_pages: 10000, total_swap_pages: 7 });
     expect(k.meminfo!().commitLimit).toBe(3007);

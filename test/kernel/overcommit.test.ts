@@ -4,10 +4,11 @@
 // sysctls are restored after every run (runOnKernel, src/kernel/sysctl.ts);
 // the strict limit always leaves the rest of the machine several GiB of
 // headroom. Needs root (writing /proc/sys/vm) and the native runner.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
 import { canRunNative, runOnKernel } from "../../src/kernel/native.js";
+import { withHostSysctls } from "../../src/kernel/sysctl.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { KernelConfig } from "../../src/types.js";
 
@@ -58,6 +59,22 @@ describe.skipIf(skip !== null)("overcommit on the running kernel", () => {
       "sysctl overcommit_memory 0 => ok", `brk ${big} => ENOMEM`, "brk 16384 => ok", "mmap 0 16 rw => ok", "brk 0 => ok", "",
     ].join("\n"));
     expect(engine).toBe(kernel);
+  });
+
+  it("the host's values come back even when the run throws, ratio and kbytes in the right order", () => {
+    const before = hostSysctls();
+    expect(() => withHostSysctls(KEYS, () => {
+      // the runner's own sysctl restoring is not involved: this is the outer guard
+      const out = runOnKernel("sysctl overcommit_memory 1\n", { hiddenState: false }).output;
+      expect(out).toBe("sysctl overcommit_memory 1 => ok\n");
+      expect(hostSysctls()).toEqual(before);
+      // write what a crashing run could leave behind, then fail
+      for (const [k, v] of [["overcommit_kbytes", "1048576"], ["overcommit_memory", "1"]]) {
+        writeFileSync(`/proc/sys/vm/${k}`, `${v}\n`);
+      }
+      throw new Error("a run that failed");
+    })).toThrow("a run that failed");
+    expect(hostSysctls()).toEqual(before);
   });
 
   it("a bad mode is EINVAL and changes nothing", () => {
