@@ -12,7 +12,7 @@ export {
 } from "./engine/index.js";
 export { createModelKernel } from "./model/index.js";
 export { defaultImage, mmapBase } from "./image.js";
-export { checkProcess } from "./check/index.js";
+export { checkKernel, checkProcess } from "./check/index.js";
 export { renderMaps } from "./maps.js";
 export { parseScript } from "./scenario/parse.js";
 export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";

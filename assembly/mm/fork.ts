@@ -30,7 +30,7 @@ export function dup_mmap(oldmm: Mm): Mm | null {
     engine_oom_set();
     return null;
   }
-  const mm = m!;
+  const mm = m;
   // the byte copy of the mm, then mm_init's resets
   mm.mmap_base = oldmm.mmap_base;
   mm.mmap_legacy_base = oldmm.mmap_legacy_base;

@@ -64,11 +64,11 @@ function apply_vma_lock_flags(mm: Mm, start: u64, len: u64, flags: u64): i64 {
   pprev = start > vma.vm_start ? vma : vma.vm_prev;
   let nstart = start;
   while (true) {
-    const newflags = (vma!.vm_flags & VM_LOCKED_CLEAR_MASK) | flags;
-    let tmp = vma!.vm_end;
+    const newflags = (vma.vm_flags & VM_LOCKED_CLEAR_MASK) | flags;
+    let tmp = vma.vm_end;
     if (tmp > end) tmp = end;
     if (!reserve(2, 0)) return -ENOMEM;
-    const err = mlock_fixup(mm, vma!, nstart, tmp, newflags);
+    const err = mlock_fixup(mm, vma, nstart, tmp, newflags);
     if (err) return err;
     nstart = tmp;
     const p = pprev!;
@@ -127,7 +127,7 @@ function count_mm_mlocked_page_nr(mm: Mm, start: u64, len: u64): u64 {
   let count: u64 = 0;
   let vma = find_vma(mm, start);
   while (vma && vma.vm_start < end) {
-    const v = vma!;
+    const v = vma;
     if (v.vm_flags & VM_LOCKED) {
       if (start > v.vm_start) count -= start - v.vm_start;
       if (end < v.vm_end) {

@@ -41,7 +41,7 @@ export function mm_list_del(mm: Mm): void {
 export function mm_create(mmap_base: u64, start_brk: u64, start_stack: u64): Mm | null {
   const m = mm_new_empty();
   if (!m) return null;
-  const mm = m!;
+  const mm = m;
   mm.task_size = TASK_SIZE;
   mm.mmap_base = mmap_base;
   // mmap_legacy_base = TASK_UNMAPPED_BASE = PAGE_ALIGN(TASK_SIZE / 3)

@@ -11,6 +11,7 @@
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
 //   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
+//   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -30,6 +31,7 @@ import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../typ
 import { ScenarioChecker, formatVerdict, type CheckFailure } from "./checker.js";
 import { kernelPolicy } from "./defaults.js";
 import { formatParseErrors, scriptName, staticParseErrors } from "./diagnostics.js";
+import { BundledNameError, expandBundled, formatBundledList } from "./bundled.js";
 import { unifiedDiff } from "./diff.js";
 import { progressOn } from "./progress.js";
 import { scriptPaths } from "./script_paths.js";
@@ -132,6 +134,7 @@ Usage:
                                                run N generated scripts on the kernel and in
                                                the engine (default: the kernel's policy); each
                                                mismatch class is shrunk to a minimal script
+  vmasim list                                  the bundled scenarios (@NAME), with their titles
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
                                                probe saw (release, THP, root, BPF, commit)
@@ -145,9 +148,11 @@ Usage:
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
-SCRIPT is a file, or - for standard input; the language is described in
-docs/scenario-language.md. Parse errors are reported on stderr as
-SCRIPT:LINE: reason. docs/cli.md describes the commands' conventions.
+SCRIPT is a file, - for standard input, or @NAME for a bundled scenario
+(@default, @spec-12/S05-hole-between-two-anon-vmas or just @S05; vmasim list);
+the language is described in docs/scenario-language.md. Parse errors are
+reported on stderr as SCRIPT:LINE: reason. docs/cli.md describes the
+commands' conventions.
 
 Options:
   --policy P   the engine's kernel policy (run: default ${DEFAULT_POLICY}; diff, fuzz-kernel:
@@ -700,7 +705,9 @@ function help(io: CliIo, cmd?: string): number {
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
-    const [cmd, ...rest] = argv;
+    const [cmd, ...given] = argv;
+    // @NAME arguments name bundled scenarios (src/cli/bundled.ts)
+    const rest = ["run", "kernel", "diff", "compare"].includes(cmd ?? "") ? expandBundled(given) : given;
     switch (cmd) {
       case undefined:
         throw new UsageError("missing command");
@@ -726,6 +733,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdHost(rest, io);
       case "record":
         return await cmdRecord(rest, io);
+      case "list":
+        if (rest[0] === "-h" || rest[0] === "--help") return help(io, "list");
+        if (rest.length) throw new UsageError(`list: unexpected argument '${rest[0]}'`);
+        io.stdout.write(formatBundledList());
+        return 0;
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
@@ -734,7 +746,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`vmasim: ${e.message}\nTry 'vmasim --help'.\n`);
       return 2;
     }
-    if (e instanceof CliError || e instanceof ConfigError) {
+    if (e instanceof CliError || e instanceof ConfigError || e instanceof BundledNameError) {
       io.stderr.write(`vmasim: ${e.message}\n`);
       return 2;
     }

@@ -10,7 +10,7 @@ Configuration of the engine's kernel (docs/configuration.md):
   --set KEY=VALUE      one knob (repeatable; a later one wins; --set over --config)
 `;
 
-const SCRIPT = "\nSCRIPT is a file, or - for standard input (docs/scenario-language.md).\n";
+const SCRIPT = "\nSCRIPT is a file, - for standard input, or @NAME for a bundled scenario (vmasim list;\ndocs/scenario-language.md).\n";
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   run: `Usage: vmasim run [options] SCRIPT
@@ -103,6 +103,16 @@ else the probe saw (release, THP, root, BPF, commit).
 
 Options:
   --json       the profile as JSON: the knobs, then a "host" object
+  -h, --help   this help
+`,
+  list: `Usage: vmasim list
+
+Lists the scenarios bundled with vmasim, each with its first comment line. Any
+command that takes a SCRIPT takes one of them as @NAME: the exact name
+(@default, @spec-12/S05-hole-between-two-anon-vmas), a folder (@spec-12), an
+S-number (@S05) or a unique prefix.
+
+Options:
   -h, --help   this help
 `,
   record: `Usage: vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]

@@ -4,7 +4,8 @@
 // and runs it.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +47,34 @@ function compilerAvailable(cmd: string[]): boolean {
  */
 export function nativeRunnerPath(): string {
   const root = repoRoot();
-  return buildNativeRunner(path.join(root, SOURCE), path.join(root, BINARY));
+  const src = path.join(root, SOURCE);
+  return buildNativeRunner(src, runnerBinaryPath(root, src));
+}
+
+/**
+ * Where the runner binary of the checkout or package at `root` goes:
+ * build/native/ inside it, or, when that cannot be written (a package
+ * installed globally for another user, a read-only file system), the user's
+ * cache folder, under a name holding a hash of the source so that versions
+ * do not share a binary. `writable` is injectable for tests.
+ */
+export function runnerBinaryPath(root: string, src: string, writable: (dir: string) => boolean = canWrite): string {
+  const inTree = path.join(root, BINARY);
+  let dir = path.dirname(inTree);
+  while (!existsSync(dir)) dir = path.dirname(dir);
+  if (writable(dir)) return inTree;
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  const hash = createHash("sha256").update(readFileSync(src)).digest("hex").slice(0, 16);
+  return path.join(cache, "vmasim", `scenario-runner-${hash}`);
+}
+
+function canWrite(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
