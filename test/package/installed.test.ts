@@ -78,7 +78,7 @@ describe("the packed package installed into another project", { timeout: 300_000
 
   it("npx vmasim run @default prints the reviewed output of scenarios/default.script", () => {
     const r = vmasim("run", "@default");
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toBe("checker: clean\n"); // run's invariant checkers, on by default
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(FIXTURE);
   });
