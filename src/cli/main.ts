@@ -10,6 +10,7 @@
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
+//   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
@@ -31,6 +32,7 @@ import {
   type CompareRow, type CountingKernel, compareCsv, compareJson, formatCompare, runCell, statsDiff, statsSum,
 } from "./compare.js";
 import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
+import { cmdImport } from "./import.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
@@ -121,6 +123,10 @@ Usage:
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
                                                probe saw (release, THP, root, BPF, commit)
+  vmasim import IN [--sidecar FILE] [--format perf|strace|native|auto] [--strict] -o OUT
+                                               convert a perf trace / strace / native trace
+                                               (plain or gzip) to vmasim's trace format
+                                               (docs/trace-format.md); summary on stderr
   vmasim --help | --version
 
 SCRIPT is a file, or - for standard input; the language is described in
@@ -644,6 +650,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdCompare(rest, io);
       case "host":
         return await cmdHost(rest, io);
+      case "import":
+        return await cmdImport(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
