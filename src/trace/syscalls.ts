@@ -179,7 +179,7 @@ export function makeSyscall(name: string, args: Record<string, string>, rawArgs:
     const c = ctx.clone ?? { flags: null, child: null, inChild: false };
     const ev: CloneEvent = {
       ...base, kind: "clone", call: name as CloneEvent["call"], inChild: c.inChild, child: c.child,
-      flags: c.flags ?? (name === "vfork" ? CLONE_VM | CLONE_VFORK : name === "fork" ? 0 : null),
+      flags: c.inChild ? null : c.flags ?? (name === "vfork" ? CLONE_VM | CLONE_VFORK : name === "fork" ? 0 : null),
     };
     return ev;
   }
