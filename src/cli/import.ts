@@ -85,6 +85,14 @@ export async function cmdImport(args: string[], io: CliIo): Promise<number> {
 
   const toStdout = values.output === "-";
   const file = toStdout ? null : createWriteStream(values.output);
+  if (file) {
+    try {
+      await new Promise<void>((resolve, reject) => { file.once("open", () => resolve()); file.once("error", reject); });
+    } catch (e) {
+      io.stderr.write(`vmasim: import: cannot write '${values.output}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      return 2;
+    }
+  }
   const gzip = !toStdout && values.output.endsWith(".gz") ? createGzip() : null;
   if (gzip && file) gzip.pipe(file);
   const sink = gzip ?? file;

@@ -21,8 +21,9 @@ export async function isGzip(path: string): Promise<boolean> {
 
 /** The lines of `path` (without their line ends; a last line without a newline is a line). */
 export async function* readLines(path: string): AsyncGenerator<string> {
+  const gzip = await isGzip(path); // first: an unreadable file fails here, before a stream exists
   let stream: Readable = createReadStream(path);
-  if (await isGzip(path)) stream = stream.pipe(createGunzip());
+  if (gzip) stream = stream.pipe(createGunzip());
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const line of rl) yield line;
