@@ -113,12 +113,24 @@ export class NativeWriter {
   }
 }
 
+/** A field with its file key and default, worked out once per kind. */
+interface FieldPlan { name: string; key: string; type: FieldType; def: unknown }
+const plans = new Map<readonly Field[], FieldPlan[]>();
+function plan(list: readonly Field[]): FieldPlan[] {
+  let p = plans.get(list);
+  if (p === undefined) {
+    p = list.map(([name, type]) => ({ name, key: fieldKey(name), type, def: defaultOf(type) }));
+    plans.set(list, p);
+  }
+  return p;
+}
+
 function fields(list: readonly Field[], e: Record<string, unknown>): string {
   let s = "";
-  for (const [name, type] of list) {
-    const v = e[name];
-    if (v === defaultOf(type)) continue;
-    s += ` ${fieldKey(name)}=${format(type, v)}`;
+  for (const f of plan(list)) {
+    const v = e[f.name];
+    if (v === f.def) continue;
+    s += " " + f.key + "=" + format(f.type, v);
   }
   return s;
 }
@@ -228,11 +240,14 @@ export async function* parseNative(lines: LineSource, opts: ParseOptions = {}): 
         kv.delete("comm");
       }
       e.comm = comms.get(tid) ?? null;
-      for (const [name, type] of list) {
-        const key = fieldKey(name);
-        const v = kv.get(key);
-        e[name] = v === undefined ? defaultOf(type) : parseValue(type, v, key);
-        kv.delete(key);
+      for (const f of plan(list)) {
+        const v = kv.get(f.key);
+        if (v === undefined) {
+          e[f.name] = f.def;
+        } else {
+          e[f.name] = parseValue(f.type, v, f.key);
+          kv.delete(f.key);
+        }
       }
       if (kv.size) throw new Error(`unknown key '${[...kv.keys()][0]}' for ${kind}`);
       yield e as unknown as TraceEvent;

@@ -16,7 +16,7 @@ const HEAD = /^\s*(\?|\d+\.\d+) \(\s*(?:(\d+\.\d+) ms)?\s*\): (.*)$/s;
 // the TID is the digits after the last '/' before the event: a continuation or NAME(
 const TASK = /\/(\d+) (?= *\.\.\. \[continued\]: |[A-Za-z_][\w:]*\()/;
 const CONTINUED = /^ *\.\.\. \[continued\]: (\w+)\(\)\)\s*=\s?(.*)$/s;
-const FAULT = /^exceptions:page_fault_(user|kernel)\((.*)\)$/;
+const FAULT = /^exceptions:page_fault_(user|kernel)\((?:address: 0x([0-9a-f]+)(?:, |(?=\))))?(?:ip: (-?\d+)(?:, |(?=\))))?(?:error_code: (\d+))?\)$/;
 const TRACEPOINT = /^(\w+:\w+)\((.*)\)$/s;
 const PENDING = /^(\w+)\((.*)\)\s+\.\.\.$/s;
 const COMPLETE = /^(\w+)\((.*)\)\s+=\s?(.*)$/s;
@@ -141,12 +141,13 @@ export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): As
     const duration = head[2] === undefined ? null : decimalToInt(head[2], 6);
     const base = (): EventBase => ({ line: lineNo, time, pid: tasks.pidOf(tid), tid, comm });
     try {
+      // the hot path (most lines are faults); perf omits fields equal to 0
       const fault = FAULT.exec(rest);
       if (fault) {
-        const a = perfArgs(fault[2]);
         yield {
-          ...base(), kind: "page_fault", address: num(a.address, "address"), ip: num(a.ip, "ip"),
-          errorCode: num(a.error_code, "error_code"), user: fault[1] === "user",
+          line: lineNo, time, pid: tasks.pidOf(tid), tid, comm, kind: "page_fault",
+          address: fault[2] === undefined ? 0 : parseInt(fault[2], 16), ip: fault[3] === undefined ? 0 : Number(fault[3]),
+          errorCode: fault[4] === undefined ? 0 : Number(fault[4]), user: fault[1] === "user",
         };
         continue;
       }
@@ -185,6 +186,13 @@ export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): As
             yield { ...base(), pid, kind: "sched_process_exec", filename: quoted(a.filename), oldPid: pidArg(a.old_pid) };
             break;
           }
+          case "exceptions:page_fault_user": case "exceptions:page_fault_kernel":
+            // fields in an order the fast path does not expect
+            yield {
+              ...base(), kind: "page_fault", address: num(a.address, "address"), ip: num(a.ip, "ip"),
+              errorCode: num(a.error_code, "error_code"), user: tp[1].endsWith("user"),
+            };
+            break;
           case "sched:sched_process_exit":
             yield { ...base(), kind: "sched_process_exit", groupDead: num(a.group_dead, "group_dead") !== 0, exitCode: null, signal: null };
             break;
