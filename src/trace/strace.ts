@@ -9,7 +9,7 @@ import type {
   EventBase, LineSource, ParseOptions, SyscallBase, TraceEvent, UnparsedRecord,
 } from "./events.js";
 import { TraceParseError } from "./events.js";
-import { CLONE_THREAD, CLONE_VFORK, CLONE_VM } from "./flags.js";
+import { CLONE_VFORK, CLONE_VM } from "./flags.js";
 import { STRACE_ARGS, argString, cloneFlags, makeSyscall, parseRet } from "./syscalls.js";
 import { TaskTable } from "./tasks.js";
 
@@ -195,4 +195,3 @@ function cloneCallFlags(name: string, args: string): number {
   return m ? cloneFlags(m[1]) : 0;
 }
 
-export { CLONE_THREAD };
