@@ -40,6 +40,9 @@ export function parseFile(path: string, format: TraceFormat, opts: ParseOptions 
   }
 }
 
+/** perf trace times have µs resolution: a printed time may be up to this many ns early. */
+const PERF_TIME_SLACK = 999;
+
 /** When an event takes effect: a call at its return (entry + duration), anything else at its time. */
 function effectTime(e: TraceEvent): number | null {
   if (e.kind === "unparsed" || e.time === null) return null;
@@ -49,8 +52,12 @@ function effectTime(e: TraceEvent): number | null {
 /**
  * Interleaves the main events with side-band events by effect time (a
  * side-band record goes before a main event of the same time: the kernel
- * emits PERF_RECORD_MMAP2 during the call). Events without a time keep
- * their place after the previous one. Side-band `unparsed` reasons are
+ * emits PERF_RECORD_MMAP2 during the call). perf trace prints µs, cut from
+ * the ns of the side-band's clock, so a main event's true time may be up to
+ * 999 ns after its printed one: a side-band record goes before the first
+ * main event whose microsecond reaches it (without this, 5 of the 200
+ * MMAP2 records of python_glibc_nozp would follow their mmap by 112-209 ns).
+ * Events without a time keep their place after the previous one. Side-band `unparsed` reasons are
  * prefixed with "side-band: " since their line numbers are the side-band file's.
  */
 export async function* mergeSidecar(main: AsyncIterable<TraceEvent>, side: AsyncIterable<TraceEvent>): AsyncGenerator<TraceEvent> {
@@ -61,7 +68,7 @@ export async function* mergeSidecar(main: AsyncIterable<TraceEvent>, side: Async
   let clock = -Infinity;
   for await (const e of main) {
     const t = effectTime(e);
-    if (t !== null) clock = Math.max(clock, t);
+    if (t !== null) clock = Math.max(clock, t + PERF_TIME_SLACK);
     while (!next.done) {
       const st = effectTime(next.value);
       const key = st ?? lastSide;

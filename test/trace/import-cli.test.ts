@@ -27,7 +27,7 @@ describe("vmasim import", () => {
     expect(r.stderr).toMatch(/^events: \d+\n/);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain("  mmap                 253\n");
-    expect(r.stderr).toContain("  perf_mmap2           458\n");
+    expect(r.stderr).toContain("  perf_mmap2           460\n");
     expect(r.stderr).toContain("  task_newtask         8\n");
     expect(r.stderr).toContain("unmodelled by name:\n  close                326\n  dup2                 1\n  openat               636\n");
     expect(r.stderr).toContain("  user write present   ");

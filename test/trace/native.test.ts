@@ -80,7 +80,7 @@ describe("native trace format", () => {
 
   it("round trip is exact for a perf trace merged with its side-band file", async () => {
     const events = await collect(mergeSidecar(parseFile(FIXTURES + "lua_make_j2.head.perf.txt.gz", "perf"), parseFile(FIXTURES + "lua_make_j2.head.mmap2.txt.gz", "sidecar")));
-    expect(events.filter((e) => e.kind === "perf_mmap2").length).toBe(458);
+    expect(events.filter((e) => e.kind === "perf_mmap2").length).toBe(460);
     expect(events.filter((e) => e.kind === "page_fault").length).toBe(554 + 540 + 3044 + 1 + 73);
     expect(await read(write(events))).toEqual(events);
   });

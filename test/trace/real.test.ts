@@ -24,7 +24,7 @@ const FIXTURE_CASES: Case[] = [
     file: "node_alloc.head.perf.txt.gz", format: "perf", processes: 1, tasks: 7,
     totals: "brk=26, clone3=6, clone3(child)=6, close=35, execve=5, fault_ifetch=327, fault_read=290, fault_write=2042, kfault_write=6, madvise=24, mmap=86, mprotect=48, munmap=29, openat=54, sched:sched_process_exec=2, task:task_newtask=6",
   },
-  { file: "lua_make_j2.head.mmap2.txt.gz", format: "sidecar", processes: 9, tasks: 9, totals: "COMM=11, FORK=9, MMAP2=458" },
+  { file: "lua_make_j2.head.mmap2.txt.gz", format: "sidecar", processes: 9, tasks: 9, totals: "COMM=11, FORK=9, MMAP2=460" },
   {
     file: "lua_make_j2.head.strace.gz", format: "strace", processes: 39, tasks: 39, unfinished: 6,
     totals: "brk=779, clone3=14, execve=69, exit_group=30, mmap=1215, mprotect=234, munmap=62, strace:exit=30, strace:signal=30, vfork=24, wait4=64",
