@@ -16,6 +16,10 @@ export const IMPORT_HELP = `  vmasim import IN [--sidecar FILE] [--format perf|s
                                                (plain or gzip) to vmasim's trace format
                                                (docs/trace-format.md; OUT.gz is gzipped, - is
                                                stdout); a summary goes to stderr
+
+Exit status: 0; 1 when some lines could not be parsed (they are counted, and
+the first ones listed, in the summary); 2 on a usage error, an unreadable
+input, or with --strict at the first line that cannot be parsed.
 `;
 
 const FORMATS = ["perf", "strace", "native", "auto"];
