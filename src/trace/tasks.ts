@@ -1,13 +1,16 @@
 // What an importer tracks about the traced tasks: the thread group of each
 // task (the perf trace prints only TIDs) and each task's file descriptor
 // table, so that an mmap's fd resolves to the traced open that made its
-// struct file. Rules (kernel/fork.c copy_process(), fs/file.c, fs/exec.c):
+// struct file. Rules (Linux 6.12):
 // - CLONE_THREAD puts the child in the parent's thread group, otherwise it
-//   leads a new one;
-// - CLONE_FILES shares the fd table, otherwise the child gets a copy (dup_fd());
-// - a successful exec unshares the table (unshare_files()) and closes the
-//   close-on-exec fds (do_close_on_exec());
-// - dup/dup2 clear close-on-exec on the new fd, dup3 and open take it from flags.
+//   leads a new one (kernel/fork.c copy_process());
+// - CLONE_FILES shares the fd table, otherwise the child gets a copy
+//   (kernel/fork.c copy_files() → fs/file.c dup_fd());
+// - a successful exec makes the execing thread the group leader (de_thread()),
+//   unshares the table (unshare_files()) and closes the close-on-exec fds
+//   (do_close_on_exec()): fs/exec.c begin_new_exec();
+// - dup/dup2 clear close-on-exec on the new fd, dup3 and open take it from
+//   O_CLOEXEC (fs/file.c do_dup2(), ksys_dup3(); close_range() in __close_range()).
 
 import { CLONE_FILES, CLONE_THREAD } from "./flags.js";
 
