@@ -12,6 +12,7 @@
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
 //   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
+//   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -42,6 +43,7 @@ import {
 } from "./compare.js";
 import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
 import { cmdRecord } from "./record.js";
+import { cmdImport } from "./import.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace,
@@ -145,6 +147,10 @@ Usage:
                                                NAME.mmap2.txt.gz, the host profile into
                                                NAME.host.json; --strace adds NAME.strace.gz
                                                of a second run (docs/recording.md)
+  vmasim import IN [--sidecar FILE] [--format perf|strace|native|auto] [--strict] -o OUT
+                                               convert a perf trace / strace / native trace
+                                               (plain or gzip) to vmasim's trace format
+                                               (docs/trace-format.md); summary on stderr
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -738,6 +744,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         if (rest.length) throw new UsageError(`list: unexpected argument '${rest[0]}'`);
         io.stdout.write(formatBundledList());
         return 0;
+      case "import":
+        return await cmdImport(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

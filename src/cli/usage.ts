@@ -105,6 +105,24 @@ Options:
   --json       the profile as JSON: the knobs, then a "host" object
   -h, --help   this help
 `,
+  import: `Usage: vmasim import IN [--sidecar FILE] [--format perf|strace|native|auto] [--strict] -o OUT
+
+Converts a perf trace (with its side-band file), strace -f output or a native
+trace, plain or gzip, to vmasim's trace format (docs/trace-format.md), and
+prints a summary on stderr: events by kind, unparsed lines, unmodelled calls,
+processes and threads.
+
+Options:
+  --sidecar FILE  the perf side-band (NAME.mmap2.txt.gz), merged by time
+  --format F      the input's format (default auto: detected from its lines)
+  --strict        stop at the first line that cannot be parsed
+  -o OUT          the output (OUT ending in .gz is gzipped; - is stdout)
+  -h, --help      this help
+
+Exit status: 0; 1 when some lines could not be parsed (they are counted, and
+the first ones listed, in the summary); 2 on a usage error, an unreadable
+input, or with --strict at the first line that cannot be parsed.
+`,
   list: `Usage: vmasim list
 
 Lists the scenarios bundled with vmasim, each with its first comment line. Any
