@@ -62,7 +62,8 @@ function sorted(m: Record<string, number>): Record<string, number> {
 export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const format = await detectFile(opts.trace);
   if (format === null || format === "sidecar") throw new Error(`cannot tell the format of '${opts.trace}'${format === "sidecar" ? " (a side-band file: give it with --sidecar)" : ""}`);
-  const sidecar = opts.sidecar === undefined ? defaultSidecar(opts.trace) : opts.sidecar;
+  // the side-band's clock is perf's: it pairs with a perf trace only
+  const sidecar = opts.sidecar === undefined ? (format === "perf" ? defaultSidecar(opts.trace) : null) : opts.sidecar;
   const hostProfile = defaultHostProfile(opts.trace);
   const knobs: Knobs = { ...(hostProfile ? knobsFromJson(readFileSync(hostProfile, "utf8"), hostProfile) : {}), ...opts.knobs };
   const replayers: [Policy, Replayer][] = [];
