@@ -78,8 +78,6 @@ interface PendingExec {
 export interface ReplayerOptions {
   /** run the invariant checker every this many events (0: never; finish() always runs it when > 0) */
   checkEvery?: number;
-  /** compare MMAP2 records with the engine's VMAs */
-  sidecar?: boolean;
 }
 
 const bump = (m: Record<string, number>, k: string, n = 1) => (m[k] = (m[k] ?? 0) + n);
@@ -92,11 +90,12 @@ export class Replayer {
   /** pids whose exec is done and whose execve() result is still to come */
   private readonly awaitingExecve = new Set<number>();
   private readonly checks = new Map<number, PerfMmap2Event[]>();
+  /** each task's last fault, "page_fault@LINE" */
+  private readonly lastFault = new Map<number, string>();
   private readonly files: ReplayFiles;
   private readonly count = new VmaCount();
   private readonly series: SeriesCounts = { enabledBySeries: 0, refusedShared: 0 };
   private readonly checkEvery: number;
-  private readonly sidecarOn: boolean;
   private events = 0;
   private ms = 0;
   /** events of kinds the replay does not apply, by kind ("syscall:NAME" for other system calls) */
@@ -106,7 +105,6 @@ export class Replayer {
   constructor(readonly kernel: Simulator, opts: ReplayerOptions = {}) {
     this.files = new ReplayFiles(kernel);
     this.checkEvery = opts.checkEvery ?? 0;
-    this.sidecarOn = opts.sidecar ?? false;
     kernel.traceMerges();
     this.r = {
       merge: { attempts: 0, ok: 0, failed: 0, byReason: {}, enabledBySeries: 0, refusedShared: 0 },
@@ -159,8 +157,9 @@ export class Replayer {
         }
         return;
       case "perf_mmap2":
-        if (!this.sidecarOn) return;
         if (!this.procs.has(e.pid)) return void bump(this.r.unknownPid, e.kind);
+        // a stack grows in a fault (expand_downwards() emits the record there): the fault came first
+        if (e.filename === "[stack]") return this.compare(e, this.lastFault.get(e.tid) ?? "none");
         (this.checks.get(e.tid) ?? this.checks.set(e.tid, []).get(e.tid)!).push(e);
         return;
       case "task_newtask":
@@ -315,6 +314,7 @@ export class Replayer {
   private fault(e: Extract<TraceEvent, { kind: "page_fault" }>): void {
     const p = this.proc(e);
     if (p === undefined) return;
+    this.lastFault.set(e.tid, `page_fault@${e.line}`);
     const write = faultAccess(e.errorCode) === "write";
     const f = this.r.faults;
     f.applied++;

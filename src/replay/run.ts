@@ -69,7 +69,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const replayers: [Policy, Replayer][] = [];
   for (const policy of opts.policies) {
     const k = await createKernel({ ...knobs, policy });
-    replayers.push([policy, new Replayer(k, { checkEvery: opts.checkEvery ?? 0, sidecar: sidecar !== null })]);
+    replayers.push([policy, new Replayer(k, { checkEvery: opts.checkEvery ?? 0 })]);
   }
   let events: AsyncIterable<TraceEvent> = parseFile(opts.trace, format);
   if (sidecar !== null) events = mergeSidecar(events, parseFile(sidecar, "sidecar"));
