@@ -13,6 +13,7 @@
 //   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 //   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
+//   vmasim replay TRACE [--policy P,...] [--json] a trace replayed under each policy (src/cli/replay.ts)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -44,6 +45,7 @@ import {
 import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } from "./host.js";
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
+import { cmdReplay } from "./replay.js";
 import { sideBySide } from "./side_by_side.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace,
@@ -151,6 +153,9 @@ Usage:
                                                convert a perf trace / strace / native trace
                                                (plain or gzip) to vmasim's trace format
                                                (docs/trace-format.md); summary on stderr
+  vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json]
+                                               replay a trace under each policy: merges, VMA
+                                               count, side-band agreement (docs/replay.md)
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -746,6 +751,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       case "import":
         return await cmdImport(rest, io);
+      case "replay":
+        return await cmdReplay(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

@@ -123,6 +123,27 @@ Exit status: 0; 1 when some lines could not be parsed (they are counted, and
 the first ones listed, in the summary); 2 on a usage error, an unreadable
 input, or with --strict at the first line that cannot be parsed.
 `,
+  replay: `Usage: vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
+
+Replays a trace (perf trace with its side-band, strace -f, or vmasim's own
+format; plain or gzip) under each policy, every process with its own address
+space, and prints per policy: merges and why they failed, the merges the
+series enables and those it refuses because of sharing, the VMA count over
+time, pages rewritten, and how many side-band MMAP2 records the engine's VMAs
+agree with (docs/replay.md). The engine is configured as the trace's host:
+NAME.host.json next to the trace when there is one, then --config and --set.
+
+Options:
+  --sidecar MMAP2     the perf side-band (default: NAME.mmap2.txt.gz next to a
+                      perf trace NAME.perf.txt.gz, when there)
+  --policy P[,P...]   the policies (default all; any of: ${POLICIES.join(", ")})
+  --check-every N     run the invariant checkers every N events and at the end
+  --json              one JSON object instead of the table (docs/replay.md)
+  -h, --help          this help
+${CONFIG}
+Exit status: 0; 1 when lines could not be parsed or an invariant failed; 2 on
+a usage error or an unreadable trace.
+`,
   list: `Usage: vmasim list
 
 Lists the scenarios bundled with vmasim, each with its first comment line. Any

@@ -1,0 +1,129 @@
+// `vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--set K=V]
+// [--config F] [--check-every N] [--json]`: a trace replayed under each
+// policy (src/replay/), as a table or one JSON object (docs/replay.md).
+
+import { parseArgs } from "node:util";
+import { ConfigError } from "../config/config.js";
+import type { ReplayResult } from "../replay/replayer.js";
+import { type ReplayReport, replayTrace } from "../replay/run.js";
+import { POLICIES, type Policy } from "../types.js";
+import { knobsFromArgs } from "./host.js";
+import type { CliIo } from "./main.js";
+import { progressOn } from "./progress.js";
+import { COMMAND_HELP } from "./usage.js";
+
+function usage(io: CliIo, msg: string): number {
+  io.stderr.write(`vmasim: replay: ${msg}\nTry 'vmasim replay --help'.\n`);
+  return 2;
+}
+
+function policiesOf(arg: string): Policy[] | string {
+  if (arg === "all") return [...POLICIES];
+  const out: Policy[] = [];
+  for (const p of arg.split(",")) {
+    if (!(POLICIES as readonly string[]).includes(p)) return `unknown policy '${p}' (policies: all, ${POLICIES.join(", ")})`;
+    if (!out.includes(p as Policy)) out.push(p as Policy);
+  }
+  return out;
+}
+
+export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: true, strict: true,
+      options: {
+        sidecar: { type: "string" }, policy: { type: "string" }, json: { type: "boolean" },
+        config: { type: "string", multiple: true }, set: { type: "string", multiple: true },
+        "check-every": { type: "string" }, help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(COMMAND_HELP.replay!);
+    return 0;
+  }
+  if (positionals.length !== 1) return usage(io, positionals.length ? `unexpected argument '${positionals[1]}'` : "missing TRACE");
+  const policies = policiesOf(values.policy ?? "all");
+  if (typeof policies === "string") return usage(io, policies);
+  const checkEvery = values["check-every"] === undefined ? 0 : Number(values["check-every"]);
+  if (!Number.isInteger(checkEvery) || checkEvery < 0) return usage(io, `--check-every must be a whole number, not '${values["check-every"]}'`);
+  let knobs;
+  try {
+    knobs = knobsFromArgs(values.config ?? [], values.set ?? []);
+  } catch (e) {
+    if (e instanceof ConfigError) return usage(io, e.message);
+    throw e;
+  }
+  const progress = progressOn(io.stderr as CliIo["stderr"] & { isTTY?: boolean });
+  const start = performance.now();
+  let report: ReplayReport;
+  try {
+    report = await replayTrace({
+      trace: positionals[0], sidecar: values.sidecar, policies, knobs, checkEvery,
+      onProgress: (n) => {
+        const s = (performance.now() - start) / 1000;
+        if (s > 1) progress.update(`replay: ${n} events, ${Math.round(n / s)} events/s`);
+      },
+    });
+  } catch (e) {
+    progress.done();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== undefined) {
+      io.stderr.write(`vmasim: replay: cannot read '${err.path ?? positionals[0]}': ${err.code}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError || /^cannot tell the format/.test(err.message)) {
+      io.stderr.write(`vmasim: replay: ${err.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  progress.done();
+  io.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReplay(report));
+  const checkerFailed = Object.values(report.policies).some((p) => p.checker.errors > 0);
+  return report.unparsed > 0 || checkerFailed ? 1 : 0;
+}
+
+/** The table: one column per policy. */
+export function formatReplay(r: ReplayReport): string {
+  const names = Object.keys(r.policies);
+  const cols = names.map((n) => r.policies[n]);
+  const reasons = [...new Set(cols.flatMap((c) => Object.keys(c.merge.byReason)))].sort();
+  const rows: [string, (p: ReplayResult) => string][] = [
+    ["merge attempts", (p) => String(p.merge.attempts)],
+    ["merged", (p) => String(p.merge.ok)],
+    ["failed", (p) => String(p.merge.failed)],
+    ...reasons.map((k): [string, (p: ReplayResult) => string] => [`  ${k}`, (p) => String(p.merge.byReason[k] ?? 0)]),
+    ["enabled by the series", (p) => String(p.merge.enabledBySeries)],
+    ["refused: shared", (p) => String(p.merge.refusedShared)],
+    ["VMAs peak", (p) => String(p.vmas.peak)],
+    ["VMAs final", (p) => String(p.vmas.final)],
+    ["VMAs mean", (p) => p.vmas.mean.toFixed(1)],
+    ["pages re-indexed", (p) => String(p.pagesReindexed)],
+    ["pages re-pointed", (p) => String(p.pagesRepointed)],
+    ["placement differed", (p) => `${p.placement.differed}/${p.placement.checked}`],
+    ["calls disagreeing", (p) => String(Object.values(p.disagreed).reduce((a, b) => a + b, 0))],
+  ];
+  if (r.sidecarFile !== null) rows.push(["side-band agreed", (p) => `${p.sidecar.agreed}/${p.sidecar.checked}`]);
+  rows.push(["engine seconds", (p) => p.seconds.toFixed(2)]);
+  const w0 = Math.max(...rows.map(([l]) => l.length));
+  const widths = names.map((n, i) => Math.max(n.length, ...rows.map(([, f]) => f(cols[i]).length)));
+  const line = (label: string, cells: string[]) => [label.padEnd(w0), ...cells.map((c, i) => c.padStart(widths[i]))].join("  ").trimEnd() + "\n";
+  let out = `${r.trace}: ${r.events} events, ${r.unparsed} unparsed` + (r.sidecarFile ? `; side-band ${r.sidecarFile}` : "") + "\n";
+  if (r.hostProfile) out += `configured as ${r.hostProfile}\n`;
+  out += "\n" + line("", names);
+  for (const [label, f] of rows) out += line(label, cols.map(f));
+  const unmodelled = Object.entries(r.unmodelled).map(([k, n]) => `${k} ${n}`).join(", ");
+  out += `\nnot modelled: ${unmodelled || "none"}\n`;
+  for (const l of r.unparsedLines) out += `unparsed: ${l}\n`;
+  const ref = r.policies["linux-6.18"];
+  if (ref && ref.sidecar.disagreementsTotal > 0) {
+    out += `\nside-band disagreements under linux-6.18 (${ref.sidecar.disagreementsTotal}):\n`;
+    for (const d of ref.sidecar.disagreements) out += `  side-band line ${d.line} pid ${d.pid} after ${d.cause}: record ${d.record}; engine ${d.engine}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+// A replay of one trace under several policies: the events are read once and
+// each is applied in turn to one Replayer per policy (its own engine).
+
+import { existsSync, readFileSync } from "node:fs";
+import { createKernel } from "../engine/simulator.js";
+import { knobsFromJson, type Knobs } from "../kernel/profile.js";
+import type { TraceEvent } from "../trace/events.js";
+import { detectFile, mergeSidecar, parseFile } from "../trace/import.js";
+import type { Policy } from "../types.js";
+import { type ReplayResult, Replayer } from "./replayer.js";
+
+export interface ReplayOptions {
+  trace: string;
+  /** the side-band file; undefined: NAME.mmap2.txt.gz next to a NAME.perf.txt.gz trace, if there */
+  sidecar?: string | null;
+  policies: readonly Policy[];
+  /** knobs over those of the trace's host profile */
+  knobs?: Knobs;
+  /** the invariant checker every this many events (0: off) */
+  checkEvery?: number;
+  /** called every `progressEvery` events */
+  onProgress?: (events: number) => void;
+  progressEvery?: number;
+}
+
+export interface ReplayReport {
+  trace: string;
+  sidecarFile: string | null;
+  /** the host profile whose knobs were used, or null */
+  hostProfile: string | null;
+  /** the knobs given to every engine (host profile, then --config/--set) */
+  config: Record<string, number | boolean | string>;
+  events: number;
+  unparsed: number;
+  /** the first unparsed lines: "LINE: REASON: TEXT" */
+  unparsedLines: string[];
+  unmodelled: Record<string, number>;
+  policies: Record<string, ReplayResult>;
+}
+
+/** The NAME of NAME.perf.txt[.gz], NAME.strace[.gz], NAME.trace[.gz]... (its recording's prefix). */
+export function recordingName(trace: string): string {
+  return trace.replace(/\.(gz)$/, "").replace(/\.(perf\.txt|strace|txt|trace|vmt)$/, "");
+}
+
+/** The side-band file recorded with a trace, if it is there. */
+export function defaultSidecar(trace: string): string | null {
+  const f = `${recordingName(trace)}.mmap2.txt.gz`;
+  return f !== trace && existsSync(f) ? f : null;
+}
+
+/** The host profile recorded with a trace (`vmasim record`'s NAME.host.json), if it is there. */
+export function defaultHostProfile(trace: string): string | null {
+  const f = `${recordingName(trace)}.host.json`;
+  return existsSync(f) ? f : null;
+}
+
+function sorted(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
+  const format = await detectFile(opts.trace);
+  if (format === null || format === "sidecar") throw new Error(`cannot tell the format of '${opts.trace}'${format === "sidecar" ? " (a side-band file: give it with --sidecar)" : ""}`);
+  // the side-band's clock is perf's: it pairs with a perf trace only
+  const sidecar = opts.sidecar === undefined ? (format === "perf" ? defaultSidecar(opts.trace) : null) : opts.sidecar;
+  const hostProfile = defaultHostProfile(opts.trace);
+  const knobs: Knobs = { ...(hostProfile ? knobsFromJson(readFileSync(hostProfile, "utf8"), hostProfile) : {}), ...opts.knobs };
+  const replayers: [Policy, Replayer][] = [];
+  for (const policy of opts.policies) {
+    const k = await createKernel({ ...knobs, policy });
+    replayers.push([policy, new Replayer(k, { checkEvery: opts.checkEvery ?? 0 })]);
+  }
+  let events: AsyncIterable<TraceEvent> = parseFile(opts.trace, format);
+  if (sidecar !== null) events = mergeSidecar(events, parseFile(sidecar, "sidecar"));
+  let n = 0;
+  let unparsed = 0;
+  const unparsedLines: string[] = [];
+  const every = opts.progressEvery ?? 10000;
+  for await (const e of events) {
+    n++;
+    if (e.kind === "unparsed") {
+      unparsed++;
+      if (unparsedLines.length < 20) unparsedLines.push(`${e.line}: ${e.reason}: ${e.text}`);
+      continue;
+    }
+    for (const [, r] of replayers) r.apply(e);
+    if (opts.onProgress && n % every === 0) opts.onProgress(n);
+  }
+  const policies: Record<string, ReplayResult> = {};
+  for (const [p, r] of replayers) {
+    const res = r.finish();
+    for (const k of ["failedCalls", "disagreed", "unfinished", "unknownPid"] as const) res[k] = sorted(res[k]);
+    res.merge.byReason = sorted(res.merge.byReason);
+    policies[p] = res;
+  }
+  const config = Object.fromEntries(Object.entries(knobs).sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => [k, v === Infinity ? "unlimited" : v as number | boolean]));
+  return {
+    trace: opts.trace, sidecarFile: sidecar, hostProfile, config, events: n, unparsed, unparsedLines,
+    unmodelled: sorted(replayers.length ? replayers[0][1].ignored : {}), policies,
+  };
+}
