@@ -632,7 +632,7 @@ async function cmdCompare(args: string[], io: CliIo): Promise<number> {
   }
   progress.done();
   const t = totals as MergeStats[];
-  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows, t) : formatCompare(policies, rows, t));
+  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows, t) : formatCompare(policies, rows, t, knobs));
   return 0;
 }
 
