@@ -14,6 +14,7 @@ export { createModelKernel } from "./model/index.js";
 export { defaultImage, mmapBase } from "./image.js";
 export { checkKernel, checkProcess } from "./check/index.js";
 export { renderMaps } from "./maps.js";
+export { formatVmas, vmFlagNames } from "./format.js";
 export { parseScript } from "./scenario/parse.js";
 export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";
 export {
