@@ -7,7 +7,7 @@ export * from "./types.js";
 export * as abi from "./abi/constants.js";
 export {
   createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, Process, Simulator,
-  type SimulatorOptions, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
+  type SimulatorOptions, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent, mergeSideText,
   POLICY_SWITCHES,
 } from "./engine/index.js";
 export { createModelKernel } from "./model/index.js";
