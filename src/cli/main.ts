@@ -174,6 +174,8 @@ Options:
   --check-every-line  (run) the invariant checkers after every line, not only after the script
   --no-check   (run) no checkers
   --keep-going (run, compare) parse errors do not stop compare nor set the exit status
+  --width N    (run) fit N columns (default: a terminal's width): policies stacked when too wide
+  --color WHEN (run) colour the differences: auto (a terminal, no NO_COLOR), always, never
   --json       (host) the profile as JSON: the knobs, then a "host" object
 
 Configuration of the engine's kernel (run, compare, diff, fuzz-kernel; see
