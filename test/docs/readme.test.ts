@@ -1,4 +1,4 @@
-// The README's examples work: every ```ts block is transpiled (esbuild),
+// The README's examples work: every ```ts block type-checks (tsc), is transpiled (esbuild),
 // run with "vmasim" resolved to this package's build (dist/), and, when a
 // ```text block follows it, must print exactly that;
 // the command lines that need no root nor kernel run from dist/cli.js.
@@ -30,13 +30,26 @@ beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "vmasim-readme-"));
   mkdirSync(join(project, "node_modules"));
   symlinkSync(ROOT, join(project, "node_modules/vmasim"), "dir");
+  writeFileSync(join(project, "package.json"), '{ "type": "module" }\n');
 });
 
 describe("README", () => {
   const all = blocks(README);
   const ts = all.map((b, i) => ({ b, next: all[i + 1] })).filter(({ b }) => b.lang === "ts");
 
-  it("has TypeScript examples", () => expect(ts.length).toBeGreaterThan(0));
+  it("has TypeScript examples, and they type-check against the package's declarations", () => {
+    expect(ts.length).toBeGreaterThan(0);
+    const files = ts.map(({ b }) => {
+      const f = join(project, `check-${b.line}.ts`);
+      writeFileSync(f, `${b.code}\nexport {};\n`);
+      return f;
+    });
+    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict", "--module", "nodenext",
+      "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", join(ROOT, "node_modules/@types"), ...files],
+    { cwd: project, encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
 
   for (const { b, next } of ts) {
     it(`the ts block at line ${b.line} runs${next?.lang === "text" ? " and prints what the README shows" : ""}`, () => {
