@@ -1,7 +1,8 @@
 // `vmasim run --policy A,B,...`: the outputs of one script under several
 // policies, step by step, with the rows that differ marked `!`: in columns
-// side by side, or, when that is wider than the terminal, stacked (a row the
-// policies agree on once, a differing row once per policy). On a terminal the
+// side by side, or, when that is wider than the terminal, stacked (rows the
+// policies agree on once; a run of differing rows once per version, named by
+// the policies that print it). On a terminal the
 // differing cells are coloured (src/cli/terminal.ts decides).
 
 import { paint, type Terminal } from "./terminal.js";
@@ -58,19 +59,39 @@ function columns(cols: readonly PolicyColumn[], color: boolean): string {
 }
 
 function stacked(cols: readonly PolicyColumn[], term: Terminal): string {
-  const wp = Math.max(...cols.map((c) => c.policy.length));
   let out = `  ${cols.map((c) => c.policy).join(", ")}: too wide to fit ${term.width} columns side by side (${sideBySideWidth(cols)});\n` +
-    "  a row the policies agree on is shown once, a row where they differ (!) once per policy\n\n";
-  for (const cells of rowsOf(cols)) {
-    if (same(cells)) {
-      out += `  ${cells[0]}`.trimEnd() + "\n";
+    "  rows the policies agree on are shown once; where they differ (!), each version once, with the policies that print it\n\n";
+  const rows = rowsOf(cols);
+  for (let i = 0; i < rows.length; ) {
+    if (same(rows[i])) {
+      out += `  ${rows[i][0]}`.trimEnd() + "\n";
+      i++;
       continue;
     }
-    cells.forEach((x, i) => {
-      const name = cols[i].policy.padEnd(wp);
-      const text = term.color && x !== cells[0] ? paint.differs(x) : x;
-      out += `${term.color ? paint.mark("!") : "!"} ${term.color ? paint.policy(name) : name} | ${text}`.trimEnd() + "\n";
+    // a run of differing rows: each policy's lines of it, policies printing the same lines together
+    let j = i;
+    while (j < rows.length && !same(rows[j])) j++;
+    const versions = new Map<string, { names: string[]; lines: string[] }>();
+    cols.forEach((c, k) => {
+      const lines = rows.slice(i, j).map((r) => r[k]);
+      while (lines.length && lines.at(-1) === "") lines.pop();
+      const key = lines.join("\n");
+      const v = versions.get(key) ?? { names: [], lines };
+      v.names.push(c.policy);
+      versions.set(key, v);
     });
+    const first = [...versions.values()][0].lines;
+    const wp = Math.max(...[...versions.values()].map((v) => v.names.join(", ").length));
+    const mark = term.color ? paint.mark("!") : "!";
+    for (const v of versions.values()) {
+      const lines = v.lines.length ? v.lines : [""];
+      lines.forEach((x, n) => {
+        const name = (n === 0 ? v.names.join(", ") : "").padEnd(wp);
+        const text = term.color && x !== first[n] ? paint.differs(x) : x;
+        out += `${mark} ${term.color && n === 0 ? paint.policy(name) : name} | ${text}`.trimEnd() + "\n";
+      });
+    }
+    i = j;
   }
   return out;
 }

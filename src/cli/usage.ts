@@ -31,7 +31,7 @@ Options:
   --no-check          do not run the checkers
   --keep-going        parse errors do not change the exit status
   --width N           with several policies, fit N columns: side by side when
-                      they fit, else stacked (a differing row once per policy);
+                      they fit, else stacked (differing rows once per version);
                       default: the terminal's width, no limit when stdout is not
                       a terminal
   --color WHEN        colour the differing rows: auto (default: when stdout is a

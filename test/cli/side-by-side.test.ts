@@ -1,5 +1,5 @@
 // run --policy A,B: side by side when it fits (or stdout is not a terminal and
-// no --width), stacked when it does not; colour on a terminal unless NO_COLOR
+// no --width), stacked when it does not (each differing version once); colour on a terminal unless NO_COLOR
 // or --color=never, and with --color=always anywhere.
 import { describe, expect, it } from "vitest";
 import { sideBySide, sideBySideWidth } from "../../src/cli/side_by_side.js";
@@ -23,6 +23,17 @@ describe("run --policy A,B layout", () => {
     const narrow = sideBySide(COLS, { width: 20, color: false });
     expect(narrow).toContain("\n  mmap 0 1\n! linux-5.17 | [0,1) rw av=1\n! seed       | [0,1) rw av=2\n  same line\n");
     expect(narrow).not.toContain(ESC);
+  });
+
+  it("stacked, names the policies that print the same version together, shorter versions without blank rows", () => {
+    const cols = [
+      { policy: "a", steps: [["dump", "0 3 av=1", "(1 vmas)"]] },
+      { policy: "b", steps: [["dump", "0 1 av=1", "1 3 av=2", "(2 vmas)"]] },
+      { policy: "c", steps: [["dump", "0 3 av=1", "(1 vmas)"]] },
+    ];
+    expect(sideBySide(cols, { width: 20, color: false }).split("\n").slice(3).join("\n")).toBe(
+      "  dump\n! a, c | 0 3 av=1\n!      | (1 vmas)\n! b    | 0 1 av=1\n!      | 1 3 av=2\n!      | (2 vmas)\n",
+    );
   });
 
   it("colours the differing cells and the mark, not the rows that agree", () => {
@@ -52,7 +63,10 @@ describe("run --policy A,B layout", () => {
     expect(widest).toBeGreaterThan(100);
     const r = await cli(["run", "--policy", "all", "--width", "100", "-"], S5);
     expect(r.stdout).toMatch(/too wide to fit 100 columns side by side/);
-    expect(r.stdout).toMatch(/^! linux-5\.17 +\| /m);
+    // a run of differing rows once per version, with the policies that print it
+    expect(r.stdout).toContain("! linux-5.17, linux-6.18, relocate-anon |   0 3 rw-p anon 0 av=1/1\n" +
+      "!                                       |   3 5 rw-p anon 3 av=2/2\n");
+    expect(r.stdout).toContain("! seed-v2, seed                         |   0 5 rw-p anon 0 av=1/1\n");
     expect(r.stdout).not.toContain(ESC);
     const bad = await cli(["run", "--policy", "all", "--color", "maybe", "@default"]);
     expect(bad.status).toBe(2);
