@@ -7,13 +7,14 @@ export * from "./types.js";
 export * as abi from "./abi/constants.js";
 export {
   createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, Process, Simulator,
-  type SimulatorOptions, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent,
+  type SimulatorOptions, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent, mergeSideText,
   POLICY_SWITCHES,
 } from "./engine/index.js";
 export { createModelKernel } from "./model/index.js";
 export { defaultImage, mmapBase } from "./image.js";
 export { checkKernel, checkProcess } from "./check/index.js";
 export { renderMaps } from "./maps.js";
+export { formatVmas, vmFlagNames } from "./format.js";
 export { parseScript } from "./scenario/parse.js";
 export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";
 export {

@@ -47,6 +47,7 @@ import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
 import { sideBySide } from "./side_by_side.js";
+import { type OutputStream, terminalOf } from "./terminal.js";
 import {
   MERGE_REASONS, type MergeEvent, type MergeReason, type MergeStats, formatFtrace,
 } from "../engine/merge_trace.js";
@@ -75,7 +76,8 @@ export interface NativeRunner {
 }
 
 export interface CliIo {
-  stdout: Writer;
+  /** isTTY, columns: run --policy A,B fits and colours a terminal */
+  stdout: Writer & OutputStream;
   /** isTTY: progress lines are shown only on a terminal */
   stderr: Writer & { isTTY?: boolean };
   /** All of standard input, for SCRIPT `-` (default: process.stdin). */
@@ -177,6 +179,8 @@ Options:
   --check-every-line  (run) the invariant checkers after every line, not only after the script
   --no-check   (run) no checkers
   --keep-going (run, compare) parse errors do not stop compare nor set the exit status
+  --width N    (run) fit N columns (default: a terminal's width): policies stacked when too wide
+  --color WHEN (run) colour the differences: auto (a terminal, no NO_COLOR), always, never
   --json       (host) the profile as JSON: the knobs, then a "host" object
 
 Configuration of the engine's kernel (run, compare, diff, fuzz-kernel; see
@@ -393,7 +397,7 @@ function statsTable(rows: { policy: Policy; stats: MergeStats }[]): string {
   add("merge attempts", (s) => s.attempts);
   add("merged", (s) => s.merged);
   for (let c = 1; c <= 8; c++) add(`  case ${c}`, (s) => s.byCase[c - 1]);
-  add("  prev only: prev and next refused to join", (s) => s.bothRefused);
+  add("  with prev only (prev and next could not become one VMA)", (s) => s.bothRefused);
   add("not merged", (s) => s.attempts - s.merged);
   const reasons = new Set(rows.flatMap((r) => Object.keys(r.stats.failed))) as Set<MergeReason>;
   for (const reason of MERGE_REASON_ORDER) if (reasons.has(reason)) add(`  ${reason}`, (s) => s.failed[reason] ?? 0);
@@ -417,9 +421,10 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand("run", args, {
     policy: { type: "string" }, maps: { type: "boolean" }, trace: { type: "boolean" }, ftrace: { type: "boolean" },
     stats: { type: "boolean" }, "check-every-line": { type: "boolean" }, "no-check": { type: "boolean" },
-    "keep-going": { type: "boolean" }, ...CONFIG_OPTIONS,
+    "keep-going": { type: "boolean" }, color: { type: "string" }, width: { type: "string" }, ...CONFIG_OPTIONS,
   });
   if (values.help) return help(io, "run");
+  const term = terminalOf(io.stdout, process.env, values.color as string | undefined, values.width as string | undefined, (m) => new UsageError(`run: ${m}`));
   const policies = policiesArg(values.policy);
   if (values["no-check"] && values["check-every-line"]) throw new UsageError("run: --no-check and --check-every-line exclude each other");
   const check: CheckMode = values["no-check"] ? "none" : values["check-every-line"] ? "every-line" : "end";
@@ -435,7 +440,7 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
   if (runs.length === 1) {
     io.stdout.write(runs[0].steps.flat().map((l) => l + "\n").join(""));
   } else {
-    io.stdout.write(sideBySide(runs.map((r) => ({ policy: r.policy, steps: r.steps }))));
+    io.stdout.write(sideBySide(runs.map((r) => ({ policy: r.policy, steps: r.steps })), term));
   }
   if (values.stats) io.stdout.write("\n" + statsTable(runs.map((r) => ({ policy: r.policy, stats: r.stats! }))));
   if (values.maps) {
@@ -637,7 +642,7 @@ async function cmdCompare(args: string[], io: CliIo): Promise<number> {
   }
   progress.done();
   const t = totals as MergeStats[];
-  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows, t) : formatCompare(policies, rows, t));
+  io.stdout.write(format === "json" ? compareJson(policies, rows, t) : format === "csv" ? compareCsv(policies, rows, t) : formatCompare(policies, rows, t, knobs));
   return 0;
 }
 

@@ -30,6 +30,12 @@ Options:
   --check-every-line  run the checkers after every line, not only after the script
   --no-check          do not run the checkers
   --keep-going        parse errors do not change the exit status
+  --width N           with several policies, fit N columns: side by side when
+                      they fit, else stacked (differing rows once per version);
+                      default: the terminal's width, no limit when stdout is not
+                      a terminal
+  --color WHEN        colour the differing rows: auto (default: when stdout is a
+                      terminal and NO_COLOR is not set), always or never
   -h, --help          this help
 ${CONFIG}
 Exit status: 0; 1 when an invariant fails; 2 when a line gave EPARSE (unless

@@ -6,6 +6,6 @@ export {
 export { type EngineBuild, wasmPath } from "./load.js";
 export {
   type MergeCaller, type MergeEvent, type MergeReason, type MergeRes, type MergeSide, type MergeStats, type PgoffEvent,
-  type VmaMergeEvent, formatFtrace, formatMergeEvent,
+  type VmaMergeEvent, formatFtrace, formatMergeEvent, mergeSideText,
 } from "./merge_trace.js";
 export { POLICY_SWITCHES, type PolicySwitches } from "./policy.js";

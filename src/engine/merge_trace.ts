@@ -1,6 +1,7 @@
 // Merge statistics and merge events from the core (assembly/trace/merge_trace.ts):
-// decoding, and the two text formats: vmasim's own, with reasons, and the
-// series' ftrace events vm_av_merge / vm_pgoff_merge (kernel-facts §11.6).
+// decoding, and the two text formats: vmasim's own (formatMergeEvent, one
+// vocabulary: vmasim's reason names, also `run --trace`'s), and the series'
+// ftrace events vm_av_merge / vm_pgoff_merge (formatFtrace, the series' words).
 
 import type { PageRewriteStats } from "../types.js";
 
@@ -124,13 +125,32 @@ export function decodeMergeEvent(f: Float64Array, o: number, pidOf: (mm: number)
 
 const hex = (n: number) => "0x" + n.toString(16);
 
-/** vmasim's line for an event: what was tried, the case or why it failed on each side. */
+/**
+ * One side of a merge attempt in vmasim's words, the single vocabulary of
+ * vmasim's trace lines (the library's and `run --trace`): a side that could
+ * not merge is named by its reason (MERGE_REASONS); a side that could is `ok`,
+ * qualified by what the series' av_merge test saw (AV_MERGE_SAME:
+ * `ok-same-anon_vma`, AV_MERGE_DIFFERENT: `ok-different-anon_vma`,
+ * AV_MERGE_NULL: plain `ok`); a side that was not tried is `not-tried`. The
+ * series' own AV_MERGE_* words are formatFtrace's.
+ */
+export function mergeSideText(x: MergeSide): string {
+  if (x.reason !== "ok") return x.reason;
+  switch (x.res) {
+    case "AV_MERGE_NULL": return "ok";
+    case "AV_MERGE_SAME": return "ok-same-anon_vma";
+    case "AV_MERGE_DIFFERENT": return "ok-different-anon_vma";
+    default: return "not-tried";
+  }
+}
+
+/** vmasim's line for an event: what was tried, the case or why each side failed; `addrText` prints addresses (arena pages in a scenario). */
 export function formatMergeEvent(e: MergeEvent, addrText: (a: number) => string = hex): string {
   const where = `pid=${e.pid} ${e.caller} [${addrText(e.addr)}, ${addrText(e.end)})`;
   if (e.kind === "pgoff") {
     return `pgoff ${where} faulted=${+e.faulted} updated=${+e.updated} merged=${+e.merged}` + (e.reason !== "ok" ? ` kept:${e.reason}` : "");
   }
-  const s = (name: string, x: MergeSide) => `${name}=${x.reason === "ok" ? x.res : x.reason}`;
+  const s = (name: string, x: MergeSide) => `${name}=${mergeSideText(x)}`;
   return `merge ${where} ${e.mergeCase ? `case ${e.mergeCase}` : "none"} ${s("prev", e.prev)} ${s("next", e.next)} ${s("both", e.both)}`;
 }
 

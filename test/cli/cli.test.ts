@@ -81,20 +81,21 @@ for (const impl of IMPLS) {
           const r = await cli(["compare", dir]);
           expect(r.stderr).toBe("");
           expect(r.status).toBe(0);
-          const rows = r.stdout.split("\n");
+          const rows = r.stdout.split("\n").slice(2); // after the title and a blank line
+          expect(r.stdout.split("\n")[0]).toBe("vmasim compare: 2 scripts under linux-5.17, seed-v2, seed, linux-6.18, relocate-anon");
           expect(rows[0]).toMatch(/^ {2}script +\| linux-5\.17 +\| seed-v2 +\| seed +\| linux-6\.18 +\| relocate-anon$/);
           expect(rows[2]).toMatch(/^ {2}a-plain +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge +\| 1 vma, 1 merge$/);
           expect(rows[3]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp, CHECK@5 +\| 1 vma, 1 merge, 1 rp +\| 2 vmas, 1 merge +\| 2 vmas, 1 merge$/);
-          expect(r.stdout).toMatch(/\nchecker:\n {2}b-s5 under seed-v2, line 5: anon_vma \d+: refcount 1, expected 0\n/);
-          expect(r.stdout).toMatch(/\nmerged +2 +2 +2 +2 +2\n/);
+          expect(r.stdout).toMatch(/\nInvariant checker:\n {2}b-s5 under seed-v2, line 5: anon_vma \d+: refcount 1, expected 0\n/);
+          expect(r.stdout).toMatch(/\n {2}merged +2 \(1\) +2 \(1\) +2 \(1\) +2 \(1\) +2 \(1\)\n/);
           const two = await cli(["compare", "--policy", "linux-5.17,seed", join(dir, "b-s5.script")]);
-          expect(two.stdout.split("\n")[2]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
+          expect(two.stdout.split("\n")[4]).toMatch(/^! b-s5 +\| 2 vmas, 1 merge +\| 1 vma, 1 merge, 1 rp$/);
           // --format csv|json: one schema (src/cli/compare_schema.ts, docs/cli.md), checked in test/cli/compare-schema.test.ts
           const csv = await cli(["compare", "--format", "csv", "--policy", "linux-5.17,seed-v2", join(dir, "b-s5.script")]);
           const csvLines = csv.stdout.split("\n");
           expect(csvLines[0]).toMatch(/^script,policy,vmas,attempts,merges,case_1,/);
           expect(csvLines[1]).toMatch(/^b-s5,linux-5\.17,2,3,1,.*,,$/);
-          expect(csvLines[2]).toContain(`,5,"${/checker:\n {2}b-s5 under seed-v2, line 5: (.*)\n/.exec(r.stdout)![1]}"`);
+          expect(csvLines[2]).toContain(`,5,"${/Invariant checker:\n {2}b-s5 under seed-v2, line 5: (.*)\n/.exec(r.stdout)![1]}"`);
           expect(csvLines[3]).toMatch(/^\(total\),linux-5\.17,,3,1,/);
           expect(csvLines[4]).toMatch(/^\(total\),seed-v2,,3,1,.*,,1 script failed the checker$/);
           const json = JSON.parse((await cli(["compare", "--format", "json", "--policy", "seed", join(dir, "b-s5.script")])).stdout) as {

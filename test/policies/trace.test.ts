@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createKernelSync, type Simulator } from "../../src/engine/index.js";
 import { formatFtrace, formatMergeEvent, type MergeEvent, type VmaMergeEvent } from "../../src/engine/merge_trace.js";
 import { checkKernel } from "../../src/check/memory.js";
+import { traceLine } from "../../src/cli/trace_text.js";
 import { runScenario } from "../../src/scenario/run.js";
 import type { Policy } from "../../src/types.js";
 
@@ -60,6 +61,15 @@ describe.each(BUILDS)("merge tracing (%s build)", (build) => {
     expect(formatMergeEvent(ev, (a) => a.toString(16))).toMatch(/ none prev=anon_vma-unfaulted next=/);
     const v618 = lastLineEvents(kernel("linux-6.18"), script)[0] as VmaMergeEvent;
     expect(v618.mergeCase).toBe(7);
+  });
+
+  it("formatMergeEvent speaks one vocabulary (vmasim's, as run --trace does); formatFtrace keeps the series' words", () => {
+    const events = lastLineEvents(kernel("seed-v2"), "mmap 0 2 rw\nmmap 10 2 rw\ntouch 0\ntouch 10\ntouch 11\nmremap 10 2 2 fixed 2\n");
+    const lines = events.map((e) => formatMergeEvent(e));
+    expect(lines.join("\n")).toMatch(/ case 2 prev=ok-different-anon_vma /);
+    for (const l of lines) expect(l).not.toMatch(/AV_MERGE|MERGE_FAILED/);
+    expect(lines).toEqual(events.map((e) => traceLine(e, (a) => "0x" + a.toString(16))));
+    expect(ftrace(events).join("\n")).toMatch(/predecessor=AV_MERGE_DIFFERENT/);
   });
 
   it("S11: an unfaulted VMA moved next to its sibling: vm_pgoff_merge faulted=0 updated=1", () => {

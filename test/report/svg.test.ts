@@ -1,0 +1,66 @@
+// The address-space diagram (src/report/svg.ts): well-formed XML, the same
+// bytes for the same runs, and docs/address-space.svg is what
+// `npm run docs:picture` makes from the engine today.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createKernelSync } from "../../src/engine/index.js";
+import { addressSpaceSvg, arenaVmas, type DiagramRow } from "../../src/report/svg.js";
+import { runScenario } from "../../src/scenario/run.js";
+import type { Policy } from "../../src/types.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Checks tags nest and close, attributes are quoted, and text has no bare < or &; throws on the first fault. */
+function assertWellFormed(xml: string): void {
+  const stack: string[] = [];
+  const re = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m;
+  let seen = 0;
+  while ((m = re.exec(xml))) {
+    seen = re.lastIndex;
+    if (m[5] !== undefined) {
+      if (/&(?!amp;|lt;|gt;|quot;|#\d+;)/.test(m[5])) throw new Error(`bare & in ${m[5]}`);
+      continue;
+    }
+    if (m[1]) {
+      if (stack.pop() !== m[2]) throw new Error(`</${m[2]}> closes nothing open`);
+    } else if (!m[4]) stack.push(m[2]);
+  }
+  if (seen !== xml.length) throw new Error(`not XML at ${seen}: ${xml.slice(seen, seen + 40)}`);
+  if (stack.length) throw new Error(`unclosed <${stack.join(">, <")}>`);
+}
+
+function s34Rows(): DiagramRow[] {
+  const text = readFileSync(join(ROOT, "scenarios/spec-12/S34-case-6-three-anon-vmas.script"), "utf8");
+  return (["linux-5.17", "seed"] as Policy[]).map((policy) => {
+    const r = runScenario(createKernelSync({ policy }), text);
+    return { label: policy, vmas: arenaVmas(r.process, r.arenaBase, 3) };
+  });
+}
+
+describe("address-space SVG", () => {
+  it("draws each VMA of a real run, coloured by anon_vma", () => {
+    const rows = s34Rows();
+    expect(rows[0].vmas.map((v) => [v.start, v.end, v.perms, v.pgoff])).toEqual([[0, 1, "rw-p", 0], [1, 2, "rw-p", 1], [2, 3, "rw-p", 2]]);
+    expect(new Set(rows[0].vmas.map((v) => v.anonVma)).size).toBe(3);
+    expect(rows[1].vmas.map((v) => [v.start, v.end])).toEqual([[0, 3]]);
+    const svg = addressSpaceSvg(rows, "S34 <a & b>");
+    assertWellFormed(svg);
+    expect(svg).toContain("S34 &lt;a &amp; b&gt;");
+    expect(svg.match(/<rect [^>]*stroke=/g)).toHaveLength(4);
+    expect(new Set(svg.match(/fill="#[0-9a-f]{6}" stroke/g)).size).toBe(3);
+    expect(svg).toMatch(/pgoff 2 av3/);
+  });
+
+  it("is deterministic, and docs/address-space.svg is up to date (npm run docs:picture)", () => {
+    const a = addressSpaceSvg(s34Rows(), "S34 after its last line: three faulted pages, three anon_vmas");
+    expect(addressSpaceSvg(s34Rows(), "S34 after its last line: three faulted pages, three anon_vmas")).toBe(a);
+    expect(readFileSync(join(ROOT, "docs/address-space.svg"), "utf8")).toBe(a);
+  });
+
+  it("rejects what is not well-formed (the checker can fail)", () => {
+    expect(() => assertWellFormed("<svg><g></svg>")).toThrow();
+    expect(() => assertWellFormed("<svg><text>a & b</text></svg>")).toThrow(/bare &/);
+  });
+});
