@@ -46,6 +46,7 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
+import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
 import { type OutputStream, terminalOf } from "./terminal.js";
 import {
@@ -720,6 +721,25 @@ function help(io: CliIo, cmd?: string): number {
  * Returns the exit status; everything is printed through `io`.
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [cmd0, ...rest0] = argv;
+  if (cmd0 !== undefined && OUTPUT_COMMANDS.has(cmd0)) {
+    const o = takeOutputOption(rest0);
+    if ("error" in o) {
+      io.stderr.write(`vmasim: ${cmd0}: ${o.error}\nTry 'vmasim ${cmd0} --help'.\n`);
+      return 2;
+    }
+    if (o.file !== null) {
+      const collected = collectingStdout();
+      const status = await main([cmd0, ...o.args], { ...io, stdout: collected });
+      const err = writeCollected(o.file, collected.text());
+      if (err !== null) {
+        io.stderr.write(`vmasim: ${cmd0}: ${err}\n`);
+        return 2;
+      }
+      return status;
+    }
+    argv = [cmd0, ...o.args];
+  }
   try {
     const [cmd, ...given] = argv;
     // @NAME arguments name bundled scenarios (src/cli/bundled.ts)

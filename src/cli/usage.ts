@@ -3,6 +3,7 @@
 // (main.ts HELP) lists the commands.
 
 import { POLICIES } from "../types.js";
+import { OUTPUT_HELP } from "./output_file.js";
 
 const CONFIG = `
 Configuration of the engine's kernel (docs/configuration.md):
@@ -36,7 +37,7 @@ Options:
                       a terminal
   --color WHEN        colour the differing rows: auto (default: when stdout is a
                       terminal and NO_COLOR is not set), always or never
-  -h, --help          this help
+${OUTPUT_HELP}  -h, --help          this help
 ${CONFIG}
 Exit status: 0; 1 when an invariant fails; 2 when a line gave EPARSE (unless
 --keep-going) or on a usage error; an \`exit N\` line's N.
@@ -52,7 +53,7 @@ Options:
   --policy P,...            the policies (default: all)
   --format text|json|csv    the output (json and csv: one schema, docs/cli.md)
   --keep-going              run scripts with parse errors anyway (exit 0)
-  -h, --help                this help
+${OUTPUT_HELP}  -h, --help                this help
 ${CONFIG}
 Exit status: 0; 2 when a script has a parse error (nothing is run, unless
 --keep-going) or on a usage error.
@@ -63,7 +64,7 @@ Runs a scenario script on the running Linux kernel (native/scenario-runner.c).
 Parse errors are reported on stderr as SCRIPT:LINE: reason.
 ${SCRIPT}
 Options:
-  -h, --help   this help
+${OUTPUT_HELP}  -h, --help   this help
 
 Exit status: the runner's: 0, 2 when a line gave EPARSE, an \`exit N\` line's N.
 `,
@@ -77,7 +78,7 @@ ${SCRIPT}
 Options:
   --policy P   the engine's policy (default: the running kernel's)
   --layout     compare layouts only: ignore the pgoff of anon lines and av=
-  -h, --help   this help
+${OUTPUT_HELP}  -h, --help   this help
 ${CONFIG}
 Exit status: 0 when the outputs agree, 1 when they differ, 2 on EPARSE or a usage error.
 `,
@@ -98,7 +99,7 @@ Options:
   --allow OPS  the ops the generator may use, comma-separated
   --top-down   also generate mmap hint / mremap maymove
   --keep DIR   write every mismatching script, both outputs and each class's minimal script into DIR
-  -h, --help   this help
+${OUTPUT_HELP}  -h, --help   this help
 ${CONFIG}
 Exit status: 0 when every script agrees, 1 on a mismatch, 2 on a usage error.
 `,
@@ -109,7 +110,7 @@ else the probe saw (release, THP, root, BPF, commit).
 
 Options:
   --json       the profile as JSON: the knobs, then a "host" object
-  -h, --help   this help
+${OUTPUT_HELP}  -h, --help   this help
 `,
   import: `Usage: vmasim import IN [--sidecar FILE] [--format perf|strace|native|auto] [--strict] -o OUT
 
@@ -145,7 +146,7 @@ Options:
   --policy P[,P...]   the policies (default all; any of: ${POLICIES.join(", ")})
   --check-every N     run the invariant checkers every N events and at the end
   --json              one JSON object instead of the table (docs/replay.md)
-  -h, --help          this help
+${OUTPUT_HELP}  -h, --help          this help
 ${CONFIG}
 Exit status: 0; 1 when lines could not be parsed or an invariant failed; 2 on
 a usage error or an unreadable trace.
