@@ -11,9 +11,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
 import type { EngineBuild } from "../../src/engine/index.js";
-import { imageIndependent } from "../../src/kernel/native.js";
 import { runScenario } from "../../src/scenario/run.js";
 import { recordingEngineConfig } from "../helpers/host.js";
+import { normalizeOutput, renumberAnonVmas } from "../helpers/outputs.js";
 
 const DIR = fileURLToPath(new URL("./corpus-6.18-nozp/", import.meta.url));
 const TAG = "linux-6.18-nozp";
@@ -24,21 +24,7 @@ const names = readdirSync(DIR)
   .map((f) => f.slice(0, -".script".length))
   .sort();
 
-/** `av=A/R` numbers renamed in order of first appearance (A before R), so outputs compare up to renaming. */
-function renumberAnonVmas(output: string): string {
-  const names = new Map<string, number>();
-  const name = (n: string): number => {
-    let v = names.get(n);
-    if (v === undefined) names.set(n, (v = names.size + 1));
-    return v;
-  };
-  return output.replace(/ av=(\d+)\/(\d+)/g, (_m, a: string, r: string) => {
-    const na = name(a);
-    return ` av=${na}/${name(r)}`;
-  });
-}
-
-const normalize = (out: string): string[] => renumberAnonVmas(imageIndependent(out)).split("\n");
+const normalize = normalizeOutput;
 
 function engineOutput(build: EngineBuild, name: string, zeroPage: boolean): string[] {
   const kernel = createKernelSync({ ...CONFIG, zero_page: zeroPage }, { build });
