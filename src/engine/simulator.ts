@@ -10,7 +10,8 @@ import type {
   AnonVmaSnapshot, Capability, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
-import { SyscallError } from "../types.js";
+import { KernelDisposedError, SyscallError } from "../types.js";
+import { checkArg } from "../abi/args.js";
 import {
   ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
@@ -57,6 +58,13 @@ export interface SimulatorOptions {
 
 const TWO32 = 2 ** 32;
 
+/** What a disposed Simulator holds instead of its core: every use throws. */
+const DISPOSED_CORE = new Proxy({} as CoreExports, {
+  get() {
+    throw new KernelDisposedError();
+  },
+});
+
 /** strndup_user(name, ANON_VMA_NAME_MAX_LEN) and is_valid_name_char() (kernel/sys.c). */
 export function validAnonName(name: string): boolean {
   if (name.length >= ANON_VMA_NAME_MAX_LEN) return false;
@@ -67,16 +75,11 @@ export function validAnonName(name: string): boolean {
   return true;
 }
 
-/** Syscall arguments must be integers (src/types.ts); the core converts them as C does. */
-function int(name: string, x: number): number {
-  if (!Number.isInteger(x)) throw new TypeError(`syscall argument ${name} is not an integer: ${x}`);
-  return x;
-}
-
 export class Simulator implements KernelSim {
   readonly policy: Policy;
   readonly core: CoreExports;
-  private poisoned: Error | null = null;
+  /** @internal set when the core trapped or the kernel was disposed: every later call throws it */
+  poisoned: Error | null = null;
   private paths = new Map<number, string>();
   private pidSeq = 0;
   private live: Process[] = [];
@@ -85,7 +88,8 @@ export class Simulator implements KernelSim {
   private cfg: ResolvedConfig;
   /** the task whose limits and capabilities the core holds as `current` (null: reload) */
   private loaded: { signal: object; caps: number } | null = null;
-  private tracing = false;
+  /** @internal merge events are being recorded */
+  tracing = false;
   private events: MergeEvent[] = [];
   private buf: ArrayBuffer;
   private f64: Float64Array;
@@ -138,15 +142,49 @@ export class Simulator implements KernelSim {
     return r;
   }
 
+  /** @internal the core trapped during `what` (a bug): poison this kernel and return the error to throw. */
+  trapped(what: string, cause: unknown): Error {
+    if (this.poisoned === null) this.poisoned = new EnginePoisonedError(what, cause);
+    return this.poisoned;
+  }
+
   /**
-   * A syscall into the core. Running out of wasm memory surfaces as -ENOMEM
-   * (with the core's flag set), so the flag is only read for that result.
+   * @internal after a syscall into the core. Running out of wasm memory
+   * surfaces as -ENOMEM (with the core's flag set), so the flag is only read
+   * for that result.
    */
-  syscall(what: string, fn: () => number): number {
-    const r = this.call(what, fn, false);
+  syscallDone(what: string, r: number): number {
     if (r === -ENOMEM && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
     if (this.tracing) this.drainMergeEvents();
     return r;
+  }
+
+  /** @internal a touch/peek result below 0 that is not a signal: out of memory or not modelled */
+  faultFailed(what: string, r: number, addr: number): number {
+    if (r === FAULT_OUT_OF_MEMORY) {
+      this.core.engine_take_oom();
+      throw new EngineOutOfMemoryError(what);
+    }
+    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    return r;
+  }
+
+  /**
+   * Release this kernel: it drops its wasm instance (its memory goes with the
+   * next garbage collection), and every later call on the kernel or its
+   * processes throws KernelDisposedError.
+   */
+  dispose(): void {
+    if (this.poisoned instanceof KernelDisposedError) return;
+    this.poisoned = new KernelDisposedError();
+    this.live = [];
+    this.events = [];
+    this.paths.clear();
+    // whatever still reaches for the core gets the same error
+    (this as { core: CoreExports }).core = DISPOSED_CORE;
+    this.buf = new ArrayBuffer(0);
+    this.f64 = new Float64Array(0);
+    this.u32 = new Uint32Array(0);
   }
 
   createFile(path: string, sizePages: number): number {
@@ -433,7 +471,9 @@ export class Process implements ProcessSim {
   /** The mm, with this task made the core's `current` (for every call that may check a limit). */
   private get cur(): number {
     const mm = this.mm;
-    this.kernel.setCurrent(this.task);
+    const k = this.kernel;
+    if (k.poisoned !== null) throw k.poisoned;
+    k.setCurrent(this.task);
     return mm;
   }
 
@@ -465,26 +505,30 @@ export class Process implements ProcessSim {
   }
 
   touch(addr: number, write: boolean): number {
-    int("addr", addr);
     const mm = this.cur;
-    const r = this.kernel.call("touch", () => this.kernel.core.touch(mm, addr, write ? 1 : 0), false);
-    if (r === FAULT_OUT_OF_MEMORY) {
-      this.kernel.core.engine_take_oom();
-      throw new EngineOutOfMemoryError("touch");
+    checkArg("touch", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.touch(mm, addr, write ? 1 : 0);
+    } catch (e) {
+      throw k.trapped("touch", e);
     }
-    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    if (r < 0) return k.faultFailed("touch", r, addr);
     return r;
   }
 
   peek(addr: number): number {
-    int("addr", addr);
     const mm = this.cur;
-    const r = this.kernel.call("peek", () => this.kernel.core.peek(mm, addr), false);
-    if (r === FAULT_OUT_OF_MEMORY) {
-      this.kernel.core.engine_take_oom();
-      throw new EngineOutOfMemoryError("peek");
+    checkArg("peek", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.peek(mm, addr);
+    } catch (e) {
+      throw k.trapped("peek", e);
     }
-    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    if (r === FAULT_OUT_OF_MEMORY || r === FAULT_NOT_MODELLED) return k.faultFailed("peek", r, addr);
     return r;
   }
 
@@ -562,85 +606,177 @@ export class Process implements ProcessSim {
     }
   }
 
+  // The syscalls below run on every call of a replay or a benchmark: no
+  // closure, no object on the success path (checkArg() and the core call are
+  // straight-line code); errors are built only when thrown.
+
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("prot", prot); int("flags", flags); int("file", file); int("off", off);
-    return this.kernel.syscall("mmap", () => c.mmap(this.cur, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
+    const mm = this.cur;
+    checkArg("mmap", "addr", addr); checkArg("mmap", "len", len); checkArg("mmap", "prot", prot);
+    checkArg("mmap", "flags", flags); checkArg("mmap", "file", file); checkArg("mmap", "off", off);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mmap(mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off);
+    } catch (e) {
+      throw k.trapped("mmap", e);
+    }
+    return k.syscallDone("mmap", r);
   }
 
   munmap(addr: number, len: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
-    return this.kernel.syscall("munmap", () => c.munmap(this.cur, addr, len));
+    const mm = this.cur;
+    checkArg("munmap", "addr", addr); checkArg("munmap", "len", len);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munmap(mm, addr, len);
+    } catch (e) {
+      throw k.trapped("munmap", e);
+    }
+    return k.syscallDone("munmap", r);
   }
 
   mprotect(addr: number, len: number, prot: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("prot", prot);
-    return this.kernel.syscall("mprotect", () => c.mprotect(this.cur, addr, len, prot >>> 0));
+    const mm = this.cur;
+    checkArg("mprotect", "addr", addr); checkArg("mprotect", "len", len); checkArg("mprotect", "prot", prot);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mprotect(mm, addr, len, prot);
+    } catch (e) {
+      throw k.trapped("mprotect", e);
+    }
+    return k.syscallDone("mprotect", r);
   }
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("oldLen", oldLen); int("newLen", newLen); int("flags", flags); int("newAddr", newAddr);
-    return this.kernel.syscall("mremap", () => c.mremap(this.cur, addr, oldLen, newLen, flags >>> 0, newAddr));
+    const mm = this.cur;
+    checkArg("mremap", "addr", addr); checkArg("mremap", "oldLen", oldLen); checkArg("mremap", "newLen", newLen);
+    checkArg("mremap", "flags", flags); checkArg("mremap", "newAddr", newAddr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mremap(mm, addr, oldLen, newLen, flags, newAddr);
+    } catch (e) {
+      throw k.trapped("mremap", e);
+    }
+    return k.syscallDone("mremap", r);
   }
 
   madvise(addr: number, len: number, advice: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("advice", advice);
-    const r = this.kernel.syscall("madvise", () => c.madvise(this.cur, addr, len, advice | 0));
+    const mm = this.cur;
+    checkArg("madvise", "addr", addr); checkArg("madvise", "len", len); checkArg("madvise", "advice", advice);
+    const k = this.kernel;
+    const c = k.core;
+    let r: number;
+    try {
+      r = c.madvise(mm, addr, len, advice | 0);
+    } catch (e) {
+      throw k.trapped("madvise", e);
+    }
+    r = k.syscallDone("madvise", r);
     // MADV_POPULATE_* over [vdso]: the kernel would fault its pages in; vmasim has none
     if (r === -EFAULT && c.engine_take_not_modelled()) throw new NotModelledAccessError(addr);
     return r;
   }
 
   mlock(addr: number, len: number, flags: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("flags", flags);
-    return this.kernel.syscall("mlock", () => c.mlock(this.cur, addr, len, flags >>> 0));
+    const mm = this.cur;
+    checkArg("mlock", "addr", addr); checkArg("mlock", "len", len); checkArg("mlock", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mlock(mm, addr, len, flags);
+    } catch (e) {
+      throw k.trapped("mlock", e);
+    }
+    return k.syscallDone("mlock", r);
   }
 
   munlock(addr: number, len: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
-    return this.kernel.syscall("munlock", () => c.munlock(this.cur, addr, len));
+    const mm = this.cur;
+    checkArg("munlock", "addr", addr); checkArg("munlock", "len", len);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munlock(mm, addr, len);
+    } catch (e) {
+      throw k.trapped("munlock", e);
+    }
+    return k.syscallDone("munlock", r);
   }
 
   mlockall(flags: number): number {
-    const c = this.kernel.core;
-    int("flags", flags);
-    return this.kernel.syscall("mlockall", () => c.mlockall(this.cur, flags >>> 0));
+    const mm = this.cur;
+    checkArg("mlockall", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mlockall(mm, flags);
+    } catch (e) {
+      throw k.trapped("mlockall", e);
+    }
+    return k.syscallDone("mlockall", r);
   }
 
   munlockall(): number {
-    const c = this.kernel.core;
-    return this.kernel.syscall("munlockall", () => c.munlockall(this.cur));
+    const mm = this.cur;
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munlockall(mm);
+    } catch (e) {
+      throw k.trapped("munlockall", e);
+    }
+    return k.syscallDone("munlockall", r);
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
+    const mm = this.cur;
+    checkArg("setAnonName", "addr", addr); checkArg("setAnonName", "len", len);
+    if (name !== null && typeof name !== "string") throw new TypeError(`setAnonName: argument name must be a string or null, got ${typeof name}`);
     // the name is a C string: it ends at its first NUL
     const cname = name === null ? null : name.split("\0")[0];
     if (cname !== null && !validAnonName(cname)) return -EINVAL;
-    const id = cname === null ? 0 : this.kernel.internName(cname);
-    return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.cur, addr, len, id));
+    const k = this.kernel;
+    const id = cname === null ? 0 : k.internName(cname);
+    let r: number;
+    try {
+      r = k.core.set_anon_name(mm, addr, len, id);
+    } catch (e) {
+      throw k.trapped("setAnonName", e);
+    }
+    return k.syscallDone("setAnonName", r);
   }
 
   mseal(addr: number, len: number, flags: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("flags", flags);
-    // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
-    return this.kernel.syscall("mseal", () => c.mseal(this.cur, addr, len, flags));
+    const mm = this.cur;
+    checkArg("mseal", "addr", addr); checkArg("mseal", "len", len); checkArg("mseal", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
+      r = k.core.mseal(mm, addr, len, flags);
+    } catch (e) {
+      throw k.trapped("mseal", e);
+    }
+    return k.syscallDone("mseal", r);
   }
 
   brk(addr: number): number {
-    const c = this.kernel.core;
-    int("addr", addr);
-    const r = this.kernel.call("brk", () => c.brk(this.cur, addr), false);
+    const mm = this.cur;
+    checkArg("brk", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.brk(mm, addr);
+    } catch (e) {
+      throw k.trapped("brk", e);
+    }
     // brk reports failure by returning the old break: read the flag every time
-    if (this.kernel.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (k.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (k.tracing) k.drainMergeEvents();
     return r;
   }
 
