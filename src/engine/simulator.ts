@@ -11,7 +11,7 @@ import type {
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import { KernelDisposedError, SyscallError } from "../types.js";
-import { checkArg } from "../abi/args.js";
+import { argError } from "../abi/args.js";
 import {
   ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
@@ -506,7 +506,7 @@ export class Process implements ProcessSim {
 
   touch(addr: number, write: boolean): number {
     const mm = this.cur;
-    checkArg("touch", "addr", addr);
+    if (!Number.isInteger(addr)) throw argError("touch", "addr", addr);
     const k = this.kernel;
     let r: number;
     try {
@@ -520,7 +520,7 @@ export class Process implements ProcessSim {
 
   peek(addr: number): number {
     const mm = this.cur;
-    checkArg("peek", "addr", addr);
+    if (!Number.isInteger(addr)) throw argError("peek", "addr", addr);
     const k = this.kernel;
     let r: number;
     try {
@@ -612,8 +612,8 @@ export class Process implements ProcessSim {
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const mm = this.cur;
-    checkArg("mmap", "addr", addr); checkArg("mmap", "len", len); checkArg("mmap", "prot", prot);
-    checkArg("mmap", "flags", flags); checkArg("mmap", "file", file); checkArg("mmap", "off", off);
+    if (!Number.isInteger(addr)) throw argError("mmap", "addr", addr); if (!Number.isInteger(len)) throw argError("mmap", "len", len); if (!Number.isInteger(prot)) throw argError("mmap", "prot", prot);
+    if (!Number.isInteger(flags)) throw argError("mmap", "flags", flags); if (!Number.isInteger(file)) throw argError("mmap", "file", file); if (!Number.isInteger(off)) throw argError("mmap", "off", off);
     const k = this.kernel;
     let r: number;
     try {
@@ -626,7 +626,7 @@ export class Process implements ProcessSim {
 
   munmap(addr: number, len: number): number {
     const mm = this.cur;
-    checkArg("munmap", "addr", addr); checkArg("munmap", "len", len);
+    if (!Number.isInteger(addr)) throw argError("munmap", "addr", addr); if (!Number.isInteger(len)) throw argError("munmap", "len", len);
     const k = this.kernel;
     let r: number;
     try {
@@ -639,7 +639,7 @@ export class Process implements ProcessSim {
 
   mprotect(addr: number, len: number, prot: number): number {
     const mm = this.cur;
-    checkArg("mprotect", "addr", addr); checkArg("mprotect", "len", len); checkArg("mprotect", "prot", prot);
+    if (!Number.isInteger(addr)) throw argError("mprotect", "addr", addr); if (!Number.isInteger(len)) throw argError("mprotect", "len", len); if (!Number.isInteger(prot)) throw argError("mprotect", "prot", prot);
     const k = this.kernel;
     let r: number;
     try {
@@ -652,8 +652,8 @@ export class Process implements ProcessSim {
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
     const mm = this.cur;
-    checkArg("mremap", "addr", addr); checkArg("mremap", "oldLen", oldLen); checkArg("mremap", "newLen", newLen);
-    checkArg("mremap", "flags", flags); checkArg("mremap", "newAddr", newAddr);
+    if (!Number.isInteger(addr)) throw argError("mremap", "addr", addr); if (!Number.isInteger(oldLen)) throw argError("mremap", "oldLen", oldLen); if (!Number.isInteger(newLen)) throw argError("mremap", "newLen", newLen);
+    if (!Number.isInteger(flags)) throw argError("mremap", "flags", flags); if (!Number.isInteger(newAddr)) throw argError("mremap", "newAddr", newAddr);
     const k = this.kernel;
     let r: number;
     try {
@@ -666,7 +666,7 @@ export class Process implements ProcessSim {
 
   madvise(addr: number, len: number, advice: number): number {
     const mm = this.cur;
-    checkArg("madvise", "addr", addr); checkArg("madvise", "len", len); checkArg("madvise", "advice", advice);
+    if (!Number.isInteger(addr)) throw argError("madvise", "addr", addr); if (!Number.isInteger(len)) throw argError("madvise", "len", len); if (!Number.isInteger(advice)) throw argError("madvise", "advice", advice);
     const k = this.kernel;
     const c = k.core;
     let r: number;
@@ -683,7 +683,7 @@ export class Process implements ProcessSim {
 
   mlock(addr: number, len: number, flags: number): number {
     const mm = this.cur;
-    checkArg("mlock", "addr", addr); checkArg("mlock", "len", len); checkArg("mlock", "flags", flags);
+    if (!Number.isInteger(addr)) throw argError("mlock", "addr", addr); if (!Number.isInteger(len)) throw argError("mlock", "len", len); if (!Number.isInteger(flags)) throw argError("mlock", "flags", flags);
     const k = this.kernel;
     let r: number;
     try {
@@ -696,7 +696,7 @@ export class Process implements ProcessSim {
 
   munlock(addr: number, len: number): number {
     const mm = this.cur;
-    checkArg("munlock", "addr", addr); checkArg("munlock", "len", len);
+    if (!Number.isInteger(addr)) throw argError("munlock", "addr", addr); if (!Number.isInteger(len)) throw argError("munlock", "len", len);
     const k = this.kernel;
     let r: number;
     try {
@@ -709,7 +709,7 @@ export class Process implements ProcessSim {
 
   mlockall(flags: number): number {
     const mm = this.cur;
-    checkArg("mlockall", "flags", flags);
+    if (!Number.isInteger(flags)) throw argError("mlockall", "flags", flags);
     const k = this.kernel;
     let r: number;
     try {
@@ -734,7 +734,7 @@ export class Process implements ProcessSim {
 
   setAnonName(addr: number, len: number, name: string | null): number {
     const mm = this.cur;
-    checkArg("setAnonName", "addr", addr); checkArg("setAnonName", "len", len);
+    if (!Number.isInteger(addr)) throw argError("setAnonName", "addr", addr); if (!Number.isInteger(len)) throw argError("setAnonName", "len", len);
     if (name !== null && typeof name !== "string") throw new TypeError(`setAnonName: argument name must be a string or null, got ${typeof name}`);
     // the name is a C string: it ends at its first NUL
     const cname = name === null ? null : name.split("\0")[0];
@@ -752,7 +752,7 @@ export class Process implements ProcessSim {
 
   mseal(addr: number, len: number, flags: number): number {
     const mm = this.cur;
-    checkArg("mseal", "addr", addr); checkArg("mseal", "len", len); checkArg("mseal", "flags", flags);
+    if (!Number.isInteger(addr)) throw argError("mseal", "addr", addr); if (!Number.isInteger(len)) throw argError("mseal", "len", len); if (!Number.isInteger(flags)) throw argError("mseal", "flags", flags);
     const k = this.kernel;
     let r: number;
     try {
@@ -766,7 +766,7 @@ export class Process implements ProcessSim {
 
   brk(addr: number): number {
     const mm = this.cur;
-    checkArg("brk", "addr", addr);
+    if (!Number.isInteger(addr)) throw argError("brk", "addr", addr);
     const k = this.kernel;
     let r: number;
     try {
