@@ -13,7 +13,7 @@ import type {
 import { KernelDisposedError, SyscallError } from "../types.js";
 import { argError } from "../abi/args.js";
 import {
-  ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
+  ANON_VMA_RECORD, BATCH_STRIDE, CMD_CAPACITY, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
@@ -112,6 +112,17 @@ export class Simulator implements KernelSim {
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
+  }
+
+  /** @internal the f64 view of the core's memory (re-made when memory grew), without the object views() makes */
+  f64View(): Float64Array {
+    const b = this.core.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.f64 = new Float64Array(b);
+      this.u32 = new Uint32Array(b);
+    }
+    return this.f64;
   }
 
   /** Typed views over the core's memory, re-made when memory grew (growth detaches them). */
@@ -824,47 +835,113 @@ export class Process implements ProcessSim {
   }
 
   /**
-   * Run encoded syscalls in one call (the replay fast path). Each command is
-   * [op, ...args] with op one of "mmap" | "munmap" | "mprotect" | "brk" |
-   * "mremap" | "madvise" | "touch" | "mlock" | "munlock" and the arguments of
-   * the matching method (touch: addr, 1 for a write; the file of mmap: its
-   * identity or 0). Returns the results in order; a touch of a special mapping
-   * gives -2 (not modelled).
+   * The typed batch (docs/batch.md): run `count` commands of BATCH_STRIDE
+   * f64 slots each from `cmds` ([op, 0, arg1..arg6], op a BATCH_OP code),
+   * writing one result per command to `results` (what the per-call method
+   * returns; a touch of a special mapping gives -2). No per-command object
+   * is made on either side. Returns `count`. On an error (an unknown op, an
+   * argument that is not an integer, the engine out of memory) the commands
+   * before the failing one have run and their results are written; the
+   * error's `completed` property says how many.
    */
-  batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
-    const core = this.kernel.core;
-    const results: number[] = [];
-    for (let at = 0; at < cmds.length;) {
-      const n = Math.min(CMD_CAPACITY, cmds.length - at);
-      const cmdBase = core.cmd_buffer() >>> 3;
-      let f64 = this.kernel.views().f64;
-      for (let i = 0; i < n; i++) {
-        const c = cmds[at + i];
-        const o = cmdBase + i * CMD_SLOTS;
-        f64[o] = OP[c[0]];
-        f64[o + 1] = this.cur;
-        for (let k = 1; k < CMD_SLOTS - 1; k++) f64[o + 1 + k] = (c[k] as number | undefined) ?? 0;
+  runBatch(cmds: Float64Array, results: Float64Array, count: number = Math.floor(cmds.length / BATCH_STRIDE)): number {
+    const mm = this.cur;
+    if (!(cmds instanceof Float64Array)) throw new TypeError("runBatch: argument cmds must be a Float64Array");
+    if (!(results instanceof Float64Array)) throw new TypeError("runBatch: argument results must be a Float64Array");
+    if (!Number.isInteger(count) || count < 0 || count * BATCH_STRIDE > cmds.length || count > results.length) {
+      throw new RangeError(`runBatch: argument count must be an integer from 0 to min(cmds.length / ${BATCH_STRIDE}, results.length), got ${count}`);
+    }
+    const k = this.kernel;
+    const core = k.core;
+    const cmdBase = core.cmd_buffer() >>> 3;
+    const resBase = core.result_buffer() >>> 3;
+    for (let at = 0; at < count;) {
+      const n = Math.min(CMD_CAPACITY, count - at);
+      k.f64View().set(cmds.subarray(at * BATCH_STRIDE, (at + n) * BATCH_STRIDE), cmdBase);
+      let ran: number;
+      try {
+        ran = core.run_batch_mm(mm, n);
+      } catch (e) {
+        throw k.trapped("batch", e);
       }
-      const ran = this.kernel.call("batch", () => core.run_batch(n), false);
-      f64 = this.kernel.views().f64;
-      const resBase = core.result_buffer() >>> 3;
-      for (let i = 0; i < ran; i++) results.push(f64[resBase + i]);
+      const f64 = k.f64View();
+      results.set(f64.subarray(resBase, resBase + ran), at);
       if (ran < n) {
-        const op = cmds[at + ran][0];
-        if (!(op in OP)) throw new Error(`batch: unknown op '${String(op)}' at index ${at + ran}`);
-        if (core.engine_take_oom()) {
-          const err = new EngineOutOfMemoryError(`batch command ${at + ran} (${op})`);
-          (err as EngineOutOfMemoryError & { completed: number[] }).completed = results;
-          throw err;
-        }
+        const i = at + ran;
+        const bad = badCommand(cmds, i);
+        if (bad) throw completed(bad, i);
+        if (core.engine_take_oom()) throw completed(new EngineOutOfMemoryError(`batch command ${i} (${OP_NAMES[cmds[i * BATCH_STRIDE]]})`), i);
         // the core stopped early so that the merge-event ring can be drained
-        this.kernel.drainMergeEvents();
+        k.drainMergeEvents();
       }
       at += ran;
     }
-    return results;
+    if (k.tracing) k.drainMergeEvents();
+    return count;
+  }
+
+  /**
+   * Run syscalls given as tuples in one call: each command is [op, ...args]
+   * with op one of "mmap" | "munmap" | "mprotect" | "brk" | "mremap" |
+   * "madvise" | "touch" | "mlock" | "munlock" and the arguments of the
+   * matching method (touch: addr, 1 for a write; the file of mmap: its
+   * identity or 0; missing arguments are 0). Returns the results in order; a
+   * touch of a special mapping gives -2. Built on runBatch(), which avoids
+   * the tuples and the result array.
+   */
+  batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
+    void this.cur;
+    const buf = new Float64Array(cmds.length * BATCH_STRIDE);
+    for (let i = 0; i < cmds.length; i++) {
+      const c = cmds[i];
+      const op = OP[c[0]];
+      if (op === undefined) throw completedAt(new Error(`batch: unknown op '${String(c[0])}' at index ${i}`), i);
+      const o = i * BATCH_STRIDE;
+      buf[o] = op;
+      for (let a = 1; a < c.length && a < BATCH_STRIDE - 1; a++) {
+        const x = c[a] as number;
+        if (!Number.isInteger(x)) throw completedAt(argError(`batch command ${i} (${c[0]})`, OP_ARGS[c[0]][a - 1] ?? `argument ${a}`, x), i);
+        buf[o + 1 + a] = x;
+      }
+    }
+    const results = new Float64Array(cmds.length);
+    try {
+      this.runBatch(buf, results, cmds.length);
+    } catch (e) {
+      const done = (e as { completed?: number }).completed;
+      if (typeof done === "number") (e as { completed: unknown }).completed = Array.from(results.subarray(0, done));
+      throw e;
+    }
+    return Array.from(results);
   }
 }
+
+/** The argument names of each batch op, in slot order (for error messages). */
+const OP_ARGS: Readonly<Record<keyof typeof OP, readonly string[]>> = {
+  mmap: ["addr", "len", "prot", "flags", "file", "off"], munmap: ["addr", "len"], mprotect: ["addr", "len", "prot"],
+  brk: ["addr"], mremap: ["addr", "oldLen", "newLen", "flags", "newAddr"], madvise: ["addr", "len", "advice"],
+  touch: ["addr", "write"], mlock: ["addr", "len", "flags"], munlock: ["addr", "len"],
+};
+const OP_NAMES = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k])) as Readonly<Record<number, keyof typeof OP>>;
+
+/** Why the core refused typed command i (an unknown op or a non-integer argument), or null. */
+function badCommand(cmds: Float64Array, i: number): Error | null {
+  const o = i * BATCH_STRIDE;
+  const name = OP_NAMES[cmds[o]];
+  if (name === undefined) return new RangeError(`batch: unknown op ${cmds[o]} at command ${i} (ops: ${Object.entries(OP).map(([k, v]) => `${v} ${k}`).join(", ")})`);
+  for (let a = 0; a < BATCH_STRIDE - 2; a++) {
+    const x = cmds[o + 2 + a];
+    if (!Number.isInteger(x)) return argError(`batch command ${i} (${name})`, OP_ARGS[name][a] ?? `slot ${a + 2}`, x);
+  }
+  return null;
+}
+
+/** The error of a batch whose first `n` commands ran. */
+function completed(e: Error, n: number): Error {
+  (e as Error & { completed: number }).completed = n;
+  return e;
+}
+const completedAt = completed;
 
 /** A simulated kernel running on the wasm engine. */
 export function createKernelSync(config: KernelConfig, options: SimulatorOptions = {}): Simulator {
