@@ -202,14 +202,26 @@ export function munmap(mm: u32, addr: f64, len: f64): f64 {
   return <f64>do_munmap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len));
 }
 
-export function mprotect(mm: u32, addr: f64, len: f64, prot: u32): f64 {
-  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), prot);
+/**
+ * A flag word the kernel takes as an unsigned long and checks for unknown
+ * bits (mprotect's prot in do_mprotect_pkey, mremap's flags): its low 32 bits,
+ * with bit 31 set when a higher bit is. Bit 31 is unknown to both checks, so
+ * the call fails with EINVAL at the point where the kernel's would.
+ */
+// @ts-ignore: decorator
+@inline function ulong_flags(x: f64): u32 {
+  const v = to_u64(x);
+  return <u32>v | (v >> 32 ? 0x80000000 : 0);
+}
+
+export function mprotect(mm: u32, addr: f64, len: f64, prot: f64): f64 {
+  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), ulong_flags(prot));
 }
 
 /** mremap(2): the new address or -errno; +14 (the v5.17 sign quirk) for an address in no VMA. */
-export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: u32, new_addr: f64): f64 {
+export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: f64, new_addr: f64): f64 {
   if (!mremap_reserve()) return ENOMEM_F;
-  return <f64>sys_mremap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(old_len), to_u64(new_len), flags, to_u64(new_addr));
+  return <f64>sys_mremap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(old_len), to_u64(new_len), ulong_flags(flags), to_u64(new_addr));
 }
 
 export function madvise(mm: u32, addr: f64, len: f64, advice: i32): f64 {
@@ -444,13 +456,13 @@ function run_commands(n: u32, only_mm: u32): u32 {
         r = munmap(mm, a1, a2);
         break;
       case OP_MPROTECT:
-        r = mprotect(mm, a1, a2, to_u32(a3));
+        r = mprotect(mm, a1, a2, a3);
         break;
       case OP_BRK:
         r = brk(mm, a1);
         break;
       case OP_MREMAP:
-        r = mremap(mm, a1, a2, a3, to_u32(a4), a5);
+        r = mremap(mm, a1, a2, a3, a4, a5);
         break;
       case OP_MADVISE:
         r = madvise(mm, a1, a2, <i32>to_u64(a3));
