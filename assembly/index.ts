@@ -32,7 +32,7 @@ import {
 import { set_overcommit, vm_commit_limit, vm_committed_as } from "./mm/commit";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
-  merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
+  merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_room, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
 } from "./trace/merge_trace";
 
 /** a batch returns early when fewer event slots than this are left */

@@ -58,6 +58,7 @@ export interface CoreExports {
   merge_counters(): number;
   trace_enable(capacity: number): number;
   trace_pending(): number;
+  trace_room(): number;
   trace_event(i: number): number;
   trace_consume(n: number): void;
   trace_take_lost(): number;

@@ -90,7 +90,14 @@ export class Simulator implements KernelSim {
   private loaded: { signal: object; caps: number } | null = null;
   /** @internal merge events are being recorded */
   tracing = false;
+  /**
+   * @internal the ring room a syscall starts with: the host drains (decodes)
+   * the ring only when less is left, at exit/exec and in takeMergeEvents()
+   */
+  traceKeep = 0;
   private events: MergeEvent[] = [];
+  /** mm handle -> pid for decoding merge events (rebuilt when a task comes, goes or execs) */
+  private pidByMm: Map<number, number> | null = null;
   private buf: ArrayBuffer;
   private f64: Float64Array;
   private u32: Uint32Array;
@@ -166,7 +173,7 @@ export class Simulator implements KernelSim {
    */
   syscallDone(what: string, r: number): number {
     if (r === -ENOMEM && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
-    if (this.tracing) this.drainMergeEvents();
+    if (this.tracing && this.core.trace_room() < this.traceKeep) this.drainMergeEvents();
     return r;
   }
 
@@ -307,12 +314,19 @@ export class Simulator implements KernelSim {
   /** @internal a new task joins the kernel's list */
   adopt(p: Process): Process {
     this.live.push(p);
+    this.pidByMm = null;
     return p;
+  }
+
+  /** @internal a task's mm changed (exec): the pid lookup of merge events is rebuilt */
+  mmChanged(): void {
+    this.pidByMm = null;
   }
 
   /** @internal a task leaves it */
   forget(p: Process): void {
     this.live = this.live.filter((q) => q !== p);
+    this.pidByMm = null;
   }
 
   /** @internal anon VMA names are interned: equal strings, equal ids (what merging compares) */
@@ -358,6 +372,7 @@ export class Simulator implements KernelSim {
     const ok = this.call("traceMerges", () => this.core.trace_enable(capacity));
     if (!ok) throw new EngineOutOfMemoryError("traceMerges");
     this.tracing = capacity > 0;
+    this.traceKeep = Math.max(TRACE_BATCH_MARGIN, capacity >> 1);
     this.events = [];
   }
 
@@ -375,11 +390,15 @@ export class Simulator implements KernelSim {
     const core = this.core;
     const n = core.trace_pending();
     if (n) {
-      const pids = new Map<number, number>();
-      for (const p of this.live) if (!p.exited) pids.set(p.mm, p.pid);
-      const f64 = this.views().f64;
+      let pids = this.pidByMm;
+      if (pids === null) {
+        pids = this.pidByMm = new Map<number, number>();
+        for (const p of this.live) if (!p.exited) pids.set(p.mm, p.pid);
+      }
+      const byMm = pids;
+      const f64 = this.f64View();
       for (let i = 0; i < n; i++) {
-        this.events.push(decodeMergeEvent(f64, core.trace_event(i) >>> 3, (mm) => pids.get(mm) ?? 0));
+        this.events.push(decodeMergeEvent(f64, core.trace_event(i) >>> 3, (mm) => byMm.get(mm) ?? 0));
       }
       core.trace_consume(n);
     }
@@ -562,6 +581,8 @@ export class Process implements ProcessSim {
 
   exit(): void {
     const mm = this.mm;
+    // the pending merge events name this mm: decode them while it maps to this pid
+    this.kernel.drainMergeEvents();
     this.kernel.call("exit", () => this.kernel.core.mm_put(mm));
     this._exited = true;
     this.kernel.forget(this);
@@ -569,8 +590,10 @@ export class Process implements ProcessSim {
 
   exec(image?: ProcessImage): void {
     const old = this.mm;
+    this.kernel.drainMergeEvents();
     const mm = this.kernel.buildMm(image ?? this.kernel.imageFor(this.task));
     this._mm = mm;
+    this.kernel.mmChanged();
     this.kernel.call("exec", () => this.kernel.core.mm_put(old));
   }
 
@@ -787,7 +810,7 @@ export class Process implements ProcessSim {
     }
     // brk reports failure by returning the old break: read the flag every time
     if (k.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
-    if (k.tracing) k.drainMergeEvents();
+    if (k.tracing && k.core.trace_room() < k.traceKeep) k.drainMergeEvents();
     return r;
   }
 
@@ -876,7 +899,6 @@ export class Process implements ProcessSim {
       }
       at += ran;
     }
-    if (k.tracing) k.drainMergeEvents();
     return count;
   }
 
