@@ -137,4 +137,36 @@ describe("engine batch", () => {
     expect(res.every((r) => r === 0)).toBe(true);
     expect(k.takeMergeEvents().length).toBeGreaterThan(20_000);
   });
+
+  it("gives the per-call results for hostile integers (2^47, 2^53, 2^64, negative, high flag bits)", () => {
+    const hostile: Cmd[] = [
+      ["mmap", B, 4 * P, 3, ANON, 0, 0],
+      ["mmap", 0, -1, 3, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0],
+      ["mmap", 0, 2 ** 64, 3, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0],
+      ["mmap", 0, -(2 ** 70), 3, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0],
+      ["mmap", -1, P, 3, MAP_PRIVATE | MAP_ANONYMOUS | 0x10, 0, 0],
+      ["mmap", 0, P, 3 + 2 ** 32, MAP_PRIVATE | MAP_ANONYMOUS + 2 ** 32, -1, 0],
+      ["mmap", 0, P, 3, MAP_PRIVATE | MAP_ANONYMOUS, 2 ** 32, 0],
+      ["mprotect", B, P, 2 ** 32 + 1],
+      ["mprotect", B, P, -(2 ** 32) + 1],
+      ["mprotect", B, 2 ** 53, 1],
+      ["mremap", B, P, P, 2 ** 32, 0],
+      ["mremap", -4096, P, P, MREMAP_MAYMOVE, 0],
+      ["madvise", B, P, 2 ** 32 + 4],
+      ["madvise", B, -1, 4],
+      ["munmap", 2 ** 47, P],
+      ["munmap", -4096, P],
+      ["mlock", B, P, 2 ** 32],
+      ["munlock", B, -1],
+      ["touch", -1, 1],
+      ["touch", 2 ** 64, 0],
+      ["brk", -1],
+    ];
+    const p1 = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    const p2 = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    const res = new Float64Array(hostile.length);
+    p1.runBatch(encode(hostile), res);
+    expect([...res]).toEqual(hostile.map((c) => direct(p2, c)));
+    expect(p1.vmas()).toEqual(p2.vmas());
+  });
 });
