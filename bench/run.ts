@@ -17,8 +17,12 @@ import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
-import { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKernel, type KernelSim, type Process, type ProcessSim } from "../dist/index.js";
+// (imported by a computed path so that type-checking a fresh clone needs no build)
+import type * as Lib from "../src/index.js";
+import type { KernelSim, Process, ProcessSim } from "../src/index.js";
 
+const DIST = "../dist/index.js";
+const { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKernel } = (await import(DIST)) as typeof Lib;
 const { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE } = abi;
 
 const args = process.argv.slice(2);
