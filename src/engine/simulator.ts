@@ -121,6 +121,14 @@ export class Simulator implements KernelSim {
     this.u32 = new Uint32Array(this.buf);
   }
 
+  private scratch = new Float64Array(0);
+
+  /** @internal a reusable buffer of at least n f64 for encoding tuple batches */
+  batchScratch(n: number): Float64Array {
+    if (this.scratch.length < n) this.scratch = new Float64Array(Math.max(n, 2 * this.scratch.length));
+    return this.scratch;
+  }
+
   /** @internal the f64 view of the core's memory (re-made when memory grew), without the object views() makes */
   f64View(): Float64Array {
     const b = this.core.memory.buffer;
@@ -908,21 +916,25 @@ export class Process implements ProcessSim {
    * "madvise" | "touch" | "mlock" | "munlock" and the arguments of the
    * matching method (touch: addr, 1 for a write; the file of mmap: its
    * identity or 0; missing arguments are 0). Returns the results in order; a
-   * touch of a special mapping gives -2. Built on runBatch(), which avoids
-   * the tuples and the result array.
+   * touch of a special mapping gives -2. An unknown op or an argument that
+   * is not an integer is refused before anything runs. Built on runBatch(),
+   * which avoids the tuples and the result array; its errors carry
+   * `completed`, here the array of the results so far.
    */
   batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
     void this.cur;
-    const buf = new Float64Array(cmds.length * BATCH_STRIDE);
+    const buf = this.kernel.batchScratch(cmds.length * BATCH_STRIDE);
     for (let i = 0; i < cmds.length; i++) {
       const c = cmds[i];
       const op = OP[c[0]];
-      if (op === undefined) throw completedAt(new Error(`batch: unknown op '${String(c[0])}' at index ${i}`), i);
+      if (op === undefined) throw new Error(`batch: unknown op '${String(c[0])}' at index ${i}`);
       const o = i * BATCH_STRIDE;
       buf[o] = op;
-      for (let a = 1; a < c.length && a < BATCH_STRIDE - 1; a++) {
-        const x = c[a] as number;
-        if (!Number.isInteger(x)) throw completedAt(argError(`batch command ${i} (${c[0]})`, OP_ARGS[c[0]][a - 1] ?? `argument ${a}`, x), i);
+      buf[o + 1] = 0;
+      const n = c.length;
+      for (let a = 1; a < BATCH_STRIDE - 1; a++) {
+        const x = a < n ? (c[a] as number) : 0;
+        if (!Number.isInteger(x)) throw argError(`batch command ${i} (${c[0]})`, OP_ARGS[c[0]][a - 1] ?? `argument ${a}`, x);
         buf[o + 1 + a] = x;
       }
     }
@@ -931,10 +943,10 @@ export class Process implements ProcessSim {
       this.runBatch(buf, results, cmds.length);
     } catch (e) {
       const done = (e as { completed?: number }).completed;
-      if (typeof done === "number") (e as { completed: unknown }).completed = Array.from(results.subarray(0, done));
+      if (typeof done === "number") (e as { completed: unknown }).completed = toArray(results, done);
       throw e;
     }
-    return Array.from(results);
+    return toArray(results, cmds.length);
   }
 }
 
@@ -958,12 +970,18 @@ function badCommand(cmds: Float64Array, i: number): Error | null {
   return null;
 }
 
+/** The first n values of a typed array as a plain array (Array.from iterates generically, slowly). */
+function toArray(xs: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = xs[i];
+  return out;
+}
+
 /** The error of a batch whose first `n` commands ran. */
 function completed(e: Error, n: number): Error {
   (e as Error & { completed: number }).completed = n;
   return e;
 }
-const completedAt = completed;
 
 /** A simulated kernel running on the wasm engine. */
 export function createKernelSync(config: KernelConfig, options: SimulatorOptions = {}): Simulator {
