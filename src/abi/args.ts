@@ -28,5 +28,10 @@ export function argError(call: string, name: string, x: unknown): Error {
   return new RangeError(`${call}: argument ${name} must be an integer, got ${x}`);
 }
 
+/** Throws unless `x` is a string or null (a C string argument, or NULL). */
+export function checkNameArg(call: string, name: string, x: unknown): void {
+  if (x !== null && typeof x !== "string") throw new TypeError(`${call}: argument ${name} must be a string or null, got ${typeof x}`);
+}
+
 /** The lowest value a 64-bit register holds as a signed number: numbers below it saturate to it. */
 export const I64_MIN = -(2 ** 63);

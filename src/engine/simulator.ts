@@ -11,7 +11,7 @@ import type {
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
 import { KernelDisposedError, SyscallError } from "../types.js";
-import { argError } from "../abi/args.js";
+import { argError, checkNameArg } from "../abi/args.js";
 import {
   ANON_VMA_RECORD, BATCH_STRIDE, CMD_CAPACITY, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
@@ -777,7 +777,7 @@ export class Process implements ProcessSim {
   setAnonName(addr: number, len: number, name: string | null): number {
     const mm = this.cur;
     if (!Number.isInteger(addr)) throw argError("setAnonName", "addr", addr); if (!Number.isInteger(len)) throw argError("setAnonName", "len", len);
-    if (name !== null && typeof name !== "string") throw new TypeError(`setAnonName: argument name must be a string or null, got ${typeof name}`);
+    checkNameArg("setAnonName", "name", name);
     // the name is a C string: it ends at its first NUL
     const cname = name === null ? null : name.split("\0")[0];
     if (cname !== null && !validAnonName(cname)) return -EINVAL;

@@ -38,7 +38,7 @@ import { pgtable_list, ptes_in_range } from "./pgtable.js";
 import { type TaskCred, checkCapability, do_getrlimit, do_setrlimit } from "./resource.js";
 import { smap_usage } from "./smaps.js";
 import { ulong } from "./uapi.js";
-import { checkArg } from "../abi/args.js";
+import { checkArg, checkNameArg } from "../abi/args.js";
 
 export class ProcessModel implements ProcessSim {
   readonly kernel: KernelModel;
@@ -143,7 +143,10 @@ export class ProcessModel implements ProcessSim {
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
-    return prctl_set_vma_anon_name(this.live(), u("setAnonName", "addr", addr), u("setAnonName", "len", len), name);
+    const mm = this.live();
+    const start = u("setAnonName", "addr", addr), length = u("setAnonName", "len", len);
+    checkNameArg("setAnonName", "name", name);
+    return prctl_set_vma_anon_name(mm, start, length, name);
   }
 
   /** mseal(2) does not exist in v5.17: ENOSYS. */

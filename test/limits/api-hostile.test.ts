@@ -146,6 +146,8 @@ const CASES: Case[] = [
   // setAnonName (prctl PR_SET_VMA_ANON_NAME, kernel/sys.c)
   { name: "setAnonName len -1", call: (p) => p.setAnonName(M, -1, "x"), expect: -EINVAL },
   { name: "setAnonName addr fractional", call: (p) => p.setAnonName(M + 0.5, P, "x"), expect: RangeError },
+  { name: "setAnonName name as a number", call: (p) => p.setAnonName(M, P, 5 as never), expect: TypeError },
+  { name: "setAnonName name undefined", call: (p) => p.setAnonName(M, P, undefined as never), expect: TypeError },
 ];
 
 interface Target { name: string; policy: Policy; release: "5.17" | "6.18"; create(config: KernelConfig): KernelSim }
@@ -178,7 +180,7 @@ for (const t of TARGETS) {
       if (typeof want === "function") {
         expect(() => c.call(p)).toThrow(want);
         // the error names the call and the argument
-        expect(() => c.call(p)).toThrow(/^[a-zA-Z]+: argument [a-zA-Z]+ must be an integer/);
+        expect(() => c.call(p)).toThrow(/^[a-zA-Z]+: argument [a-zA-Z]+ must be (an integer|a string or null)/);
       } else if (want === "address") {
         const r = c.call(p);
         expect(r % P === 0 && r > 0 && r < T47, `0x${r.toString(16)}`).toBe(true);
