@@ -1,11 +1,12 @@
 // What the host adds to each syscall: bytes allocated on the JS heap per call
 // and the share of time spent in garbage collection on a fault-heavy run.
 //
-//   npm run build && node --expose-gc --max-semi-space-size=512 --import tsx bench/host-cost.ts [--calls N] [--lib DIST/index.js]
+//   npm run build && node --expose-gc --min-semi-space-size=512 --max-semi-space-size=512 --import tsx bench/host-cost.ts \
+//     [--calls N] [--lib DIST/index.js]
 //
-// Bytes per call: with a young generation larger than what the loop allocates,
-// no scavenge runs during it, so the growth of heapUsed is what the calls
-// allocated. GC share: the cost of the collections v8.GCProfiler reports during a
+// Bytes per call: with a young generation fixed larger than what the loop
+// allocates (the semi-space flags), no scavenge runs during it, so the growth
+// of heapUsed is what the calls allocated. GC share: the cost of the collections v8.GCProfiler reports during a
 // write-fault loop, over its wall time (run it without --max-semi-space-size). Figures for this machine only.
 
 import { performance } from "node:perf_hooks";
@@ -42,44 +43,62 @@ function bytesPerCall(n: number, loop: (n: number) => void): number {
   return (h1 - h0) / n;
 }
 
+// One kernel for every row, as an embedder or a replay has: calls into one
+// wasm instance. (With several instances alive, V8's call into wasm is
+// polymorphic and boxes; the last row measures that case.)
+const kernel = createKernelSync({ policy: "linux-5.17" });
 function fresh(): Process {
-  return createKernelSync({ policy: "linux-5.17" }).createProcess();
+  return kernel.createProcess();
 }
 
 const rows: [string, number][] = [];
 {
   const p = fresh();
   rows.push(["mmap+munmap pair (per call)", bytesPerCall(CALLS, (n) => {
+    const P = PAGE_SIZE, rw = RW, anon = ANON;
+    let acc = 0;
     for (let i = 0; i < n; i += 2) {
-      const a = p.mmap(0, PAGE_SIZE, RW, ANON, -1, 0);
-      sink = (sink + p.munmap(a, PAGE_SIZE)) | 0;
+      const a = p.mmap(0, P, rw, anon, -1, 0);
+      acc = (acc + p.munmap(a, P)) | 0;
     }
+    sink ^= acc;
   })]);
 }
 {
   const p = fresh();
   const a = p.mmap(0, 3 * PAGE_SIZE, RW, ANON, -1, 0);
   rows.push(["mprotect split + re-merge", bytesPerCall(CALLS, (n) => {
-    for (let i = 0; i < n; i++) sink = (sink + p.mprotect(a + PAGE_SIZE, PAGE_SIZE, i & 1 ? RW : PROT_READ)) | 0;
+    const P = PAGE_SIZE, rw = RW, r = PROT_READ;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = (acc + p.mprotect(a + P, P, i & 1 ? rw : r)) | 0;
+    sink ^= acc;
   })]);
 }
 {
   const p = fresh();
   const a = p.mmap(0, PAGE_SIZE, RW, ANON, -1, 0);
   rows.push(["touch of a mapped page", bytesPerCall(CALLS, (n) => {
-    for (let i = 0; i < n; i++) sink = (sink + p.touch(a, true)) | 0;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = (acc + p.touch(a, true)) | 0;
+    sink ^= acc;
   })]);
 }
 {
   const p = fresh();
   rows.push(["munmap of an empty range", bytesPerCall(CALLS, (n) => {
-    for (let i = 0; i < n; i++) sink = (sink + p.munmap(0x10000000, PAGE_SIZE)) | 0;
+    const P = PAGE_SIZE;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = (acc + p.munmap(0x10000000, P)) | 0;
+    sink ^= acc;
   })]);
 }
 {
   const p = fresh();
   rows.push(["mprotect failing with EINVAL", bytesPerCall(CALLS, (n) => {
-    for (let i = 0; i < n; i++) sink = (sink + p.mprotect(1, PAGE_SIZE, 0)) | 0;
+    const P = PAGE_SIZE;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = (acc + p.mprotect(1, P, 0)) | 0;
+    sink ^= acc;
   })]);
 }
 
@@ -88,18 +107,34 @@ function faultLoop(p: Process): (n: number) => void {
   const region = 4096 * PAGE_SIZE;
   let a = p.mmap(0, region, RW, ANON, -1, 0);
   let next = 0;
+  const P = PAGE_SIZE, rw = RW, anon = ANON;
   return (n) => {
+    // locals only: the loop's own variables must not be what allocates
+    let acc = 0, base = a, k = next;
     for (let i = 0; i < n; i++) {
-      if (next === 4096) {
-        p.munmap(a, region);
-        a = p.mmap(0, region, RW, ANON, -1, 0);
-        next = 0;
+      if (k === 4096) {
+        p.munmap(base, region);
+        base = p.mmap(0, region, rw, anon, -1, 0);
+        k = 0;
       }
-      sink = (sink + p.touch(a + next++ * PAGE_SIZE, true)) | 0;
+      acc = (acc + p.touch(base + k++ * P, true)) | 0;
     }
+    a = base;
+    next = k;
+    sink ^= acc;
   };
 }
 rows.push(["write fault on a fresh page", bytesPerCall(CALLS, faultLoop(fresh()))]);
+{
+  // the same calls on processes of three kernels in turn
+  const ps = [fresh(), createKernelSync({ policy: "linux-5.17" }).createProcess(), createKernelSync({ policy: "seed" }).createProcess()];
+  rows.push(["munmap of an empty range, 3 kernels alive", bytesPerCall(CALLS, (n) => {
+    const P = PAGE_SIZE;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = (acc + ps[i % 3].munmap(0x10000000, P)) | 0;
+    sink ^= acc;
+  })]);
+}
 
 /** GC time (v8.GCProfiler) over wall time for `n` write faults. */
 function gcShare(n: number): { gcMs: number; wallMs: number; collections: number } {

@@ -649,13 +649,18 @@ export class Process implements ProcessSim {
   }
 
   // The syscalls below run on every call of a replay or a benchmark: no
-  // closure, no object on the success path (checkArg() and the core call are
-  // straight-line code); errors are built only when thrown.
+  // closure, no object on the success path (the argument checks are written
+  // out, not a call, which would box double arguments); errors are built only
+  // when thrown.
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("mmap", "addr", addr); if (!Number.isInteger(len)) throw argError("mmap", "len", len); if (!Number.isInteger(prot)) throw argError("mmap", "prot", prot);
-    if (!Number.isInteger(flags)) throw argError("mmap", "flags", flags); if (!Number.isInteger(file)) throw argError("mmap", "file", file); if (!Number.isInteger(off)) throw argError("mmap", "off", off);
+    if (!Number.isInteger(addr)) throw argError("mmap", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mmap", "len", len);
+    if (!Number.isInteger(prot)) throw argError("mmap", "prot", prot);
+    if (!Number.isInteger(flags)) throw argError("mmap", "flags", flags);
+    if (!Number.isInteger(file)) throw argError("mmap", "file", file);
+    if (!Number.isInteger(off)) throw argError("mmap", "off", off);
     const k = this.kernel;
     let r: number;
     try {
@@ -668,7 +673,8 @@ export class Process implements ProcessSim {
 
   munmap(addr: number, len: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("munmap", "addr", addr); if (!Number.isInteger(len)) throw argError("munmap", "len", len);
+    if (!Number.isInteger(addr)) throw argError("munmap", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("munmap", "len", len);
     const k = this.kernel;
     let r: number;
     try {
@@ -681,7 +687,9 @@ export class Process implements ProcessSim {
 
   mprotect(addr: number, len: number, prot: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("mprotect", "addr", addr); if (!Number.isInteger(len)) throw argError("mprotect", "len", len); if (!Number.isInteger(prot)) throw argError("mprotect", "prot", prot);
+    if (!Number.isInteger(addr)) throw argError("mprotect", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mprotect", "len", len);
+    if (!Number.isInteger(prot)) throw argError("mprotect", "prot", prot);
     const k = this.kernel;
     let r: number;
     try {
@@ -694,8 +702,11 @@ export class Process implements ProcessSim {
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("mremap", "addr", addr); if (!Number.isInteger(oldLen)) throw argError("mremap", "oldLen", oldLen); if (!Number.isInteger(newLen)) throw argError("mremap", "newLen", newLen);
-    if (!Number.isInteger(flags)) throw argError("mremap", "flags", flags); if (!Number.isInteger(newAddr)) throw argError("mremap", "newAddr", newAddr);
+    if (!Number.isInteger(addr)) throw argError("mremap", "addr", addr);
+    if (!Number.isInteger(oldLen)) throw argError("mremap", "oldLen", oldLen);
+    if (!Number.isInteger(newLen)) throw argError("mremap", "newLen", newLen);
+    if (!Number.isInteger(flags)) throw argError("mremap", "flags", flags);
+    if (!Number.isInteger(newAddr)) throw argError("mremap", "newAddr", newAddr);
     const k = this.kernel;
     let r: number;
     try {
@@ -708,7 +719,9 @@ export class Process implements ProcessSim {
 
   madvise(addr: number, len: number, advice: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("madvise", "addr", addr); if (!Number.isInteger(len)) throw argError("madvise", "len", len); if (!Number.isInteger(advice)) throw argError("madvise", "advice", advice);
+    if (!Number.isInteger(addr)) throw argError("madvise", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("madvise", "len", len);
+    if (!Number.isInteger(advice)) throw argError("madvise", "advice", advice);
     const k = this.kernel;
     const c = k.core;
     let r: number;
@@ -725,7 +738,9 @@ export class Process implements ProcessSim {
 
   mlock(addr: number, len: number, flags: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("mlock", "addr", addr); if (!Number.isInteger(len)) throw argError("mlock", "len", len); if (!Number.isInteger(flags)) throw argError("mlock", "flags", flags);
+    if (!Number.isInteger(addr)) throw argError("mlock", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mlock", "len", len);
+    if (!Number.isInteger(flags)) throw argError("mlock", "flags", flags);
     const k = this.kernel;
     let r: number;
     try {
@@ -738,7 +753,8 @@ export class Process implements ProcessSim {
 
   munlock(addr: number, len: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("munlock", "addr", addr); if (!Number.isInteger(len)) throw argError("munlock", "len", len);
+    if (!Number.isInteger(addr)) throw argError("munlock", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("munlock", "len", len);
     const k = this.kernel;
     let r: number;
     try {
@@ -776,7 +792,8 @@ export class Process implements ProcessSim {
 
   setAnonName(addr: number, len: number, name: string | null): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("setAnonName", "addr", addr); if (!Number.isInteger(len)) throw argError("setAnonName", "len", len);
+    if (!Number.isInteger(addr)) throw argError("setAnonName", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("setAnonName", "len", len);
     checkNameArg("setAnonName", "name", name);
     // the name is a C string: it ends at its first NUL
     const cname = name === null ? null : name.split("\0")[0];
@@ -794,7 +811,9 @@ export class Process implements ProcessSim {
 
   mseal(addr: number, len: number, flags: number): number {
     const mm = this.cur;
-    if (!Number.isInteger(addr)) throw argError("mseal", "addr", addr); if (!Number.isInteger(len)) throw argError("mseal", "len", len); if (!Number.isInteger(flags)) throw argError("mseal", "flags", flags);
+    if (!Number.isInteger(addr)) throw argError("mseal", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mseal", "len", len);
+    if (!Number.isInteger(flags)) throw argError("mseal", "flags", flags);
     const k = this.kernel;
     let r: number;
     try {
