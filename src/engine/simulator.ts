@@ -321,6 +321,8 @@ export class Simulator implements KernelSim {
 
   /** @internal a new task joins the kernel's list */
   adopt(p: Process): Process {
+    // pending events are attributed by mm: decode them before a new task (a thread) shares one
+    this.drainMergeEvents();
     this.live.push(p);
     this.pidByMm = null;
     return p;
