@@ -58,7 +58,7 @@ function isStackVma(v: VmaSnapshot, layout: MmLayout): boolean {
 }
 
 /** The name column of one VMA, or "" for none, in show_map_vma()'s order of precedence. */
-function vmaName(p: ProcessSim, v: VmaSnapshot, layout: MmLayout): string {
+export function vmaName(p: ProcessSim, v: VmaSnapshot, layout: MmLayout): string {
   if (v.file !== 0) return p.kernel.filePath(v.file);
   if (v.special !== null) return v.special;
   if (isHeapVma(v, layout)) return "[heap]";
