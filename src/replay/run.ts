@@ -88,9 +88,9 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     const main = parseFile(opts.trace, format, {}, counter);
     return sidecar === null ? main : mergeSidecar(main, parseFile(sidecar, "sidecar"));
   };
-  const replayersOf = async (): Promise<[Policy, Replayer][]> => {
+  const replayersOf = async (checkEvery: number): Promise<[Policy, Replayer][]> => {
     const out: [Policy, Replayer][] = [];
-    for (const policy of opts.policies) out.push([policy, new Replayer(await createKernel({ ...knobs, policy }), { checkEvery: opts.checkEvery ?? 0 })]);
+    for (const policy of opts.policies) out.push([policy, new Replayer(await createKernel({ ...knobs, policy }), { checkEvery })]);
     return out;
   };
   // Warm-up, not measured: the first policy to reach a code path would pay
@@ -99,7 +99,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   // slower on short traces. Throwaway engines replay the trace's first events.
   const warm = opts.warmupEvents ?? WARMUP_EVENTS;
   if (warm > 0) {
-    const throwaway = await replayersOf();
+    const throwaway = await replayersOf(0);
     let i = 0;
     for await (const e of stream()) {
       if (++i > warm) break;
@@ -107,7 +107,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     }
     for (const [, r] of throwaway) r.finish();
   }
-  const replayers = await replayersOf();
+  const replayers = await replayersOf(opts.checkEvery ?? 0);
   const counter = { bytes: 0 };
   const fileBytes = statSync(opts.trace).size;
   const events = stream(counter);
