@@ -61,12 +61,21 @@ function failures(r: ReplayReport): string {
 function pictures(r: ReplayReport): string {
   const out: string[] = [];
   let first = true;
+  // policies that left the same picture share it: drawn once (a page of 5 x 900 VMAs would be megabytes)
+  const drawn = new Map<string, string>();
   for (const [name, p] of Object.entries(r.policies)) {
     const pp = p.vmas.peakProcess;
     if (pp === null) continue;
     const when = pp.timeMs === null ? `line ${pp.line}` : `line ${pp.line}, ${pp.timeMs} ms`;
     const avs = new Set(pp.vmas.map((v) => v.anonVma).filter((a) => a > 0)).size;
     const summary = `${name}: pid ${pp.pid}${pp.exe ? ` (${pp.exe})` : ""}, ${pp.mapCount} VMAs, ${avs} anon_vmas, at ${when}`;
+    const key = JSON.stringify([pp.pid, pp.line, pp.vmas]);
+    const same = drawn.get(key);
+    if (same !== undefined) {
+      out.push(`<p class="note">${esc(`${summary}: the same picture as ${same}.`)}</p>`);
+      continue;
+    }
+    drawn.set(key, name);
     out.push(`<details${first ? " open" : ""}><summary>${esc(summary)}</summary>`);
     if (pp.omitted > 0) out.push(`<p class="note">${pp.omitted} VMAs above the first ${pp.vmas.length} are not drawn.</p>`);
     out.push(addressMapSvg(pp.vmas), "</details>");
