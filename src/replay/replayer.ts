@@ -413,7 +413,7 @@ export class Replayer {
   private counted(pid: number, p: Process, line: number): void {
     const n = p.counters().map_count;
     if (this.count.set(p.mm, n, false, pid, line)) {
-      this.picture.record(p, n, { pid, line, timeMs: this.count.timeMs() }, this.exe.get(pid) ?? null, this.fileNames);
+      this.picture.record(p, n, { pid, line, timeMs: this.count.timeMs() }, this.exe.get(pid) ?? null);
     }
   }
 
@@ -490,7 +490,7 @@ export class Replayer {
     r.merge.refusedShared = this.series.refusedShared;
     r.vmas = {
       peak: this.count.peak, final: this.count.final, mean: Math.round(this.count.mean * 100) / 100, peakAt: this.count.peakAt,
-      headroom: this.count.headroom, series: this.count.series(), peakProcess: this.picture.picture,
+      headroom: this.count.headroom, series: this.count.series(), peakProcess: this.picture.picture(this.kernel, this.fileNames),
     };
     r.pagesReindexed = s.pagesReindexed;
     r.pagesRepointed = s.pagesRepointed;
