@@ -77,7 +77,7 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
       trace, sidecar: values.sidecar, policies, knobs, checkEvery,
       onProgress: (p) => {
         const s = (performance.now() - start) / 1000;
-        if (s > 1) progress.update(progressText(p, s));
+        if (s > 1) progress.update(progressText(p));
       },
     });
   } catch (e) {
@@ -108,9 +108,9 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
 }
 
 /** The progress line: events so far, their rate, and how much of the trace file (as stored: compressed for gzip) was read. */
-export function progressText(p: ReplayProgress, seconds: number): string {
+export function progressText(p: ReplayProgress): string {
   const pct = p.fileBytes > 0 ? Math.min(100, Math.floor((100 * p.bytesRead) / p.fileBytes)) : 100;
-  return `replay: ${p.events} events, ${Math.round(p.events / seconds)} events/s, ${pct}% of the file`;
+  return `replay: ${p.events} events, ${p.seconds > 0 ? Math.round(p.events / p.seconds) : 0} events/s, ${pct}% of the file`;
 }
 
 /** The table: one column per policy. */

@@ -32,6 +32,8 @@ export const WARMUP_EVENTS = 5000;
 /** How far a replay is: events so far, and bytes of the trace file read (compressed, for gzip) of its size. */
 export interface ReplayProgress {
   events: number;
+  /** seconds since the events began to be read (the warm-up excluded) */
+  seconds: number;
   bytesRead: number;
   fileBytes: number;
 }
@@ -49,7 +51,7 @@ export interface ReplayReport {
   unparsedLines: string[];
   unmodelled: Record<string, number>;
   policies: Record<string, ReplayResult>;
-  /** the whole replay's wall-clock time, reading and parsing included (a timing field) */
+  /** the whole replay's wall-clock time from the first event read to the result (reading and parsing included, the warm-up and engine creation excluded; a timing field) */
   seconds: number;
   /** events / seconds (a timing field) */
   eventsPerSecond: number;
@@ -83,7 +85,6 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const sidecar = opts.sidecar === undefined ? (format === "perf" ? defaultSidecar(opts.trace) : null) : opts.sidecar;
   const hostProfile = defaultHostProfile(opts.trace);
   const knobs: Knobs = { ...(hostProfile ? knobsFromJson(readFileSync(hostProfile, "utf8"), hostProfile) : {}), ...opts.knobs };
-  const started = performance.now();
   const stream = (counter?: ReadCounter): AsyncIterable<TraceEvent> => {
     const main = parseFile(opts.trace, format, {}, counter);
     return sidecar === null ? main : mergeSidecar(main, parseFile(sidecar, "sidecar"));
@@ -108,6 +109,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     for (const [, r] of throwaway) r.finish();
   }
   const replayers = await replayersOf(opts.checkEvery ?? 0);
+  const reading = performance.now();
   const counter = { bytes: 0 };
   const fileBytes = statSync(opts.trace).size;
   const events = stream(counter);
@@ -125,7 +127,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     // each event goes first to another policy in turn: what the first one pays (caches) is shared out
     const first = n % replayers.length;
     for (let i = 0; i < replayers.length; i++) replayers[(first + i) % replayers.length][1].apply(e);
-    if (opts.onProgress && n % every === 0) opts.onProgress({ events: n, bytesRead: counter.bytes, fileBytes });
+    if (opts.onProgress && n % every === 0) opts.onProgress({ events: n, seconds: (performance.now() - reading) / 1000, bytesRead: counter.bytes, fileBytes });
   }
   const policies: Record<string, ReplayResult> = {};
   for (const [p, r] of replayers) {
@@ -137,7 +139,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   // the emulated cost of each policy next to the kernel the series was written against
   const base = policies["linux-5.17"]?.seconds;
   for (const res of Object.values(policies)) res.secondsRatio = base ? Math.round((res.seconds / base) * 1000) / 1000 : null;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - reading) / 1000;
   const config = Object.fromEntries(Object.entries(knobs).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, v === Infinity ? "unlimited" : v as number | boolean]));
   return {

@@ -81,6 +81,7 @@ describe("progress", () => {
       expect(seen.length).toBe(Math.floor(r.events / 5));
       const size = statSync(trace).size;
       for (const p of seen) expect(p.fileBytes).toBe(size);
+      for (let i = 1; i < seen.length; i++) expect(seen[i].seconds).toBeGreaterThanOrEqual(seen[i - 1].seconds);
       expect(seen[seen.length - 1].bytesRead).toBeGreaterThan(0);
       expect(seen[seen.length - 1].bytesRead).toBeLessThanOrEqual(size);
       for (let i = 1; i < seen.length; i++) expect(seen[i].bytesRead).toBeGreaterThanOrEqual(seen[i - 1].bytesRead);
@@ -88,7 +89,7 @@ describe("progress", () => {
   }
 
   it("the line: events, events/s, percent of the file", () => {
-    expect(progressText({ events: 30000, bytesRead: 250, fileBytes: 1000 }, 2)).toBe("replay: 30000 events, 15000 events/s, 25% of the file");
-    expect(progressText({ events: 10, bytesRead: 0, fileBytes: 0 }, 1)).toBe("replay: 10 events, 10 events/s, 100% of the file");
+    expect(progressText({ events: 30000, seconds: 2, bytesRead: 250, fileBytes: 1000 })).toBe("replay: 30000 events, 15000 events/s, 25% of the file");
+    expect(progressText({ events: 10, seconds: 1, bytesRead: 0, fileBytes: 0 })).toBe("replay: 10 events, 10 events/s, 100% of the file");
   });
 });
