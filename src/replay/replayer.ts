@@ -413,7 +413,10 @@ export class Replayer {
   private counted(pid: number, p: Process, line: number): void {
     const n = p.counters().map_count;
     if (this.count.set(p.mm, n, false, pid, line)) {
+      // not engine time: the copy is the report's (a process growing to N VMAs is copied N times)
+      const t0 = performance.now();
       this.picture.record(p, n, { pid, line, timeMs: this.count.timeMs() }, this.exe.get(pid) ?? null);
+      this.ms -= performance.now() - t0;
     }
   }
 
