@@ -8,7 +8,7 @@ export interface TableRow {
   label: string;
   /** one cell per policy, in the report's order */
   cells: string[];
-  /** a failure reason, shown under "failed" */
+  /** a detail of the row above (a failure reason under "failed"), indented */
   sub?: boolean;
   /** a timing row: wall-clock, different on every run */
   timing?: boolean;
@@ -37,7 +37,8 @@ export function tableRows(r: ReplayReport): TableRow[] {
     row("VMAs peak", (p) => String(p.vmas.peak)),
     row("VMAs final", (p) => String(p.vmas.final)),
     row("VMAs mean", (p) => p.vmas.mean.toFixed(1)),
-    row("map_count headroom", (p) => (p.vmas.headroom ? `${p.vmas.headroom.left} (pid ${p.vmas.headroom.pid})` : "-")),
+    row("map_count headroom", (p) => (p.vmas.headroom ? String(p.vmas.headroom.left) : "-")),
+    row("busiest process (pid)", (p) => (p.vmas.headroom ? String(p.vmas.headroom.pid) : "-"), { sub: true }),
     row("pages re-indexed", (p) => String(p.pagesReindexed)),
     row("pages re-pointed", (p) => String(p.pagesRepointed)),
     row("placement differed", (p) => `${p.placement.differed}/${p.placement.checked}`),
