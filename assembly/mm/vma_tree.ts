@@ -16,6 +16,9 @@ import { VM_GROWSDOWN } from "../abi/constants";
 import { stack_guard_gap } from "./sysctl";
 import { Mm, Vma } from "./types";
 
+/** tree nodes visited since start-up (bench/scale.ts reads it through mm_tree_stats) */
+export let tree_touched: u64 = 0;
+
 /** vm_start_gap(): a stack's guard gap below it counts as occupied. */
 export function vm_start_gap(v: Vma): u64 {
   let start = v.vm_start;
@@ -59,6 +62,7 @@ function compute_subtree_gap(v: Vma): u64 {
  */
 function augment_up(v: Vma | null): void {
   while (v) {
+    tree_touched++;
     v.rb_subtree_gap = compute_subtree_gap(v);
     v = v.rb_parent;
   }
@@ -78,6 +82,7 @@ function replace_child(mm: Mm, parent: Vma | null, old: Vma, now: Vma | null): v
 
 /** Rotate x's right child up over x. */
 function rotate_left(mm: Mm, x: Vma): void {
+  tree_touched += 2;
   const y = changetype<Vma>(x.rb_right);
   const parent = x.rb_parent;
   x.rb_right = y.rb_left;
@@ -91,6 +96,7 @@ function rotate_left(mm: Mm, x: Vma): void {
 
 /** Rotate x's left child up over x. */
 function rotate_right(mm: Mm, x: Vma): void {
+  tree_touched += 2;
   const y = changetype<Vma>(x.rb_left);
   const parent = x.rb_parent;
   x.rb_left = y.rb_right;
@@ -110,6 +116,7 @@ function vma_rb_insert(mm: Mm, v: Vma): void {
   let cur = mm.mm_rb;
   let left = false;
   while (cur) {
+    tree_touched++;
     parent = cur;
     left = v.vm_start < cur.vm_start;
     cur = left ? cur.rb_left : cur.rb_right;
@@ -192,6 +199,7 @@ export function find_vma(mm: Mm, addr: u64): Vma | null {
   let found: Vma | null = null;
   let cur = mm.mm_rb;
   while (cur) {
+    tree_touched++;
     if (cur.vm_end > addr) {
       found = cur;
       if (cur.vm_start <= addr) break;
@@ -215,6 +223,7 @@ export function find_vma_before(mm: Mm, addr: u64): Vma | null {
   let found: Vma | null = null;
   let cur = mm.mm_rb;
   while (cur) {
+    tree_touched++;
     if (cur.vm_start < addr) {
       found = cur;
       cur = cur.rb_right;
@@ -274,4 +283,32 @@ function check_subtree(v: Vma | null, lo: u64, hi: u64): i32 {
   const b = check_subtree(r, v.vm_start, hi);
   if (b < 0) return b;
   return a + b + 1;
+}
+
+function depth_walk(v: Vma | null, d: u32, acc: usize): void {
+  if (!v) return;
+  store<f64>(acc, load<f64>(acc) + <f64>d);
+  if (<f64>d > load<f64>(acc, 8)) store<f64>(acc, <f64>d, 8);
+  depth_walk(v.rb_left, d + 1, acc);
+  depth_walk(v.rb_right, d + 1, acc);
+}
+
+const stats_buf = memory.data(8 * 8, 8);
+
+/**
+ * The index's shape, for bench/scale.ts: f64s at the returned address:
+ * VMAs, the mean and the largest depth of a VMA's node (root = 1), tree
+ * nodes, bytes of tree nodes outside the VMA records, nodes visited so far.
+ */
+export function vma_tree_stats(mm: Mm): usize {
+  memory.fill(stats_buf, 0, 64);
+  const acc = stats_buf + 48;
+  depth_walk(mm.mm_rb, 1, acc);
+  store<f64>(stats_buf, <f64>mm.map_count, 0);
+  store<f64>(stats_buf, mm.map_count ? load<f64>(acc) / <f64>mm.map_count : 0, 8);
+  store<f64>(stats_buf, load<f64>(acc, 8), 16);
+  store<f64>(stats_buf, <f64>mm.map_count, 24);
+  store<f64>(stats_buf, 0, 32);
+  store<f64>(stats_buf, <f64>tree_touched, 40);
+  return stats_buf;
 }
