@@ -5,6 +5,9 @@
 //   npm run bench:scale                     10^3, 10^4, 10^5, 10^6 VMAs
 //   npm run bench:scale -- --quick          10^3 .. 10^5, fewer operations
 //   npm run bench:scale -- --json FILE      also write the figures to FILE
+//   npm run bench:scale -- --against DIR    also run the engine built in another checkout
+//                                           (e.g. main's, before a change), interleaved
+//                                           with this one, and report their ratio
 //
 // Operations, each on a VMA chosen at random (xorshift32, the same sequence
 // as the C program) among N one-page VMAs mapped on every other page (so
@@ -22,14 +25,18 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../src/abi/constants.js";
-import { createKernelSync, type Process, type Simulator } from "../src/engine/index.js";
+import * as thisEngine from "../src/engine/index.js";
+import type { Process, Simulator } from "../src/engine/index.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const jsonAt = args.indexOf("--json");
 const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+const againstAt = args.indexOf("--against");
+const againstDir = againstAt >= 0 ? resolve(args[againstAt + 1]) : undefined;
 const SCALES = quick ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6];
 const OPS = quick ? 20_000 : 200_000;
 const RUNS = 5;
@@ -55,8 +62,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** The core's index statistics (mm_tree_stats: VMAs, mean depth, max depth, nodes, node bytes, visits). */
 interface TreeStats { vmas: number; depthMean: number; depthMax: number; nodes: number; nodeBytes: number; visited: number }
-function treeStats(k: Simulator, p: Process): TreeStats {
-  const core = k.core as unknown as { mm_tree_stats(mm: number): number; memory: WebAssembly.Memory };
+function treeStats(k: Simulator, p: Process): TreeStats | null {
+  const core = k.core as unknown as { mm_tree_stats?(mm: number): number; memory: WebAssembly.Memory };
+  if (!core.mm_tree_stats) return null; // an engine from before the export
   const at = core.mm_tree_stats(p.mm);
   const f = new Float64Array(core.memory.buffer, at, 6);
   return { vmas: f[0], depthMean: f[1], depthMax: f[2], nodes: f[3], nodeBytes: f[4], visited: f[5] };
@@ -88,62 +96,101 @@ function kernelProgram(): ((op: string, n: number, ops: number) => number | null
 interface Row {
   op: string; scale: number; engine_ns_per_op: number; kernel_ns_per_op: number | null; ratio: number | null;
   depth_mean: number; depth_max: number; nodes_visited_per_op: number; bytes_per_vma: number;
+  /** with --against: the other checkout's engine, measured interleaved with this one */
+  against?: { engine_ns_per_op: number; ratio: number; depth_mean: number | null; depth_max: number | null; nodes_visited_per_op: number | null; bytes_per_vma: number };
 }
 
-function main(): void {
+type Engine = typeof thisEngine;
+
+/** A process with n one-page VMAs on every other page, and its two random-op loops. */
+function setUp(engine: Engine, n: number, idx: Uint32Array) {
+  const k = engine.createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
+  const p = k.createProcess();
+  const before = k.stats().bytesAllocated;
+  for (let i = 0; i < n; i++) {
+    if (p.mmap(BASE + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, FLAGS, -1, 0) !== BASE + 2 * i * PAGE_SIZE) throw new Error(`mmap ${i} failed`);
+  }
+  const bytesPerVma = (k.stats().bytesAllocated - before) / n;
+  const rw = new Uint8Array(n).fill(1);
+  const state = { sink: 0 };
+  const loops: Record<string, () => void> = {
+    mprotect: () => {
+      for (let i = 0; i < OPS; i++) {
+        const j = idx[i];
+        rw[j] ^= 1;
+        state.sink += p.mprotect(BASE + 2 * j * PAGE_SIZE, PAGE_SIZE, rw[j] ? RW : PROT_READ);
+      }
+    },
+    remap: () => {
+      for (let i = 0; i < OPS; i++) {
+        const a = BASE + 2 * idx[i] * PAGE_SIZE;
+        state.sink += p.munmap(a, PAGE_SIZE);
+        state.sink += p.mmap(a, PAGE_SIZE, RW, FLAGS, -1, 0) - a;
+      }
+    },
+  };
+  return { k, p, bytesPerVma, loops, state };
+}
+
+function timed(loop: () => void): number {
+  const t0 = process.hrtime.bigint();
+  loop();
+  return Number(process.hrtime.bigint() - t0) / OPS;
+}
+
+async function main(): Promise<void> {
   const kernel = kernelProgram();
+  const other: Engine | null = againstDir
+    ? await import(pathToFileURL(`${againstDir}/src/engine/index.ts`).href) as Engine
+    : null;
   const rows: Row[] = [];
   for (const n of SCALES) {
-    const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
-    const p = k.createProcess();
-    const before = k.stats().bytesAllocated;
-    for (let i = 0; i < n; i++) {
-      if (p.mmap(BASE + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, FLAGS, -1, 0) !== BASE + 2 * i * PAGE_SIZE) throw new Error(`mmap ${i} failed`);
-    }
-    const bytesPerVma = (k.stats().bytesAllocated - before) / n;
     const idx = indices(n, OPS);
-    const rw = new Uint8Array(n).fill(1);
-    let sink = 0;
-    const ops: [string, string, () => void][] = [
-      ["mprotect R<->RW, random VMA", "mprotect", () => {
-        for (let i = 0; i < OPS; i++) {
-          const j = idx[i];
-          rw[j] ^= 1;
-          sink += p.mprotect(BASE + 2 * j * PAGE_SIZE, PAGE_SIZE, rw[j] ? RW : PROT_READ);
-        }
-      }],
-      ["munmap+mmap, random VMA", "remap", () => {
-        for (let i = 0; i < OPS; i++) {
-          const a = BASE + 2 * idx[i] * PAGE_SIZE;
-          sink += p.munmap(a, PAGE_SIZE);
-          sink += p.mmap(a, PAGE_SIZE, RW, FLAGS, -1, 0) - a;
-        }
-      }],
-    ];
-    for (const [op, cop, loop] of ops) {
-      loop(); // warm-up (and the same state as the C program's runs start from, up to the flags)
-      const v0 = treeStats(k, p).visited;
+    const mine = setUp(thisEngine, n, idx);
+    const theirs = other ? setUp(other, n, idx) : null;
+    const ops: [string, string][] = [["mprotect R<->RW, random VMA", "mprotect"], ["munmap+mmap, random VMA", "remap"]];
+    for (const [op, key] of ops) {
+      // warm-up, then the runs, the two engines taking turns
+      mine.loops[key]();
+      theirs?.loops[key]();
+      const v0 = treeStats(mine.k, mine.p)?.visited ?? 0;
+      const t0 = theirs ? treeStats(theirs.k, theirs.p)?.visited ?? null : null;
       const times: number[] = [];
+      const theirTimes: number[] = [];
       for (let r = 0; r < RUNS; r++) {
-        const t0 = process.hrtime.bigint();
-        loop();
-        times.push(Number(process.hrtime.bigint() - t0) / OPS);
+        times.push(timed(mine.loops[key]));
+        if (theirs) theirTimes.push(timed(theirs.loops[key]));
       }
-      const st = treeStats(k, p);
+      const st = treeStats(mine.k, mine.p);
       const e = median(times);
-      const kn = kernel ? medianOrNull(Array.from({ length: RUNS }, () => kernel(cop, n, OPS))) : null;
-      rows.push({
+      const kn = kernel ? medianOrNull(Array.from({ length: RUNS }, () => kernel(key, n, OPS))) : null;
+      const row: Row = {
         op, scale: n, engine_ns_per_op: e, kernel_ns_per_op: kn, ratio: kn === null ? null : kn / e,
-        depth_mean: st.depthMean, depth_max: st.depthMax, nodes_visited_per_op: (st.visited - v0) / (RUNS * OPS),
-        bytes_per_vma: bytesPerVma,
-      });
-      printRow(rows[rows.length - 1]);
+        depth_mean: st?.depthMean ?? NaN, depth_max: st?.depthMax ?? NaN,
+        nodes_visited_per_op: st ? (st.visited - v0) / (RUNS * OPS) : NaN, bytes_per_vma: mine.bytesPerVma,
+      };
+      if (theirs) {
+        const ts = treeStats(theirs.k, theirs.p);
+        const te = median(theirTimes);
+        row.against = {
+          engine_ns_per_op: te, ratio: te / e, depth_mean: ts?.depthMean ?? null, depth_max: ts?.depthMax ?? null,
+          nodes_visited_per_op: ts && t0 !== null ? (ts.visited - t0) / (RUNS * OPS) : null, bytes_per_vma: theirs.bytesPerVma,
+        };
+      }
+      rows.push(row);
+      printRow(row);
     }
-    if (p.checkInternal() !== 0) throw new Error(`index check failed at ${n} VMAs`);
-    if (sink !== 0) throw new Error(`an operation failed (sum of results ${sink})`);
+    for (const [who, e] of [["this", mine], ["--against", theirs]] as const) {
+      if (!e) continue;
+      if (e.p.checkInternal() !== 0) throw new Error(`${who} engine: index check failed at ${n} VMAs`);
+      if (e.state.sink !== 0) throw new Error(`${who} engine: an operation failed (sum of results ${e.state.sink})`);
+    }
   }
   if (jsonPath) {
-    const out = { node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), ops_per_run: OPS, runs: RUNS, rows };
+    const out = {
+      node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), ops_per_run: OPS, runs: RUNS,
+      against: againstDir ?? null, rows,
+    };
     writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
   }
 }
@@ -154,17 +201,26 @@ function medianOrNull(xs: (number | null)[]): number | null {
 
 let header = false;
 function printRow(r: Row): void {
+  const cols: [string, number][] = [["op", 28], ["VMAs", 8], ["engine ns", 10], ["kernel ns", 10], ["k/e", 6], ["depth", 9], ["nodes/op", 9], ["B/VMA", 6]];
+  if (againstDir) cols.push(["other ns", 9], ["o/e", 6], ["o depth", 9], ["o nodes", 8], ["o B/VMA", 8]);
   if (!header) {
-    console.log(`linux ${release()}, ${OPS} ops per run, median of ${RUNS} runs`);
-    console.log(`${"op".padEnd(28)} ${"VMAs".padStart(8)} ${"engine ns".padStart(10)} ${"kernel ns".padStart(10)} ${"k/e".padStart(6)} ${"depth".padStart(9)} ${"nodes/op".padStart(9)} ${"B/VMA".padStart(6)}`);
+    console.log(`linux ${release()}, ${OPS} ops per run, median of ${RUNS} runs${againstDir ? `; other = the engine in ${againstDir}` : ""}`);
+    console.log(cols.map(([h, w], i) => (i === 0 ? h.padEnd(w) : h.padStart(w))).join(" "));
     header = true;
   }
-  const kn = r.kernel_ns_per_op === null ? "-" : r.kernel_ns_per_op.toFixed(0);
-  const ratio = r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`;
-  const depth = `${r.depth_mean.toFixed(1)}/${r.depth_max}`;
+  const num = (x: number | null | undefined, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(d));
+  const depth = (mean: number | null, max: number | null) => (mean === null || Number.isNaN(mean) ? "-" : `${mean.toFixed(1)}/${max}`);
   // below 10^5 VMAs the pools' first chunks dominate: bytes per VMA only from there
-  const bytes = r.scale >= 1e5 ? r.bytes_per_vma.toFixed(1) : "-";
-  console.log(`${r.op.padEnd(28)} ${String(r.scale).padStart(8)} ${r.engine_ns_per_op.toFixed(0).padStart(10)} ${kn.padStart(10)} ${ratio.padStart(6)} ${depth.padStart(9)} ${r.nodes_visited_per_op.toFixed(1).padStart(9)} ${bytes.padStart(6)}`);
+  const bytes = (b: number) => (r.scale >= 1e5 ? b.toFixed(1) : "-");
+  const cells = [
+    r.op, String(r.scale), num(r.engine_ns_per_op), num(r.kernel_ns_per_op), r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+    depth(r.depth_mean, r.depth_max), num(r.nodes_visited_per_op, 1), bytes(r.bytes_per_vma),
+  ];
+  if (r.against) {
+    const a = r.against;
+    cells.push(num(a.engine_ns_per_op), `${a.ratio.toFixed(2)}x`, depth(a.depth_mean, a.depth_max), num(a.nodes_visited_per_op, 1), bytes(a.bytes_per_vma));
+  }
+  console.log(cells.map((c, i) => (i === 0 ? c.padEnd(cols[i][1]) : c.padStart(cols[i][1]))).join(" "));
 }
 
-main();
+await main();
