@@ -52,6 +52,8 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   mmap: Vma | null = null;
   /** root node of the VMA index (mm/vma_tree.ts, mm/mt_node.ts); 0 = no VMAs */
   mm_mt: usize = 0;
+  /** the VMA find_vma returned last, a linked VMA or NULL (mm->mmap_cache before 3.15) */
+  mmap_cache: Vma | null = null;
   map_count: u32 = 0;
   /** vm_end_gap() of the highest VMA */
   highest_vm_end: u64 = 0;

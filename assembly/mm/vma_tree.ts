@@ -398,6 +398,7 @@ export function vma_unlink(mm: Mm, v: Vma): void {
   remove_slot(mm, leaf, i);
   if (next && !next_here) refresh(next);
   if (!next) mm.highest_vm_end = prev ? vm_end_gap(prev) : 0;
+  if (mm.mmap_cache == v) mm.mmap_cache = prev;
   v.vm_prev = null;
   v.vm_next = null;
   v.vm_node = 0;
@@ -434,15 +435,39 @@ export function vma_bounds_changed(mm: Mm, v: Vma): void {
   return i;
 }
 
-/** find_vma(): the first VMA with vm_end > addr, or NULL. */
+/**
+ * find_vma(): the first VMA with vm_end > addr, or NULL. The VMA found last
+ * answers first when it or its list neighbour is the answer (an operation
+ * looks up the same address or the range around it several times), as
+ * mm->mmap_cache did before 3.15 (mm/mmap.c find_vma, v3.14) and the
+ * per-thread vmacache until 6.1 (mm/vmacache.c).
+ */
 export function find_vma(mm: Mm, addr: u64): Vma | null {
+  const c = mm.mmap_cache;
+  if (c) {
+    if (addr < c.vm_end) {
+      const prev = c.vm_prev;
+      if (addr >= c.vm_start || !prev || prev.vm_end <= addr) return c;
+    } else {
+      const next = c.vm_next;
+      if (!next) return null;
+      if (next.vm_end > addr) {
+        mm.mmap_cache = next;
+        return next;
+      }
+    }
+  }
   let n = mm.mm_mt;
   if (!n) return null;
   while (true) {
     mt_visit();
     const i = slot_above(n, addr);
     if (i == mt_count(n)) return null;
-    if (mt_is_leaf(n)) return changetype<Vma>(mt_slot(n, i));
+    if (mt_is_leaf(n)) {
+      const v = changetype<Vma>(mt_slot(n, i));
+      mm.mmap_cache = v;
+      return v;
+    }
     n = mt_slot(n, i);
   }
 }
@@ -490,6 +515,7 @@ let check_leaf_depth: i32 = 0;
  *   9 index order differs from the list           10 parent / vm_node link
  *   11 gap             12 fill bounds             13 leaves at different depths
  *   14 pivot           15 a node is not a live record
+ *   16 mmap_cache holds a VMA that is not linked in this mm
  */
 export function vma_tree_check(mm: Mm): i32 {
   let count: u32 = 0;
@@ -506,6 +532,8 @@ export function vma_tree_check(mm: Mm): i32 {
   }
   if (count != mm.map_count) return 5;
   if (mm.highest_vm_end != (prev ? vm_end_gap(prev) : 0)) return 6;
+  const c = mm.mmap_cache;
+  if (c && (c.vm_mm != mm || !c.vm_node)) return 16;
   const root = mm.mm_mt;
   if (!root) return mm.mmap ? 8 : 0;
   if (mt_parent(root)) return 7;
