@@ -46,6 +46,7 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
+import { cmdServe } from "./serve.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
 import { type OutputStream, terminalOf } from "./terminal.js";
@@ -159,6 +160,8 @@ Usage:
   vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json]
                                                replay a trace under each policy: merges, VMA
                                                count, side-band agreement (docs/replay.md)
+  vmasim serve [--port N]                      the playground in a browser: serve dist/web on
+                                               127.0.0.1 (default port 8080; docs/browser.md)
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -778,6 +781,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdImport(rest, io);
       case "replay":
         return await cmdReplay(rest, io);
+      case "serve":
+        return await cmdServe(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }
