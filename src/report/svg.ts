@@ -235,7 +235,7 @@ function axisSegments(rows: readonly DiagramRow[], x0: number, unit: (pages: num
  */
 function annotatedSvg(rows: readonly DiagramRow[], title: string, options: DiagramOptions): string {
   const labelW = 16 + Math.ceil(7.5 * Math.max(0, ...rows.map((r) => r.label.length)));
-  const { segs, unit, end } = axisSegments(rows, labelW, (pages) => Math.max(14, Math.min(80, Math.floor(900 / pages))));
+  const { segs, unit, end } = axisSegments(rows, labelW, (pages) => Math.max(14, Math.min(80, Math.floor(760 / pages))));
   /** the x of the left edge of arena page p (p inside or at the end of a segment) */
   const xOf = (p: number) => {
     const s = segs.find((g) => p >= g.from && p <= g.to) ?? segs[segs.length - 1];

@@ -19,7 +19,7 @@ export function toBase64Url(text: string): string {
 
 /** The text whose UTF-8 bytes `b64` (base64url, padding optional) encodes; throws on bad input. */
 export function fromBase64Url(b64: string): string {
-  const std = b64.replace(/-/g, "+").replace(/_/g, "/");
+  const std = b64.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
   const bin = atob(std + "=".repeat((4 - (std.length % 4)) % 4));
   return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
