@@ -12,8 +12,8 @@ import { defaultSource, engineUrl, readEngineSync } from "./wasm_file.js";
 
 export type EngineBuild = "release" | "debug";
 
-/** What loadEngine accepts: a compiled module, the wasm's bytes, a fetch Response, or where to fetch it from. */
-export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | URL | string;
+/** What loadEngine accepts: a compiled module, the wasm's bytes, a fetch Response (or its promise), or where to fetch it from. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | Promise<Response> | URL | string;
 
 const cache = new Map<EngineBuild, WebAssembly.Module>();
 
@@ -32,6 +32,7 @@ export function wasmPath(build: EngineBuild = defaultBuild()): string {
 const isFileUrl = (u: URL | string): boolean => String(u).startsWith("file:");
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof Promise) return compile(await source);
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
   if (typeof Response !== "undefined" && source instanceof Response) {

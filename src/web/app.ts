@@ -57,6 +57,8 @@ const chosenPolicies = () => checkboxes().filter((c) => c.checked).map((c) => c.
 const choosePolicies = (ps: readonly Policy[]) => checkboxes().forEach((c) => (c.checked = ps.includes(c.value as Policy)));
 
 let scenarios: Scenario[] = [];
+/** what the last link asked for that the page could not do (unknown policies ...), shown beside the run's status */
+let notice = "";
 let results: PolicyRun[] = [];
 
 /** The rows of the picture after step `i` (the i-th line that ran), one per policy. */
@@ -128,7 +130,9 @@ async function run(): Promise<void> {
   info.results = out;
   render();
   const ms = performance.now() - t0;
-  status.textContent = policies.length ? `ran under ${policies.length} polic${policies.length === 1 ? "y" : "ies"} in ${ms.toFixed(0)} ms` : "choose a policy";
+  const ran = policies.length ? `ran under ${policies.length} polic${policies.length === 1 ? "y" : "ies"} in ${ms.toFixed(0)} ms` : "choose a policy";
+  status.textContent = notice ? `${notice}; ${ran}` : ran;
+  notice = "";
   info.runs++;
   if (info.firstRender === null) info.firstRender = performance.now();
   document.body.dataset.runs = String(info.runs);
@@ -137,7 +141,7 @@ async function run(): Promise<void> {
 /** Shows the state of the URL's fragment; false when it has no script. */
 function fromUrl(): boolean {
   const s = parseState(location.hash);
-  if (s.problems.length) status.textContent = s.problems.join("; ");
+  notice = s.problems.join("; ");
   if (s.script === null) return false;
   editor.value = s.script;
   picker.value = scenarios.find((x) => x.text === s.script)?.name ?? "";
