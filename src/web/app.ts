@@ -90,8 +90,19 @@ function render(): void {
     col.append(el("h2", {}, r.policy));
     col.append(el("pre", { class: "vmasim-verdict" + (r.status === 0 ? "" : " bad"), "data-policy": r.policy }, r.stderr));
     col.append(el("pre", { class: "vmasim-output", "data-policy": r.policy }, r.output));
+    // the trace is made when first opened (a second run, with tracing on: the engine is deterministic)
     const trace = el("details", { class: "trace" });
-    trace.append(el("summary", {}, "merge trace (vmasim run --trace)"), el("pre", { class: "vmasim-trace", "data-policy": r.policy }, r.traced));
+    const pre = el("pre", { class: "vmasim-trace", "data-policy": r.policy });
+    trace.append(el("summary", {}, "merge trace (vmasim run --trace)"), pre);
+    const script = editor.value;
+    trace.addEventListener("toggle", () => {
+      if (!trace.open || pre.dataset.ready) return;
+      pre.textContent = "tracing...";
+      void runPolicy(r.policy, script, true).then((t) => {
+        pre.textContent = t.traced;
+        pre.dataset.ready = "1";
+      });
+    });
     col.append(trace);
     cols.append(col);
   }

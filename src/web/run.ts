@@ -33,8 +33,8 @@ export interface PolicyRun {
   policy: Policy;
   /** exactly what `vmasim run --policy P SCRIPT` prints on stdout */
   output: string;
-  /** exactly what `vmasim run --trace --policy P SCRIPT` prints on stdout */
-  traced: string;
+  /** exactly what `vmasim run --trace --policy P SCRIPT` prints on stdout; null unless asked for (it can be long and slow) */
+  traced: string | null;
   /** what run prints on stderr: the parse errors, then the checker's verdict */
   stderr: string;
   /** the exit status run gives (without --keep-going) */
@@ -47,10 +47,14 @@ export interface PolicyRun {
 /** The name run reports a script from the editor under. */
 export const EDITOR_NAME = "script";
 
-/** Runs `script` under `policy` with the checker after the script, as `vmasim run` does by default. */
-export async function runPolicy(policy: Policy, script: string): Promise<PolicyRun> {
+/**
+ * Runs `script` under `policy` with the checker after the script, as `vmasim
+ * run` does by default; with `trace`, also as `run --trace` (the page asks
+ * for the trace only when it is opened: it can be tens of thousands of lines).
+ */
+export async function runPolicy(policy: Policy, script: string, trace = false): Promise<PolicyRun> {
   const kernel = await createKernel({ policy });
-  kernel.traceMerges();
+  if (trace) kernel.traceMerges();
   const checker = new ScenarioChecker(kernel, false);
   const history = new PageHistory();
   const events: MergeEvent[][] = [];
@@ -61,10 +65,10 @@ export async function runPolicy(policy: Policy, script: string): Promise<PolicyR
       onStart: (_p, arenaBase) => {
         base = arenaBase;
         checker.start(arenaBase);
-        kernel.takeMergeEvents(); // the arena's own setup is not the script's
+        if (trace) kernel.takeMergeEvents(); // the arena's own setup is not the script's
       },
       onStep: (p, e) => {
-        events.push(kernel.takeMergeEvents());
+        if (trace) events.push(kernel.takeMergeEvents());
         checker.step(e.line);
         const count = p.counters().map_count;
         const dump = e.op === "dump";
@@ -85,7 +89,7 @@ export async function runPolicy(policy: Policy, script: string): Promise<PolicyR
     const failure = checker.finish();
     // addresses in the trace as arena pages, like the script's (src/cli/main.ts runInEngine)
     const page = (a: number) => (a >= base && a <= base + ARENA_PAGES * 4096 ? String((a - base) / 4096) : "0x" + a.toString(16));
-    const traced = r.steps.map((s, i) => {
+    const traced = !trace ? null : r.steps.map((s, i) => {
       const lines = [...s.output];
       for (const ev of events[i] ?? []) {
         const text = formatMergeEvent(ev, page);
@@ -105,6 +109,6 @@ export async function runPolicy(policy: Policy, script: string): Promise<PolicyR
     };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { policy, output: "", traced: "", stderr: `vmasim: ${message}\n`, status: 70, steps, error: message };
+    return { policy, output: "", traced: trace ? "" : null, stderr: `vmasim: ${message}\n`, status: 70, steps, error: message };
   }
 }

@@ -33,7 +33,10 @@ interface Shown {
   dumps: { line: number; rows: Record<string, [number, number, string, number][]> }[];
 }
 
-function readPage(page: Page): Promise<Shown> {
+async function readPage(page: Page): Promise<Shown> {
+  // a trace is made when its <details> is first opened
+  await page.$$eval("details.trace", (ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("pre.vmasim-trace")].every((p) => p.dataset.ready === "1"));
   return page.evaluate(async () => {
     const byPolicy = (sel: string) =>
       Object.fromEntries([...document.querySelectorAll<HTMLElement>(sel)].map((e) => [e.dataset.policy!, e.textContent ?? ""]));
