@@ -25,3 +25,6 @@ export {
 export {
   type HostFacts, type HostProfile, engineConfig, profileDifferences, profileFromJson, profileToJson, readRecordingProfile,
 } from "./kernel/profile.js";
+export {
+  addressSpaceSvg, arenaPages, arenaVmas, PageHistory, type DiagramOptions, type DiagramPage, type DiagramRow, type DiagramVma,
+} from "./report/svg.js";
