@@ -34,9 +34,13 @@ export interface DiagramPage {
   kind: "anon" | "file" | "zero";
   /** mapped by more than one PTE (after fork: copy-on-write shared until written) */
   shared: boolean;
-  /** the policy changed page->mapping since the page was faulted in (seed-v2 reconnect_pages(), seed's re-pointing) */
+  /**
+   * page->mapping changed since the page was faulted in: the seed policies'
+   * re-pointing (seed-v2 reconnect_pages()), or, from 6.1 on, a write fault
+   * reusing an exclusive page (folio_move_anon_rmap() in do_wp_page(), mm/memory.c)
+   */
   repointed: boolean;
-  /** the policy changed page->index since the page was faulted in (seed-v2 update_faulted_pgoff(), seed's re-index) */
+  /** page->index changed since the page was faulted in (seed-v2 update_faulted_pgoff(), seed's re-index, relocate-anon's moves) */
   reindexed: boolean;
 }
 
@@ -101,10 +105,12 @@ export function arenaPages(
 }
 
 /**
- * Which pages a policy rewrote: fed the kernel's pages after every step, it
+ * Which pages were rewritten: fed the kernel's pages after every step, it
  * remembers each page's first page->mapping and page->index and reports the
- * pages whose mapping or index changed since (the kernel never does that
- * under linux-5.17: an anonymous page keeps both until it is freed).
+ * pages whose mapping or index changed since. Under linux-5.17 neither
+ * changes once set (its do_wp_page() reuses a page without moving it; 5.19
+ * brought page_move_anon_rmap() back to that path); the seed policies and
+ * relocate-anon rewrite pages when VMAs merge or move.
  */
 export class PageHistory {
   private first = new Map<number, { mapping: number; index: number }>();
@@ -243,9 +249,16 @@ function annotatedSvg(rows: readonly DiagramRow[], title: string, options: Diagr
   };
   const top = title ? 40 : 16;
   const rowH = 78;
-  const width = Math.max(end + 24, title ? 16 + Math.ceil(title.length * 8.5) : 0, 640);
+  const differs = options.differences !== false && rows.length > 1;
+  const legend = [
+    "arena pages (\u2248: pages left out); colour: anon_vma (grey: none); pages: a anon, f file, z zero page,",
+    `c COW-shared, p re-pointed (page->mapping changed), i re-indexed (page->index changed)${differs ? ";" : ""}`,
+    ...(differs ? ["red dashes: not the same under every policy"] : []),
+  ];
+  // monospace at font-size 10 is 6 px a character
+  const width = Math.max(end + 24, title ? 16 + Math.ceil(title.length * 8.5) : 0, 16 + 6 * Math.max(...legend.map((l) => l.length)));
   const axisY = top + rows.length * rowH + 6;
-  const height = axisY + 58;
+  const height = axisY + 30 + 14 * legend.length;
   const avs = new Map<number, number>();
   const number = (id: number) => {
     if (id && !avs.has(id)) avs.set(id, avs.size + 1);
@@ -253,7 +266,6 @@ function annotatedSvg(rows: readonly DiagramRow[], title: string, options: Diagr
   };
   for (const r of rows) for (const v of r.vmas) number(v.anonVma);
   // what differs: a VMA or page that not every row has exactly so
-  const differs = options.differences !== false && rows.length > 1;
   const count = (keys: string[][]) => {
     const m = new Map<string, number>();
     for (const ks of keys) for (const k of new Set(ks)) m.set(k, (m.get(k) ?? 0) + 1);
@@ -317,8 +329,7 @@ function annotatedSvg(rows: readonly DiagramRow[], title: string, options: Diagr
     }
     if (k > 0 || g.from > 0) out.push(`<text x="${n(g.x - GAP_W / 2)}" y="${axisY + 4}" text-anchor="middle" font-size="12">\u2248</text>`);
   }
-  out.push(`<text x="8" y="${axisY + 36}" font-size="10">arena pages (\u2248: pages left out); colour: anon_vma (grey: none); pages: a anon, f file, z zero page,</text>`);
-  out.push(`<text x="8" y="${axisY + 50}" font-size="10">c COW-shared, p re-pointed, i re-indexed by the policy${differs ? "; red dashes: not the same under every policy" : ""}</text>`);
+  legend.forEach((l, i) => out.push(`<text x="8" y="${axisY + 36 + 14 * i}" font-size="10">${esc(l)}</text>`));
   out.push("</svg>");
   return out.join("\n") + "\n";
 }
