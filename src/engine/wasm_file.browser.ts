@@ -1,7 +1,7 @@
 // wasm_file.ts for browsers (swapped in by scripts/build.mjs): the engine is
 // beside the bundle, at a URL written literally as
 // `new URL("./engine.wasm", import.meta.url)` so that bundlers (webpack,
-// Vite, Parcel) see it, copy the file and rewrite the URL. The debug build is
+// Vite) see it, copy the file and rewrite the URL. The debug build is
 // looked for beside the bundle as it stands (or handed over with loadEngine).
 // No node: imports.
 
