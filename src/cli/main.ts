@@ -48,6 +48,7 @@ import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
 import { cmdReport } from "./report.js";
+import { cmdServe } from "./serve.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
 import { type OutputStream, terminalOf } from "./terminal.js";
@@ -164,6 +165,8 @@ Usage:
                                                @NAME: a bundled trace (traces/)
   vmasim report REPLAY.json [-o report.html]   the HTML report of a replay --json: the table,
                                                charts, the busiest address space
+  vmasim serve [--port N]                      the playground in a browser: serve dist/web on
+                                               127.0.0.1 (default port 8080; docs/browser.md)
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -785,6 +788,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdReplay(rest, io);
       case "report":
         return await cmdReport(rest, io);
+      case "serve":
+        return await cmdServe(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

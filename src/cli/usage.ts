@@ -178,6 +178,22 @@ S-number (@S05) or a unique prefix.
 Options:
   -h, --help   this help
 `,
+  serve: `Usage: vmasim serve [--port N]
+
+Serves the playground (dist/web/, built by npm run build) on 127.0.0.1: a
+script editor with the bundled scenarios, the script run under several
+policies side by side in the browser, each policy's output as vmasim run
+prints it, its merge trace, the checker's verdict and a picture of the address
+space (docs/browser.md). The site is static: any web server can serve dist/web.
+Runs until interrupted (Ctrl-C).
+
+Options:
+  --port N     the port (default 8080; 0: any free port, printed)
+  -h, --help   this help
+
+Exit status: 0 when interrupted; 2 on a usage error, a port in use, or no
+built site.
+`,
   record: `Usage: vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]
 
 Records a real workload with perf (root, or perf_event_paranoid -1): the memory

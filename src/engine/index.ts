@@ -3,7 +3,7 @@ export {
   createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, NotModelledAccessError, Process, Simulator,
   type SimulatorOptions,
 } from "./simulator.js";
-export { type EngineBuild, wasmPath } from "./load.js";
+export { type EngineBuild, type WasmSource, loadEngine, wasmPath } from "./load.js";
 export {
   type MergeCaller, type MergeEvent, type MergeReason, type MergeRes, type MergeSide, type MergeStats, type PgoffEvent,
   type VmaMergeEvent, formatFtrace, formatMergeEvent, mergeSideText,

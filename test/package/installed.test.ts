@@ -56,6 +56,7 @@ describe("the packed package installed into another project", { timeout: 300_000
       "scenarios/spec-12/S05-hole-between-two-anon-vmas.script", "docs/scenario-language.md", "docs/policies.md",
       "docs/configuration.md", "dist/cli.js", "dist/index.js", "dist/index.d.ts", "dist/engine.wasm",
       "traces/jemalloc_python.perf.txt.gz", "traces/jemalloc_python.mmap2.txt.gz", "traces/README.md",
+      "dist/index.browser.js", "dist/web/index.html", "dist/web/app.js", "dist/web/engine.wasm", "dist/web/scenarios.json", "docs/browser.md",
     ]) expect(existsSync(join(installed, f)), f).toBe(true);
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the vmasim authors\n/);
     // every doc the help names is in the package
