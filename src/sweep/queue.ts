@@ -212,6 +212,7 @@ export async function runWorker(addr: RedisAddress, opts: WorkerOptions): Promis
       running++;
       try {
         const { job, inputsVia } = bj.data as QueuedJob;
+        opts.log(`worker ${me}: ${job.key}`);
         const files = await materialize(job, inputsVia, redis, opts.cacheDir, verified);
         const o = await pool.run(job, files);
         jobs++;

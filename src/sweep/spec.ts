@@ -174,7 +174,7 @@ function configOf(v: unknown, where: string): Record<string, number | boolean | 
   try {
     return configToJson(configFromJson(JSON.stringify(v), where));
   } catch (e) {
-    if (e instanceof ConfigError) throw new SpecError(e.message);
+    if (e instanceof ConfigError) throw new SpecError(e.message.startsWith(where) ? e.message : `${where}: ${e.message}`);
     throw e;
   }
 }
