@@ -98,10 +98,12 @@ export async function runOnQueue(addr: RedisAddress, sweep: Sweep, jobs: readonl
   let queue: Queue | null = null;
   let events: QueueEvents | null = null;
   let poll: NodeJS.Timeout | null = null;
+  // BullMQ leaves the connections it is given open: each is closed here
+  const eventsRedis = redis.duplicate();
   try {
     if (sweep.inputsVia === "redis") await uploadInputs(redis, sweep);
     queue = new Queue(QUEUE_NAME, { connection: redis });
-    events = new QueueEvents(QUEUE_NAME, { connection: redis.duplicate() });
+    events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis });
     await events.waitUntilReady();
     // one listener per job waiting for its end
     queue.setMaxListeners(jobs.length + 16);
@@ -145,6 +147,7 @@ export async function runOnQueue(addr: RedisAddress, sweep: Sweep, jobs: readonl
     if (poll) clearInterval(poll);
     await events?.close();
     await queue?.close();
+    eventsRedis.disconnect();
     redis.disconnect();
   }
 }
@@ -207,6 +210,8 @@ export async function runWorker(addr: RedisAddress, opts: WorkerOptions): Promis
   let jobs = 0;
   let worker: Worker | null = null;
   const queue: Queue = new Queue(QUEUE_NAME, { connection: redis });
+  // BullMQ leaves the connections it is given open: each is closed here
+  const workerRedis = redis.duplicate();
   try {
     worker = new BullWorker(QUEUE_NAME, async (bj: BullJob) => {
       running++;
@@ -221,7 +226,7 @@ export async function runWorker(addr: RedisAddress, opts: WorkerOptions): Promis
         running--;
       }
     }, {
-      connection: redis.duplicate(), concurrency: opts.concurrency,
+      connection: workerRedis, concurrency: opts.concurrency,
       lockDuration: opts.lockSeconds * 1000, stalledInterval: opts.lockSeconds * 1000,
       // a job whose worker died is handed on this many times before it is failed
       maxStalledCount: ATTEMPTS - 1,
@@ -243,6 +248,7 @@ export async function runWorker(addr: RedisAddress, opts: WorkerOptions): Promis
     await worker?.close();
     await queue.close();
     await pool.close();
+    workerRedis.disconnect();
     redis.disconnect();
   }
   return { jobs };

@@ -47,7 +47,7 @@ const SCENARIOS = join(ROOT, "test/fixtures/scenarios");
 /**
  * A folder with a small sweep: two head traces (one with its side-band), a
  * scenario script, and optionally a slow script (tens of thousands of VMAs,
- * about a second) that a test can kill a worker in the middle of.
+ * about half a second) that a test can kill a worker in the middle of.
  */
 export function sweepDir(opts: { slow?: boolean; configs?: object[]; policies?: string[] } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "vmasim-sweep-"));
@@ -55,8 +55,8 @@ export function sweepDir(opts: { slow?: boolean; configs?: object[]; policies?: 
   copyFileSync(join(SCENARIOS, "10-mprotect-split-merge.script"), join(dir, "split-merge.script"));
   const inputs: object[] = [{ trace: "lua_make_j2.head.perf.txt.gz" }, { trace: "jemalloc_python.head.perf.txt.gz" }, { script: "split-merge.script" }];
   if (opts.slow) {
-    let s = "padvmas 40000 0\n";
-    for (let i = 0; i < 3; i++) s += "repeat 20000 0 2 mprotect @ 1 rw\nrepeat 20000 0 2 mprotect @ 1 r\n";
+    let s = "padvmas 30000 0\n";
+    for (let i = 0; i < 2; i++) s += "repeat 15000 0 2 mprotect @ 1 rw\nrepeat 15000 0 2 mprotect @ 1 r\n";
     writeFileSync(join(dir, "slow.script"), s + "count\n");
     inputs.push({ script: "slow.script" });
   }
