@@ -50,7 +50,7 @@ export async function cmdWorker(args: string[], io: CliIo): Promise<number> {
       cacheDir: values.cache ?? defaultCacheDir(),
       log: (l) => io.stderr.write(`${l}\n`),
     });
-    io.stderr.write(`worker: ${r.jobs} job${r.jobs === 1 ? "" : "s"} done; the queue is empty\n`);
+    io.stderr.write(`worker: ${r.jobs} job${r.jobs === 1 ? "" : "s"} done (failed attempts not counted); the queue is empty\n`);
     return 0;
   } catch (e) {
     io.stderr.write(`vmasim: worker: ${(e as Error).message}\n`);

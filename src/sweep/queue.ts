@@ -19,6 +19,7 @@ export const QUEUE_NAME = "vmasim-sweep";
 /** Attempts of a job whose worker failed it (its input could not be fetched, say); engine errors are results, not retried. */
 export const ATTEMPTS = 3;
 const blobKey = (sha: string) => `vmasim:blob:${sha}`;
+const BLOB_SECONDS = 7 * 24 * 3600;
 
 /** What a queued job carries. */
 interface QueuedJob {
@@ -68,10 +69,11 @@ async function uploadInputs(redis: Redis, sweep: Sweep): Promise<void> {
     for (const f of traceFiles(job)) {
       if (seen.has(f.sha256)) continue;
       seen.add(f.sha256);
-      if (await redis.exists(blobKey(f.sha256))) continue;
+      // kept for a week after the last sweep that used them
+      if (await redis.expire(blobKey(f.sha256), BLOB_SECONDS)) continue;
       const bytes = readFileSync(f.path);
       if (sha256(bytes) !== f.sha256) throw new Error(`'${f.path}' changed while the sweep started`);
-      await redis.set(blobKey(f.sha256), bytes);
+      await redis.set(blobKey(f.sha256), bytes, "EX", BLOB_SECONDS);
     }
   }
 }
@@ -231,7 +233,7 @@ export async function runWorker(addr: RedisAddress, opts: WorkerOptions): Promis
       // a job whose worker died is handed on this many times before it is failed
       maxStalledCount: ATTEMPTS - 1,
     });
-    worker.on("failed", (bj, e) => opts.log(`worker ${me}: job ${bj?.id ?? "?"} failed: ${e.message}`));
+    worker.on("failed", (bj, e) => opts.log(`worker ${me}: ${(bj?.data as QueuedJob | undefined)?.job.key ?? bj?.id ?? "?"}: attempt ${bj?.attemptsMade ?? "?"} failed: ${e.message}`));
     await worker.waitUntilReady();
     opts.log(`worker ${me}: taking jobs from redis://${addr.host}:${addr.port}/${addr.db} (${opts.concurrency} at a time)`);
     // the idle rule: nothing waiting, delayed or active (a dead worker's job stays active until it is recovered)

@@ -3,7 +3,7 @@
 // three worker processes, one killed with SIGKILL in the middle of a job; the
 // RESULT.json equals the thread pool's byte for byte; --resume on the queue.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +94,26 @@ describe.skipIf(missing !== null)("vmasim sweep --queue (BullMQ on a real redis-
     expect(r.stderr).toMatch(/\(14 resumed\), 16 ok/);
     expect((await w.done).stderr).toMatch(/worker: 2 jobs done/);
     expect(readFileSync(join(dir, "queue.json"), "utf8")).toBe(readFileSync(join(dir, "pool.json"), "utf8"));
+  });
+
+  it("a job whose worker fails it (its shared input is gone) is retried a bounded number of times, then recorded with its error", async () => {
+    const dir = sweepDir({ policies: ["seed"], configs: [{}] });
+    const spec = JSON.parse(readFileSync(join(dir, "spec.json"), "utf8"));
+    writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...spec, inputsVia: "path" }));
+    const sweep = start(["sweep", "spec.json", "--queue", url, "-o", "r.json"], dir);
+    // the sweep has read and hashed its inputs; then one disappears from the shared path
+    await until("the jobs to be queued", () => Number(spawnSync("redis-cli", ["-u", url, "llen", "bull:vmasim-sweep:wait"], { encoding: "utf8" }).stdout) === 3);
+    renameSync(join(dir, "jemalloc_python.head.perf.txt.gz"), join(dir, "gone.gz"));
+    const w = start(["worker", "--queue", url, "--concurrency", "1", "--idle", "1"], dir);
+    const s = await sweep.done;
+    expect(s.status).toBe(1);
+    const jobs = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")).jobs as { key: string; ok: boolean; error?: string }[];
+    expect(jobs.filter((j) => !j.ok)).toEqual([{
+      key: "jemalloc_python.head.perf.txt.gz | seed | defaults", input: "jemalloc_python.head.perf.txt.gz", kind: "trace", policy: "seed", config: {}, ok: false,
+      error: `the queue gave up after 3 attempts: the shared input '${join(dir, "jemalloc_python.head.perf.txt.gz")}' is missing here or its SHA-256 differs`,
+    }]);
+    expect(jobs.filter((j) => j.ok).length).toBe(2);
+    expect((await w.done).stderr.match(/attempt \d failed/g)?.length).toBe(3);
   });
 
   it("a worker without Redis, and a sweep without Redis, fail with status 2", async () => {
