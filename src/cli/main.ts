@@ -14,6 +14,7 @@
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 //   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
 //   vmasim replay TRACE [--policy P,...] [--json] a trace replayed under each policy (src/cli/replay.ts)
+//   vmasim report REPLAY.json -o report.html    the replay's HTML report (src/cli/report.ts)
 //   vmasim sweep SPEC.json -o RESULT.json       inputs x policies x configs on threads or a queue (src/cli/sweep.ts)
 //   vmasim worker --queue redis://HOST:PORT     takes a queued sweep's jobs (src/cli/worker.ts)
 
@@ -48,6 +49,7 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
+import { cmdReport } from "./report.js";
 import { cmdSweep } from "./sweep.js";
 import { cmdWorker } from "./worker.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
@@ -160,9 +162,12 @@ Usage:
                                                convert a perf trace / strace / native trace
                                                (plain or gzip) to vmasim's trace format
                                                (docs/trace-format.md); summary on stderr
-  vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json]
+  vmasim replay TRACE|@NAME [--sidecar MMAP2] [--policy P,...|all] [--json] [--html FILE]
                                                replay a trace under each policy: merges, VMA
-                                               count, side-band agreement (docs/replay.md)
+                                               count, side-band agreement (docs/replay.md);
+                                               @NAME: a bundled trace (traces/)
+  vmasim report REPLAY.json [-o report.html]   the HTML report of a replay --json: the table,
+                                               charts, the busiest address space
   vmasim sweep SPEC.json [--workers N | --queue redis://HOST:PORT[/DB]] -o RESULT.json
              [--csv FILE] [--resume]
                                                every input x policy x configuration of SPEC
@@ -791,6 +796,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdImport(rest, io);
       case "replay":
         return await cmdReplay(rest, io);
+      case "report":
+        return await cmdReport(rest, io);
       case "sweep":
         return await cmdSweep(rest, io);
       case "worker":

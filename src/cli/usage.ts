@@ -130,15 +130,17 @@ Exit status: 0; 1 when some lines could not be parsed (they are counted, and
 the first ones listed, in the summary); 2 on a usage error, an unreadable
 input, or with --strict at the first line that cannot be parsed.
 `,
-  replay: `Usage: vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
+  replay: `Usage: vmasim replay TRACE|@NAME [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
 
 Replays a trace (perf trace with its side-band, strace -f, or vmasim's own
 format; plain or gzip) under each policy, every process with its own address
 space, and prints per policy: merges and why they failed, the merges the
 series enables and those it refuses because of sharing, the VMA count over
-time, pages rewritten, and how many side-band MMAP2 records the engine's VMAs
-agree with (docs/replay.md). The engine is configured as the trace's host:
-NAME.host.json next to the trace when there is one, then --config and --set.
+time and the closest approach to max_map_count, pages rewritten, how many
+side-band MMAP2 records the engine's VMAs agree with, and the engine time
+with its ratio to linux-5.17's (docs/replay.md). The engine is configured as
+the trace's host: NAME.host.json next to the trace when there is one, then
+--config and --set. @NAME is a trace bundled with vmasim (traces/NAME.perf.txt.gz).
 
 Options:
   --sidecar MMAP2     the perf side-band (default: NAME.mmap2.txt.gz next to a
@@ -146,10 +148,25 @@ Options:
   --policy P[,P...]   the policies (default all; any of: ${POLICIES.join(", ")})
   --check-every N     run the invariant checkers every N events and at the end
   --json              one JSON object instead of the table (docs/replay.md)
+  --html FILE         also write the HTML report to FILE (as vmasim report)
 ${OUTPUT_HELP}  -h, --help          this help
 ${CONFIG}
 Exit status: 0; 1 when lines could not be parsed or an invariant failed; 2 on
-a usage error or an unreadable trace.
+a usage error, an unreadable trace or an unwritable --html FILE.
+`,
+  report: `Usage: vmasim report REPLAY.json [-o report.html]
+
+Makes the HTML report of a replay saved with vmasim replay TRACE --json: one
+self-contained page (inline CSS and SVG, no scripts, no external references)
+with the table, the VMA count over time per policy, the failed merges by
+reason, and the address space of the process with the most VMAs at its peak
+(docs/replay.md). vmasim replay TRACE --html FILE makes the same page.
+
+Options:
+${OUTPUT_HELP}  -h, --help          this help
+
+Exit status: 0; 2 on a usage error, or when REPLAY.json cannot be read or is
+not the output of vmasim replay --json.
 `,
   sweep: `Usage: vmasim sweep SPEC.json [--workers N | --queue redis://HOST:PORT[/DB]] -o RESULT.json [options]
 

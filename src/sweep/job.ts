@@ -1,12 +1,13 @@
 // One sweep job, run wherever it is scheduled (a pool thread, a queue worker):
 // a trace replayed under one policy and configuration, or a scenario script
 // run under them. Its result must not depend on where it ran: file paths are
-// replaced by the SPEC's names, and the wall-clock fields (`seconds`) are
-// moved out of the result into the job's timing.
+// replaced by the SPEC's names, and the replay's timing fields are moved out
+// of the result into the job's timing.
 
 import { createKernel } from "../engine/simulator.js";
 import { configFromJson } from "../config/config.js";
 import { replayTrace } from "../replay/run.js";
+import { POLICY_TIMING_FIELDS, REPORT_TIMING_FIELDS } from "../replay/timing.js";
 import { runScenario } from "../scenario/run.js";
 import { ScenarioChecker } from "../cli/checker.js";
 import { statsDiff } from "../cli/compare.js";
@@ -27,26 +28,23 @@ export interface JobOutcome {
   result?: unknown;
   error?: string;
   /** wall-clock figures: never compared */
-  timing: { wallSeconds: number; seconds: Record<string, number>; worker?: string };
+  timing: { wallSeconds: number; measured: Record<string, number | null>; worker?: string };
 }
 
 /**
- * Moves every `seconds` field of a result into `into` (by its path): the
- * engine's own time, which differs from run to run.
+ * Moves the replay's timing fields (src/replay/timing.ts: the report's and
+ * each policy's) out of a trace job's result into `into`, by path: they
+ * differ from run to run.
  */
-export function takeTimings(v: unknown, into: Record<string, number>, path = ""): void {
-  if (v === null || typeof v !== "object") return;
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => takeTimings(x, into, `${path}[${i}]`));
-    return;
-  }
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    const p = path ? `${path}.${k}` : k;
-    if (k === "seconds" && typeof o[k] === "number") {
-      into[p] = o[k] as number;
-      delete o[k];
-    } else takeTimings(o[k], into, p);
+export function takeTimings(report: Record<string, unknown>, into: Record<string, number | null>): void {
+  const move = (o: Record<string, unknown>, k: string, path: string) => {
+    if (!(k in o)) return;
+    into[path] = o[k] as number | null;
+    delete o[k];
+  };
+  for (const k of REPORT_TIMING_FIELDS) move(report, k, k);
+  for (const [p, r] of Object.entries((report.policies ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const k of POLICY_TIMING_FIELDS) move(r, k, `policies.${p}.${k}`);
   }
 }
 
@@ -107,17 +105,17 @@ function errorText(e: unknown, job: Job, files: JobFiles | null): string {
 /** Runs one job; an engine error (the memory cap included) is its result, not a throw. */
 export async function runJob(job: Job, files: JobFiles | null): Promise<JobOutcome> {
   const t0 = performance.now();
-  const seconds: Record<string, number> = {};
+  const measured: Record<string, number | null> = {};
   const done = (o: Pick<JobOutcome, "ok" | "result" | "error">): JobOutcome => ({
-    key: job.key, id: job.id, ...o, timing: { wallSeconds: (performance.now() - t0) / 1000, seconds },
+    key: job.key, id: job.id, ...o, timing: { wallSeconds: (performance.now() - t0) / 1000, measured },
   });
   try {
     let result: unknown;
     if (job.input.kind === "trace") {
       if (!files) throw new Error("the trace's files are missing");
       result = await traceResult(job, files);
+      takeTimings(result as Record<string, unknown>, measured);
     } else result = await scriptResult(job);
-    takeTimings(result, seconds);
     return done({ ok: true, result });
   } catch (e) {
     return done({ ok: false, error: errorText(e, job, files) });

@@ -35,7 +35,7 @@ export async function threadPool(threads: number): Promise<ThreadPool> {
         return (await pool.run({ job, files })) as JobOutcome;
       } catch (e) {
         // the thread itself failed (not the engine, whose errors runJob returns)
-        return { key: job.key, id: job.id, ok: false, error: `the worker thread failed: ${(e as Error).message}`, timing: { wallSeconds: (performance.now() - t0) / 1000, seconds: {} } };
+        return { key: job.key, id: job.id, ok: false, error: `the worker thread failed: ${(e as Error).message}`, timing: { wallSeconds: (performance.now() - t0) / 1000, measured: {} } };
       }
     },
     close: () => pool.destroy(),

@@ -139,7 +139,7 @@ export async function runOnQueue(addr: RedisAddress, sweep: Sweep, jobs: readonl
         outcome = {
           key: job.key, id: job.id, ok: false,
           error: `the queue gave up after ${failed?.attemptsMade ?? ATTEMPTS} attempts: ${failed?.failedReason ?? (e as Error).message}`,
-          timing: { wallSeconds: 0, seconds: {} },
+          timing: { wallSeconds: 0, measured: {} },
         };
       }
       hooks.onDone(job, outcome);
