@@ -123,27 +123,42 @@ export async function runOnQueue(addr: RedisAddress, sweep: Sweep, jobs: readonl
       opts: { jobId: job.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false },
     })));
     const q = queue;
+    // the end of a job is heard on BullMQ's event stream; the stream is trimmed
+    // (about 10,000 events), so the finished jobs are also listed now and then
+    const heard = new Map<string, () => void>();
+    let ticks = 0;
     poll = setInterval(() => {
       q.getActiveCount().then((n) => hooks.onRunning(n), () => {});
+      if (++ticks % 10 === 0) {
+        q.getJobs(["completed", "failed"]).then((list) => {
+          for (const j of list) if (j?.id !== undefined) heard.get(j.id)?.();
+        }, () => {});
+      }
     }, 500);
     await Promise.all(added.map(async (bj, i) => {
       const job = jobs[i];
       hooks.onStart(job);
+      let done: BullJob | undefined;
+      let state: string | undefined;
+      do {
+        const listed = new Promise<void>((res) => heard.set(job.id, res));
+        // a rejection is the job's failure: its state says whether it is final
+        await Promise.race([bj.waitUntilFinished(events!).catch(() => {}), listed]);
+        heard.delete(job.id);
+        done = await BullJobClass.fromId(q, job.id);
+        state = await done?.getState();
+      } while (done && state !== "completed" && state !== "failed");
       let outcome: JobOutcome;
-      try {
-        await bj.waitUntilFinished(events!);
-        const done = await BullJobClass.fromId(q, job.id);
-        outcome = outcomeOf(done?.returnvalue);
-      } catch (e) {
-        const failed = await BullJobClass.fromId(q, job.id);
+      if (done && state === "completed") outcome = outcomeOf(done.returnvalue);
+      else {
         outcome = {
           key: job.key, id: job.id, ok: false,
-          error: `the queue gave up after ${failed?.attemptsMade ?? ATTEMPTS} attempts: ${failed?.failedReason ?? (e as Error).message}`,
+          error: `the queue gave up after ${done?.attemptsMade ?? ATTEMPTS} attempts: ${done?.failedReason ?? `the job is ${state ?? "gone"}`}`,
           timing: { wallSeconds: 0, measured: {} },
         };
       }
       hooks.onDone(job, outcome);
-      await BullJobClass.fromId(q, job.id).then((j) => j?.remove()).catch(() => {});
+      await done?.remove().catch(() => {});
     }));
   } finally {
     if (poll) clearInterval(poll);
