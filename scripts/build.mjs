@@ -110,8 +110,10 @@ const distInputs = [
   "src/", "web/", "scenarios/", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs", "scripts/build-web.mjs",
   "scripts/browser-twins.mjs", ...coreOutputs,
 ];
+const SWEEP_EXTERNAL = ["tinypool", "bullmq", "ioredis"];
 const distOutputs = [
-  "dist/index.js", "dist/cli.js", "dist/index.d.ts", "dist/engine.wasm", "dist/engine.debug.wasm", "dist/index.browser.js", "dist/web/index.html",
+  "dist/index.js", "dist/cli.js", "dist/sweep-thread.js", "dist/index.d.ts", "dist/engine.wasm", "dist/engine.debug.wasm",
+  "dist/index.browser.js", "dist/web/index.html",
 ];
 const distHash = digest(distInputs);
 if (upToDate("dist", distHash, distOutputs)) {
@@ -132,7 +134,9 @@ if (upToDate("dist", distHash, distOutputs)) {
   };
   await Promise.all([
     build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" }),
-    build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
+    // the sweep's pool and queue libraries stay in node_modules: tinypool starts its threads from its own files
+    build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" }, external: SWEEP_EXTERNAL }),
+    build({ ...common, entryPoints: ["src/sweep/thread.ts"], outfile: "dist/sweep-thread.js", external: SWEEP_EXTERNAL }),
     run(bin("tsc"), ["-p", "tsconfig.build.json"]),
     buildWeb(root),
   ]).catch(fail);

@@ -168,6 +168,54 @@ ${OUTPUT_HELP}  -h, --help          this help
 Exit status: 0; 2 on a usage error, or when REPLAY.json cannot be read or is
 not the output of vmasim replay --json.
 `,
+  sweep: `Usage: vmasim sweep SPEC.json [--workers N | --queue redis://HOST:PORT[/DB]] -o RESULT.json [options]
+
+Runs every job of a sweep: each input of SPEC (a trace with its side-band, a
+scenario script, generated scripts) under each of its policies and
+configurations. A trace job's result is its replay JSON (vmasim replay --json,
+one policy), a script job's is its output, merge counters and checker verdict.
+RESULT.json lists the jobs sorted by key and is byte-identical whatever ran
+them: the wall times go to RESULT.timing.json. Each job's result is also kept
+in RESULT.json.jobs/ as it finishes; a job that fails (an engine error, the
+memory cap) is recorded with its error and the sweep goes on. A progress bar
+(done, running, failed, ETA) is shown on a terminal. docs/sweep.md describes
+SPEC and RESULT.
+
+Options:
+  -o, --output FILE   RESULT.json (required)
+  --workers N         threads on this machine (default: the number of cores)
+  --queue URL         enqueue the jobs on Redis (redis://HOST:PORT[/DB]) for
+                      vmasim worker processes on any machine, and collect them
+  --csv FILE          also one CSV row per job (its numeric results as columns)
+  --resume            keep the jobs finished in RESULT.json.jobs/ and run the rest
+  -h, --help          this help
+
+Exit status: 0 when every job succeeded; 1 when a job failed; 2 on a usage
+error, a bad SPEC or an unreachable queue.
+`,
+  worker: `Usage: vmasim worker --queue redis://HOST:PORT[/DB] [--concurrency N] [--keep-running] [options]
+
+Takes the jobs of vmasim sweep --queue from Redis and runs them, N at a time,
+each on its own thread and engine; stops once the queue has had nothing
+waiting or running for --idle seconds, or never with --keep-running. Trace
+files are fetched from Redis (or read from the path shared by every machine
+when SPEC says "inputsVia": "path"), checked against their SHA-256 and cached.
+A worker killed in the middle of a job loses nothing: once its lock expires,
+another worker takes the job again (docs/sweep.md).
+
+Options:
+  --queue URL         the Redis of the sweep (required)
+  --concurrency N     jobs at a time (default: the number of cores)
+  --keep-running      wait for jobs for good
+  --idle S            stop after S seconds with an empty queue (default 5)
+  --lock-seconds S    a job's lock: how long a silent (dead) worker keeps its job
+                      before another takes it (default 30)
+  --cache DIR         where fetched inputs are kept (default ~/.cache/vmasim/inputs)
+  -h, --help          this help
+
+Exit status: 0 once the queue is empty; 2 on a usage error or when Redis
+cannot be reached.
+`,
   list: `Usage: vmasim list
 
 Lists the scenarios bundled with vmasim, each with its first comment line. Any
