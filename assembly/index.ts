@@ -38,7 +38,7 @@ export {
 /** a batch returns early when fewer event slots than this are left */
 const TRACE_BATCH_MARGIN: u32 = 4096;
 import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
-import { vma_tree_check } from "./mm/vma_tree";
+import { vma_tree_check, vma_tree_corrupt, vma_tree_stats } from "./mm/vma_tree";
 import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
 import {
   rmap_check, snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
@@ -359,6 +359,16 @@ export function mm_counters(mm: u32): usize {
 /** The rmap walk reaches every mapping of every mapped anonymous page: the number of PTEs for which it does not (0 = OK). */
 export function kernel_rmap_check(): u32 {
   return rmap_check();
+}
+
+/** The VMA index's shape and visit counter (bench/scale.ts). */
+export function mm_tree_stats(mm: u32): usize {
+  return vma_tree_stats(changetype<Mm>(<usize>mm));
+}
+
+/** Damage mm's VMA index on purpose (tests of mm_check); see vma_tree_corrupt. */
+export function mm_tree_corrupt(mm: u32, kind: i32): i32 {
+  return vma_tree_corrupt(changetype<Mm>(<usize>mm), kind);
 }
 
 /** Internal consistency of mm's VMA list and tree (0 = OK, else a violation code). */

@@ -14,6 +14,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { withoutNotes } from "./build-notes.mjs";
+import { buildWeb } from "./build-web.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -103,11 +104,17 @@ if (upToDate("core", coreHash, coreOutputs)) {
 }
 if (argv.includes("--wasm")) process.exit(0);
 
-// Stage 2, dist/: the library and CLI bundles, the core copied beside them, the declarations.
+// Stage 2, dist/: the library and CLI bundles, the core copied beside them, the declarations,
+// the browser library and the playground site (build-web.mjs).
 const distInputs = [
-  "src/", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs", ...coreOutputs,
+  "src/", "web/", "scenarios/", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs", "scripts/build-web.mjs",
+  "scripts/browser-twins.mjs", ...coreOutputs,
 ];
-const distOutputs = ["dist/index.js", "dist/cli.js", "dist/index.d.ts", "dist/engine.wasm", "dist/engine.debug.wasm"];
+const SWEEP_EXTERNAL = ["tinypool", "bullmq", "ioredis"];
+const distOutputs = [
+  "dist/index.js", "dist/cli.js", "dist/sweep-thread.js", "dist/index.d.ts", "dist/engine.wasm", "dist/engine.debug.wasm",
+  "dist/index.browser.js", "dist/web/index.html",
+];
 const distHash = digest(distInputs);
 if (upToDate("dist", distHash, distOutputs)) {
   if (verbose) say("dist up to date");
@@ -127,11 +134,14 @@ if (upToDate("dist", distHash, distOutputs)) {
   };
   await Promise.all([
     build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" }),
-    build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
+    // the sweep's pool and queue libraries stay in node_modules: tinypool starts its threads from its own files
+    build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" }, external: SWEEP_EXTERNAL }),
+    build({ ...common, entryPoints: ["src/sweep/thread.ts"], outfile: "dist/sweep-thread.js", external: SWEEP_EXTERNAL }),
     run(bin("tsc"), ["-p", "tsconfig.build.json"]),
+    buildWeb(root),
   ]).catch(fail);
   copyFileSync(join(root, "build/engine.wasm"), join(root, "dist/engine.wasm"));
   copyFileSync(join(root, "build/engine.debug.wasm"), join(root, "dist/engine.debug.wasm"));
   writeFileSync(stampPath("dist"), distHash);
-  say(`dist/ (library, CLI, declarations) ${seconds(t0)}`);
+  say(`dist/ (library, CLI, declarations, browser library, playground in dist/web) ${seconds(t0)}`);
 }

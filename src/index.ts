@@ -1,26 +1,5 @@
-// vmasim as a library. `createKernel` starts a simulated kernel (one wasm
-// instance) under a policy; its processes take syscalls and report their
-// state. The reference model, the scenario runner, the checker and the
-// /proc/pid/maps renderer are exported too, so embedders can build on them.
+// vmasim as a library under Node: everything in library.ts plus probeHost,
+// which reads this machine's /proc and runs the native scenario runner.
 
-export * from "./types.js";
-export * as abi from "./abi/constants.js";
-export {
-  createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, Process, Simulator,
-  type SimulatorOptions, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent, mergeSideText,
-  POLICY_SWITCHES, BATCH_STRIDE, BATCH_OP, NotModelledAccessError,
-} from "./engine/index.js";
-export { createModelKernel } from "./model/index.js";
-export { defaultImage, mmapBase } from "./image.js";
-export { checkKernel, checkProcess } from "./check/index.js";
-export { renderMaps } from "./maps.js";
-export { formatVmas, vmFlagNames } from "./format.js";
-export { parseScript } from "./scenario/parse.js";
-export { NotModelledError, runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario/run.js";
-export {
-  CONFIG_KEYS, ConfigError, KNOBS, type ConfigKey, type ResolvedConfig, configFromJson, configToJson, parseSetting, resolveConfig,
-} from "./config/config.js";
+export * from "./library.js";
 export { probeHost } from "./kernel/host.js";
-export {
-  type HostFacts, type HostProfile, engineConfig, profileDifferences, profileFromJson, profileToJson, readRecordingProfile,
-} from "./kernel/profile.js";

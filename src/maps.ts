@@ -59,7 +59,12 @@ function isStackVma(v: VmaSnapshot, layout: MmLayout): boolean {
 
 /** The name column of one VMA, or "" for none, in show_map_vma()'s order of precedence. */
 function vmaName(p: ProcessSim, v: VmaSnapshot, layout: MmLayout): string {
-  if (v.file !== 0) return p.kernel.filePath(v.file);
+  return vmaNameOf(p.kernel.filePath.bind(p.kernel), v, layout);
+}
+
+/** vmaName() with the file paths from `filePath` (for a VMA copied out of a process that may be gone). */
+export function vmaNameOf(filePath: (file: number) => string, v: VmaSnapshot, layout: MmLayout): string {
+  if (v.file !== 0) return filePath(v.file);
   if (v.special !== null) return v.special;
   if (isHeapVma(v, layout)) return "[heap]";
   if (isStackVma(v, layout)) return "[stack]";

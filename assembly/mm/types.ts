@@ -6,6 +6,7 @@
 import { File } from "../fs/file";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
 import { VM_SEALED } from "../abi/constants";
+import { mt_reserve } from "./mt_node";
 
 /** What vm_ops a VMA has; the rules only ask "anonymous?", "close?" and "may_split?". */
 export const VM_OPS_NONE: u32 = 0;    // private anonymous (vma_is_anonymous)
@@ -15,7 +16,7 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
 
 @unmanaged export class Vma {
   _pool: u32 = 0;
-  /** creation sequence number: snapshot identity and the tree priority seed */
+  /** creation sequence number: snapshot identity */
   id: u32 = 0;
   /** [vm_start, vm_end): byte addresses, page aligned */
   vm_start: u64 = 0;
@@ -23,13 +24,8 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   /** in pages: file offset, or the anon "virtual" page index (kernel-facts §1.1) */
   vm_pgoff: u64 = 0;
   vm_flags: u64 = 0;
-  /** largest free gap before any VMA of this subtree (mm_rb augmentation) */
-  rb_subtree_gap: u64 = 0;
-  rb_left: Vma | null = null;
-  rb_right: Vma | null = null;
-  rb_parent: Vma | null = null;
-  /** treap priority (a hash of id): keeps the tree balanced in expectation */
-  rb_prio: u32 = 0;
+  /** the index leaf (mm/mt_node.ts) holding this VMA while it is linked; 0 = none */
+  vm_node: usize = 0;
   vm_prev: Vma | null = null;
   vm_next: Vma | null = null;
   vm_mm: Mm | null = null;
@@ -54,8 +50,10 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   id: u32 = 0;
   /** lowest VMA (the sorted list head) */
   mmap: Vma | null = null;
-  /** root of the VMA tree */
-  mm_rb: Vma | null = null;
+  /** root node of the VMA index (mm/vma_tree.ts, mm/mt_node.ts); 0 = no VMAs */
+  mm_mt: usize = 0;
+  /** the VMA find_vma returned last, a linked VMA or NULL (mm->mmap_cache before 3.15) */
+  mmap_cache: Vma | null = null;
   map_count: u32 = 0;
   /** vm_end_gap() of the highest VMA */
   highest_vm_end: u64 = 0;
@@ -93,14 +91,14 @@ const mm_pool: Pool = pool_create(offsetof<Mm>(), 64);
 let vma_seq: u32 = 0;
 let mm_seq: u32 = 0;
 
-export function vma_reserve(n: u32): bool { return pool_reserve(vma_pool, n); }
+/** n VMA records, and the index nodes for linking n VMAs (each new VMA is linked at most once). */
+export function vma_reserve(n: u32): bool { return pool_reserve(vma_pool, n) && mt_reserve(n); }
 export function mm_reserve(n: u32): bool { return pool_reserve(mm_pool, n); }
 
 /** A zeroed VMA (vm_area_alloc). Requires vma_reserve. */
 export function vm_area_alloc(mm: Mm): Vma {
   const v = changetype<Vma>(pool_alloc(vma_pool));
   v.id = ++vma_seq;
-  v.rb_prio = treap_priority(v.id);
   v.vm_mm = mm;
   return v;
 }
@@ -121,17 +119,6 @@ export function mm_free(mm: Mm): void {
 
 export function vmas_live(): u32 { return vma_pool.live; }
 export function mms_live(): u32 { return mm_pool.live; }
-
-/** A well-mixed 32-bit hash (the murmur3 finalizer) so priorities do not follow ids. */
-function treap_priority(id: u32): u32 {
-  let h = id * 0x9e3779b1;
-  h ^= h >> 16;
-  h *= 0x85ebca6b;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >> 16;
-  return h;
-}
 
 /** vma_pages() */
 // @ts-ignore: decorator

@@ -1,6 +1,6 @@
 // Choosing where a mapping goes: get_unmapped_area() (mm/mmap.c, v5.17), the
 // x86_64 arch_get_unmapped_area{,_topdown}() (arch/x86/kernel/sys_x86_64.c)
-// and the gap searches unmapped_area{,_topdown}() over the augmented VMA tree.
+// and the gap searches unmapped_area{,_topdown}() over the gap-augmented VMA index.
 // Anonymous and file mappings use no alignment here (align_mask 0: the AMD
 // F15h quirk is off, and shmem's THP alignment does not apply with
 // shmem_enabled=never), so the alignment arithmetic is omitted.
@@ -10,6 +10,7 @@ import {
 } from "../abi/constants";
 import { mmap_min_addr } from "./sysctl";
 import { Mm, Vma } from "./types";
+import { GAP_SAT, mt_count, mt_gap, mt_is_leaf, mt_pivot, mt_slot, mt_visit } from "./mt_node";
 import { find_vma, vm_end_gap, vm_start_gap } from "./vma_tree";
 
 // @ts-ignore: decorator
@@ -17,56 +18,98 @@ import { find_vma, vm_end_gap, vm_start_gap } from "./vma_tree";
   return addr >= <u64>(-4095);
 }
 
+// Both searches walk the index (vma_tree.ts) in address order, skipping every
+// child whose largest gap is too small, and check a candidate VMA's gap as
+// v5.17's unmapped_area{,_topdown}() check the node they visit: the answer is
+// the lowest (highest) VMA whose gap holds `length` inside the limits. A
+// child's gap starts lie at or above the pivot before it and its gap ends
+// below its own pivot, which bounds the walk on both sides. The kernel's
+// rbtree walk also stops at the first visited gap that ends below low_limit;
+// that equals the plain rule unless a stack's guard gap reaches below its
+// predecessor (vm_start_gap() is then not monotonic) and the answer depends
+// on the tree's shape: the index takes the plain rule there, as the model
+// does (src/model/get_unmapped_area.ts), so the answer depends on the sorted
+// set alone.
+
+/** the walk goes on to the next child */
+const GO_ON: u64 = 1;
+/** no VMA in this direction can qualify: -ENOMEM */
+const STOP: u64 = 2;
+
+/** a node gap that may hold `length`: exact below GAP_SAT, "maybe" at it */
+// @ts-ignore: decorator
+@inline function gap_pages_needed(length: u64): u32 {
+  const p = length >> 12;
+  return p >= <u64>GAP_SAT ? GAP_SAT : <u32>p;
+}
+
+function topdown_walk(n: usize, lo_pivot: u64, need: u32, length: u64, low_limit: u64, high_limit: u64, info_high: u64): u64 {
+  mt_visit();
+  const leaf = mt_is_leaf(n);
+  for (let i = mt_count(n) - 1; i >= 0; i--) {
+    // every gap end under slot i is below its pivot
+    if (mt_pivot(n, i) <= low_limit) return STOP;
+    // every gap start under slot i is at or above the pivot before it
+    const lo = i > 0 ? mt_pivot(n, i - 1) : lo_pivot;
+    if (lo > high_limit || mt_gap(n, i) < need) continue;
+    if (!leaf) {
+      const r = topdown_walk(mt_slot(n, i), lo, need, length, low_limit, high_limit, info_high);
+      if (r != GO_ON) return r;
+      continue;
+    }
+    // check_current of unmapped_area_topdown()
+    const vma = changetype<Vma>(mt_slot(n, i));
+    let gap_end = vm_start_gap(vma);
+    const prev = vma.vm_prev;
+    const gap_start = prev ? vm_end_gap(prev) : 0;
+    if (gap_end >= low_limit && gap_start <= high_limit && gap_end > gap_start && gap_end - gap_start >= length) {
+      if (gap_end > info_high) gap_end = info_high;
+      return gap_end - length;
+    }
+  }
+  return GO_ON;
+}
+
 /** unmapped_area_topdown(): the highest free range of `length` bytes in [low_limit, high_limit). */
 export function unmapped_area_topdown(mm: Mm, length: u64, info_low: u64, info_high: u64): u64 {
-  let gap_end = info_high;
+  const gap_end = info_high;
   if (gap_end < length) return <u64>-ENOMEM;
   const high_limit = gap_end - length;
   if (info_low > high_limit) return <u64>-ENOMEM;
   const low_limit = info_low + length;
 
   // the gap above the highest VMA, which precedes no VMA
-  let gap_start = mm.highest_vm_end;
-  if (gap_start <= high_limit) return gap_end - length;
+  if (mm.highest_vm_end <= high_limit) return gap_end - length;
 
-  let vma = mm.mm_rb;
-  if (!vma || vma.rb_subtree_gap < length) return <u64>-ENOMEM;
-  while (true) {
-    // visit the right subtree (higher addresses) first if it looks promising
-    let prev = vma.vm_prev;
-    gap_start = prev ? vm_end_gap(prev) : 0;
-    const right = vma.rb_right;
-    if (gap_start <= high_limit && right && right.rb_subtree_gap >= length) {
-      vma = right;
+  const root = mm.mm_mt;
+  if (!root) return <u64>-ENOMEM;
+  const r = topdown_walk(root, 0, gap_pages_needed(length), length, low_limit, high_limit, info_high);
+  return r == GO_ON || r == STOP ? <u64>-ENOMEM : r;
+}
+
+function bottomup_walk(n: usize, lo_pivot: u64, need: u32, length: u64, low_limit: u64, high_limit: u64): u64 {
+  mt_visit();
+  const leaf = mt_is_leaf(n);
+  for (let i = 0, c = mt_count(n); i < c; i++) {
+    // every gap start under slot i is at or above the pivot before it
+    const lo = i > 0 ? mt_pivot(n, i - 1) : lo_pivot;
+    if (lo > high_limit) return STOP;
+    // every gap end under slot i is below its pivot
+    if (mt_pivot(n, i) <= low_limit || mt_gap(n, i) < need) continue;
+    if (!leaf) {
+      const r = bottomup_walk(mt_slot(n, i), lo, need, length, low_limit, high_limit);
+      if (r != GO_ON) return r;
       continue;
     }
-    // check_current, then the left subtree, else climb to the next candidate
-    while (true) {
-      gap_end = vm_start_gap(vma);
-      if (gap_end < low_limit) return <u64>-ENOMEM;
-      if (gap_start <= high_limit && gap_end > gap_start && gap_end - gap_start >= length) {
-        if (gap_end > info_high) gap_end = info_high;
-        return gap_end - length;
-      }
-      const left = vma.rb_left;
-      if (left && left.rb_subtree_gap >= length) {
-        vma = left;
-        break; // back to the outer loop: visit its right side first
-      }
-      // go up until we arrive from a right child
-      let node = vma;
-      while (true) {
-        const parent = node.rb_parent;
-        if (!parent) return <u64>-ENOMEM;
-        const from_right = parent.rb_right == node;
-        node = parent;
-        if (from_right) break;
-      }
-      vma = node;
-      prev = vma.vm_prev;
-      gap_start = prev ? vm_end_gap(prev) : 0;
-    }
+    // check_current of unmapped_area()
+    const vma = changetype<Vma>(mt_slot(n, i));
+    const prev = vma.vm_prev;
+    const gap_start = prev ? vm_end_gap(prev) : 0;
+    if (gap_start > high_limit) return STOP;
+    const gap_end = vm_start_gap(vma);
+    if (gap_end >= low_limit && gap_end > gap_start && gap_end - gap_start >= length) return gap_start;
   }
+  return GO_ON;
 }
 
 /** unmapped_area(): the lowest free range of `length` bytes in [low_limit, high_limit). */
@@ -76,59 +119,11 @@ export function unmapped_area(mm: Mm, length: u64, info_low: u64, info_high: u64
   if (info_low > high_limit) return <u64>-ENOMEM;
   const low_limit = info_low + length;
 
-  let gap_start: u64 = 0;
-  let gap_end: u64 = 0;
-  let found = false;
-  let vma = mm.mm_rb;
-  // descend: true = visit the node (try its left subtree first); false = check_current
-  let descend = true;
-  if (!vma || vma.rb_subtree_gap < length) vma = null; // go straight to check_highest
-  while (vma) {
-    if (descend) {
-      // visit the left subtree (lower addresses) first if it looks promising
-      gap_end = vm_start_gap(vma);
-      const left = vma.rb_left;
-      if (gap_end >= low_limit && left && left.rb_subtree_gap >= length) {
-        vma = left;
-        continue;
-      }
-      const prev = vma.vm_prev;
-      gap_start = prev ? vm_end_gap(prev) : 0;
-    }
-    // check_current
-    if (gap_start > high_limit) return <u64>-ENOMEM;
-    if (gap_end >= low_limit && gap_end > gap_start && gap_end - gap_start >= length) {
-      found = true;
-      break;
-    }
-    const right = vma.rb_right;
-    if (right && right.rb_subtree_gap >= length) {
-      vma = right;
-      descend = true;
-      continue;
-    }
-    // go up until we arrive from a left child; at the root: check_highest
-    let node = vma;
-    let next: Vma | null = null;
-    while (true) {
-      const parent = node.rb_parent;
-      if (!parent) break;
-      const from_left = parent.rb_left == node;
-      node = parent;
-      if (from_left) {
-        next = node;
-        break;
-      }
-    }
-    vma = next;
-    if (next) {
-      const prev = next.vm_prev;
-      gap_start = prev ? vm_end_gap(prev) : 0;
-      gap_end = vm_start_gap(next);
-      descend = false;
-    }
-  }
-  if (!found) {
+  let gap_start: u64 = GO_ON;
+  const root = mm.mm_mt;
+  if (root) gap_start = bottomup_walk(root, 0, gap_pages_needed(length), length, low_limit, high_limit);
+  if (gap_start == STOP) return <u64>-ENOMEM;
+  if (gap_start == GO_ON) {
     // check_highest: the gap above every VMA
     gap_start = mm.highest_vm_end;
     if (gap_start > high_limit) return <u64>-ENOMEM;

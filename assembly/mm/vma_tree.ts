@@ -1,18 +1,30 @@
 // The per-mm VMA set: a sorted doubly linked list (vm_prev/vm_next, mm->mmap)
-// plus a search tree keyed by vm_start and augmented with the largest free gap
-// of each subtree (rb_subtree_gap), as v5.17 keeps them (mm/mmap.c: mm_rb,
-// vma_compute_gap, vma_gap_update, __vma_link_rb, vma_rb_erase, find_vma).
-//
-// The kernel's tree is a red-black tree; ours is a treap (random priorities
-// derived from the VMA id, so deterministic) with parent pointers. The rules
-// only observe the answers (find_vma, the unmapped-area search), which are
-// fully determined by the sorted set, never the tree's shape. Every operation
-// is O(log n) expected.
+// and an index over it, a B-tree of 16-wide nodes in linear memory
+// (mt_node.ts) keyed by vm_end, each internal slot carrying its child's
+// largest free gap. v5.17 keeps an augmented red-black tree (mm/mmap.c:
+// mm_rb, vma_compute_gap, vma_gap_update, __vma_link_rb, vma_rb_erase,
+// find_vma); 6.1 replaced it by the maple tree (lib/maple_tree.c), whose
+// allocation-range nodes keep a pivot and the largest gap per child: this
+// index follows that shape. The rules only observe the answers (find_vma,
+// the unmapped-area search), which the sorted set alone determines.
 //
 //   gap(v) = vm_start_gap(v) - vm_end_gap(v->vm_prev)   (0 if negative; from 0 for the first VMA)
-//   rb_subtree_gap(v) = max(gap(v), left->rb_subtree_gap, right->rb_subtree_gap)
+//   leaf slot i:     pivot = vm_end of its VMA,   gap = gap(VMA)
+//   internal slot i: pivot = last pivot of child, gap = max gap of child
+//
+// Every leaf is at the same depth; every node but the root holds MT_MIN..16
+// slots. A VMA knows its leaf (vm_node), so link, unlink and a boundary
+// change start at the leaf and walk up one path, stopping where a parent's
+// entry comes out unchanged. The list is kept: the callers walk neighbours
+// everywhere (vm_next/vm_prev), and a neighbour through the tree would cost a
+// slot search and sometimes a climb.
 
 import { VM_GROWSDOWN } from "../abi/constants";
+import {
+  MT_MIN, MT_NODE_BYTES, MT_SLOTS, gap_pages, mt_copy, mt_count, mt_gap, mt_index_of, mt_is_leaf, mt_max_gap,
+  mt_node_alloc, mt_node_free, mt_note_height, mt_parent, mt_pivot, mt_set_count, mt_set_gap, mt_set_parent, mt_set_pivot,
+  mt_set_slot, mt_shift, mt_slot, mt_visit, mt_visits,
+} from "./mt_node";
 import { stack_guard_gap } from "./sysctl";
 import { Mm, Vma } from "./types";
 
@@ -43,108 +55,319 @@ export function vma_compute_gap(v: Vma): u64 {
   return gap;
 }
 
-function compute_subtree_gap(v: Vma): u64 {
-  let max = vma_compute_gap(v);
-  const l = v.rb_left;
-  if (l && l.rb_subtree_gap > max) max = l.rb_subtree_gap;
-  const r = v.rb_right;
-  if (r && r.rb_subtree_gap > max) max = r.rb_subtree_gap;
-  return max;
+// ---- keeping the entries above a changed node right --------------------------
+
+/**
+ * Node n's slots changed: rewrite its entry in each ancestor, stopping at the
+ * first parent whose entry comes out the same (everything above it is then
+ * unchanged too).
+ */
+function propagate(n: usize): void {
+  let p = mt_parent(n);
+  while (p) {
+    mt_visit();
+    const i = mt_index_of(p, n);
+    const pv = mt_pivot(n, mt_count(n) - 1);
+    const g = mt_max_gap(n);
+    if (mt_pivot(p, i) == pv && mt_gap(p, i) == g) return;
+    mt_set_pivot(p, i, pv);
+    mt_set_gap(p, i, g);
+    n = p;
+    p = mt_parent(p);
+  }
+}
+
+/** Store v's pivot and gap (from its current bounds and predecessor) in slot i of its leaf. */
+// @ts-ignore: decorator
+@inline function store_entry(leaf: usize, i: i32, v: Vma): void {
+  mt_set_pivot(leaf, i, v.vm_end);
+  mt_set_gap(leaf, i, gap_pages(vma_compute_gap(v)));
+}
+
+/** The child (or VMA) in slot s now lives in node n. */
+// @ts-ignore: decorator
+@inline function adopt(n: usize, s: usize): void {
+  if (mt_is_leaf(n)) changetype<Vma>(s).vm_node = n;
+  else mt_set_parent(s, n);
+}
+
+function adopt_range(n: usize, from: i32, to: i32): void {
+  for (let i = from; i < to; i++) adopt(n, mt_slot(n, i));
+}
+
+function height(mm: Mm): u32 {
+  let h: u32 = 0;
+  let n = mm.mm_mt;
+  while (n) {
+    h++;
+    n = mt_is_leaf(n) ? 0 : mt_slot(n, 0);
+  }
+  return h;
+}
+
+// ---- insertion -------------------------------------------------------------
+
+/**
+ * Node n and its siblings are full: split it around a new slot (s, pv, g) at
+ * index i. n keeps the lower 8, the returned new sibling the upper 9. (With
+ * spill_insert first, the middle split fills nodes best: 14 of 16 for runs
+ * of mappings at rising or falling addresses, 12 for random ones.)
+ */
+function split_insert(n: usize, i: i32, s: usize, pv: u64, g: u32): usize {
+  const total = MT_SLOTS + 1;
+  const keep = total >> 1;
+  const m = mt_node_alloc(mt_is_leaf(n));
+  mt_visit();
+  if (i < keep) {
+    // the new slot stays in n: move [keep-1, 16) out, then insert
+    const moved = MT_SLOTS - (keep - 1);
+    mt_copy(m, 0, n, keep - 1, moved);
+    mt_set_count(m, moved);
+    mt_set_count(n, keep - 1);
+    mt_shift(n, i, 1);
+    mt_set_pivot(n, i, pv);
+    mt_set_slot(n, i, s);
+    mt_set_gap(n, i, g);
+    mt_set_count(n, keep);
+    adopt(n, s);
+  } else {
+    // the new slot goes to m at i - keep
+    const j = i - keep;
+    mt_copy(m, 0, n, keep, j);
+    mt_set_pivot(m, j, pv);
+    mt_set_slot(m, j, s);
+    mt_set_gap(m, j, g);
+    mt_copy(m, j + 1, n, i, MT_SLOTS - i);
+    mt_set_count(m, total - keep);
+    mt_set_count(n, keep);
+  }
+  adopt_range(m, 0, mt_count(m));
+  return m;
+}
+
+/** Put slot (s, pv, g) at index i of node n, which has room. */
+function put(n: usize, i: i32, s: usize, pv: u64, g: u32): void {
+  mt_shift(n, i, 1);
+  mt_set_pivot(n, i, pv);
+  mt_set_slot(n, i, s);
+  mt_set_gap(n, i, g);
+  mt_set_count(n, mt_count(n) + 1);
+  adopt(n, s);
+}
+
+/** Rewrite parent p's entry j from its child. */
+// @ts-ignore: decorator
+@inline function entry_from_child(p: usize, j: i32): void {
+  const c = mt_slot(p, j);
+  mt_set_pivot(p, j, mt_pivot(c, mt_count(c) - 1));
+  mt_set_gap(p, j, mt_max_gap(c));
 }
 
 /**
- * Recompute rb_subtree_gap from `v` up to the root. It does not stop early
- * when a value is unchanged: a rotation may already have refreshed a node
- * whose ancestors are still stale (list and tree are updated in two steps).
+ * Node n is full: make room by moving some of its slots to a sibling with
+ * room (the fuller-nodes idea of the B*-tree), then insert. False when both
+ * siblings are (nearly) full too, or n is the root: then n is split.
  */
-function augment_up(v: Vma | null): void {
-  while (v) {
-    v.rb_subtree_gap = compute_subtree_gap(v);
-    v = v.rb_parent;
+function spill_insert(n: usize, i: i32, s: usize, pv: u64, g: u32): bool {
+  const p = mt_parent(n);
+  if (!p) return false;
+  const j = mt_index_of(p, n);
+  const l = j > 0 ? mt_slot(p, j - 1) : 0;
+  const r = j + 1 < mt_count(p) ? mt_slot(p, j + 1) : 0;
+  const lc = l ? mt_count(l) : MT_SLOTS;
+  const rc = r ? mt_count(r) : MT_SLOTS;
+  mt_visit();
+  if (lc <= rc && lc <= MT_SLOTS - 2) {
+    // n's first k slots go to the end of l
+    const k = (MT_SLOTS - lc) >> 1;
+    mt_copy(l, lc, n, 0, k);
+    mt_set_count(l, lc + k);
+    adopt_range(l, lc, lc + k);
+    mt_shift(n, k, -k);
+    mt_set_count(n, MT_SLOTS - k);
+    if (i >= k) put(n, i - k, s, pv, g);
+    else put(l, lc + i, s, pv, g);
+    entry_from_child(p, j - 1);
+    entry_from_child(p, j);
+  } else if (rc <= MT_SLOTS - 2) {
+    // n's last k slots go to the front of r
+    const k = (MT_SLOTS - rc) >> 1;
+    mt_shift(r, 0, k);
+    mt_copy(r, 0, n, MT_SLOTS - k, k);
+    mt_set_count(r, rc + k);
+    adopt_range(r, 0, k);
+    mt_set_count(n, MT_SLOTS - k);
+    if (i <= MT_SLOTS - k) put(n, i, s, pv, g);
+    else put(r, i - (MT_SLOTS - k), s, pv, g);
+    entry_from_child(p, j);
+    entry_from_child(p, j + 1);
+  } else {
+    return false;
   }
+  propagate(p);
+  return true;
+}
+
+/** Put slot (s, pv, g) at index i of node n, splitting upwards as needed. */
+function insert_slot(mm: Mm, n: usize, i: i32, s: usize, pv: u64, g: u32): void {
+  while (true) {
+    mt_visit();
+    if (mt_count(n) < MT_SLOTS) {
+      put(n, i, s, pv, g);
+      propagate(n);
+      return;
+    }
+    if (spill_insert(n, i, s, pv, g)) return;
+    const m = split_insert(n, i, s, pv, g);
+    const p = mt_parent(n);
+    if (!p) {
+      const root = mt_node_alloc(false);
+      mt_set_pivot(root, 0, mt_pivot(n, mt_count(n) - 1));
+      mt_set_slot(root, 0, n);
+      mt_set_gap(root, 0, mt_max_gap(n));
+      mt_set_pivot(root, 1, mt_pivot(m, mt_count(m) - 1));
+      mt_set_slot(root, 1, m);
+      mt_set_gap(root, 1, mt_max_gap(m));
+      mt_set_count(root, 2);
+      mt_set_parent(n, root);
+      mt_set_parent(m, root);
+      mm.mm_mt = root;
+      mt_note_height(height(mm));
+      return;
+    }
+    const j = mt_index_of(p, n);
+    mt_set_pivot(p, j, mt_pivot(n, mt_count(n) - 1));
+    mt_set_gap(p, j, mt_max_gap(n));
+    n = p;
+    i = j + 1;
+    s = m;
+    pv = mt_pivot(m, mt_count(m) - 1);
+    g = mt_max_gap(m);
+  }
+}
+
+/** The leftmost leaf. */
+function first_leaf(mm: Mm): usize {
+  let n = mm.mm_mt;
+  while (!mt_is_leaf(n)) {
+    mt_visit();
+    n = mt_slot(n, 0);
+  }
+  return n;
+}
+
+/** Insert v (already in the list, after prev) into the index. */
+function mt_insert(mm: Mm, v: Vma, prev: Vma | null): void {
+  if (!mm.mm_mt) {
+    const leaf = mt_node_alloc(true);
+    mt_set_count(leaf, 1);
+    mt_set_slot(leaf, 0, changetype<usize>(v));
+    store_entry(leaf, 0, v);
+    v.vm_node = leaf;
+    mm.mm_mt = leaf;
+    return;
+  }
+  const leaf = prev ? prev.vm_node : first_leaf(mm);
+  const i = prev ? mt_index_of(leaf, changetype<usize>(prev)) + 1 : 0;
+  // the successor's gap now ends at v: when it shares the leaf (it then sits
+  // at i), rewrite it before the insertion so that one walk up covers both
+  const next = v.vm_next;
+  const next_here = next != null && next.vm_node == leaf;
+  if (next_here) mt_set_gap(leaf, i, gap_pages(vma_compute_gap(next!)));
+  insert_slot(mm, leaf, i, changetype<usize>(v), v.vm_end, gap_pages(vma_compute_gap(v)));
+  if (next && !next_here) refresh(next);
+}
+
+// ---- removal ---------------------------------------------------------------
+
+/** Remove slot i of node n, merging or refilling nodes that fall below MT_MIN. */
+function remove_slot(mm: Mm, n: usize, i: i32): void {
+  mt_shift(n, i + 1, -1);
+  mt_set_count(n, mt_count(n) - 1);
+  while (true) {
+    mt_visit();
+    const p = mt_parent(n);
+    if (!p) {
+      // the root: empty, or an internal node with a single child
+      if (mt_count(n) == 0) {
+        mt_node_free(n);
+        mm.mm_mt = 0;
+      } else if (!mt_is_leaf(n) && mt_count(n) == 1) {
+        const c = mt_slot(n, 0);
+        mt_set_parent(c, 0);
+        mm.mm_mt = c;
+        mt_node_free(n);
+      }
+      return;
+    }
+    if (mt_count(n) >= MT_MIN) {
+      propagate(n);
+      return;
+    }
+    // too few slots: join with a sibling, or even out the two
+    const j = mt_index_of(p, n);
+    const lj = j > 0 ? j - 1 : j;
+    const l = mt_slot(p, lj);
+    const r = mt_slot(p, lj + 1);
+    const lc = mt_count(l);
+    const rc = mt_count(r);
+    mt_visit();
+    if (lc + rc <= MT_SLOTS) {
+      mt_copy(l, lc, r, 0, rc);
+      mt_set_count(l, lc + rc);
+      adopt_range(l, lc, lc + rc);
+      mt_node_free(r);
+      mt_set_pivot(p, lj, mt_pivot(l, lc + rc - 1));
+      mt_set_gap(p, lj, mt_max_gap(l));
+      mt_shift(p, lj + 2, -1);
+      mt_set_count(p, mt_count(p) - 1);
+      n = p; // the parent lost a slot
+      continue;
+    }
+    const half = (lc + rc) >> 1;
+    if (lc < half) {
+      // move r's first (half - lc) slots to the end of l
+      const k = half - lc;
+      mt_copy(l, lc, r, 0, k);
+      mt_set_count(l, half);
+      mt_shift(r, k, -k);
+      mt_set_count(r, rc - k);
+      adopt_range(l, lc, half);
+    } else {
+      // move l's last (lc - half) slots to the front of r
+      const k = lc - half;
+      mt_shift(r, 0, k);
+      mt_copy(r, 0, l, half, k);
+      mt_set_count(r, rc + k);
+      mt_set_count(l, half);
+      adopt_range(r, 0, k);
+    }
+    mt_set_pivot(p, lj, mt_pivot(l, mt_count(l) - 1));
+    mt_set_gap(p, lj, mt_max_gap(l));
+    mt_set_pivot(p, lj + 1, mt_pivot(r, mt_count(r) - 1));
+    mt_set_gap(p, lj + 1, mt_max_gap(r));
+    propagate(p);
+    return;
+  }
+}
+
+// ---- the API ---------------------------------------------------------------
+
+/** Re-store v's pivot and gap in its leaf and walk up once. */
+function refresh(v: Vma): void {
+  const leaf = v.vm_node;
+  mt_visit();
+  store_entry(leaf, mt_index_of(leaf, changetype<usize>(v)), v);
+  propagate(leaf);
 }
 
 /** vma_gap_update(): v's own gap changed (its start, or its predecessor's end). */
 export function vma_gap_update(v: Vma): void {
-  augment_up(v);
-}
-
-function replace_child(mm: Mm, parent: Vma | null, old: Vma, now: Vma | null): void {
-  if (!parent) mm.mm_rb = now;
-  else if (parent.rb_left == old) parent.rb_left = now;
-  else parent.rb_right = now;
-  if (now) now.rb_parent = parent;
-}
-
-/** Rotate x's right child up over x. */
-function rotate_left(mm: Mm, x: Vma): void {
-  const y = changetype<Vma>(x.rb_right);
-  const parent = x.rb_parent;
-  x.rb_right = y.rb_left;
-  if (y.rb_left) changetype<Vma>(y.rb_left).rb_parent = x;
-  y.rb_left = x;
-  x.rb_parent = y;
-  replace_child(mm, parent, x, y);
-  x.rb_subtree_gap = compute_subtree_gap(x);
-  y.rb_subtree_gap = compute_subtree_gap(y);
-}
-
-/** Rotate x's left child up over x. */
-function rotate_right(mm: Mm, x: Vma): void {
-  const y = changetype<Vma>(x.rb_left);
-  const parent = x.rb_parent;
-  x.rb_left = y.rb_right;
-  if (y.rb_right) changetype<Vma>(y.rb_right).rb_parent = x;
-  y.rb_right = x;
-  x.rb_parent = y;
-  replace_child(mm, parent, x, y);
-  x.rb_subtree_gap = compute_subtree_gap(x);
-  y.rb_subtree_gap = compute_subtree_gap(y);
-}
-
-/** Insert v (already linked into the list) into the tree (__vma_link_rb). */
-function vma_rb_insert(mm: Mm, v: Vma): void {
-  v.rb_left = null;
-  v.rb_right = null;
-  let parent: Vma | null = null;
-  let cur = mm.mm_rb;
-  let left = false;
-  while (cur) {
-    parent = cur;
-    left = v.vm_start < cur.vm_start;
-    cur = left ? cur.rb_left : cur.rb_right;
-  }
-  v.rb_parent = parent;
-  if (!parent) mm.mm_rb = v;
-  else if (left) parent.rb_left = v;
-  else parent.rb_right = v;
-  v.rb_subtree_gap = compute_subtree_gap(v);
-  // heap order on priorities
-  while (v.rb_parent && changetype<Vma>(v.rb_parent).rb_prio < v.rb_prio) {
-    const p = changetype<Vma>(v.rb_parent);
-    if (p.rb_left == v) rotate_right(mm, p);
-    else rotate_left(mm, p);
-  }
-  augment_up(v.rb_parent);
-}
-
-/** Remove v from the tree (vma_rb_erase). */
-function vma_rb_erase(mm: Mm, v: Vma): void {
-  // rotate v down until it is a leaf
-  while (v.rb_left || v.rb_right) {
-    const l = v.rb_left;
-    const r = v.rb_right;
-    if (!r || (l && l.rb_prio > r.rb_prio)) rotate_right(mm, v);
-    else rotate_left(mm, v);
-  }
-  const parent = v.rb_parent;
-  replace_child(mm, parent, v, null);
-  v.rb_parent = null;
-  augment_up(parent);
+  refresh(v);
 }
 
 /**
- * Link v into mm's list and tree after `prev` (NULL: at the head) and count
+ * Link v into mm's list and index after `prev` (NULL: at the head) and count
  * it (__vma_link + map_count++ in vma_link / __insert_vm_struct).
  */
 export function vma_link(mm: Mm, v: Vma, prev: Vma | null): void {
@@ -155,52 +378,98 @@ export function vma_link(mm: Mm, v: Vma, prev: Vma | null): void {
   else mm.mmap = v;
   if (next) next.vm_prev = v;
   v.vm_mm = mm;
-  vma_rb_insert(mm, v);
-  if (next) vma_gap_update(next);
-  else mm.highest_vm_end = vm_end_gap(v);
+  mt_insert(mm, v, prev);
+  if (!next) mm.highest_vm_end = vm_end_gap(v);
   mm.map_count++;
 }
 
-/** Unlink v from mm's list and tree and uncount it (__vma_unlink_list + vma_rb_erase). */
+/** Unlink v from mm's list and index and uncount it (__vma_unlink_list + vma_rb_erase). */
 export function vma_unlink(mm: Mm, v: Vma): void {
   const prev = v.vm_prev;
   const next = v.vm_next;
   if (prev) prev.vm_next = next;
   else mm.mmap = next;
   if (next) next.vm_prev = prev;
-  vma_rb_erase(mm, v);
-  if (next) vma_gap_update(next);
-  else mm.highest_vm_end = prev ? vm_end_gap(prev) : 0;
+  const leaf = v.vm_node;
+  const i = mt_index_of(leaf, changetype<usize>(v));
+  // the successor's gap now starts at prev: when it shares the leaf (at i + 1), rewrite it first
+  const next_here = next != null && next.vm_node == leaf;
+  if (next_here) mt_set_gap(leaf, i + 1, gap_pages(vma_compute_gap(next!)));
+  remove_slot(mm, leaf, i);
+  if (next && !next_here) refresh(next);
+  if (!next) mm.highest_vm_end = prev ? vm_end_gap(prev) : 0;
+  if (mm.mmap_cache == v) mm.mmap_cache = prev;
   v.vm_prev = null;
   v.vm_next = null;
+  v.vm_node = 0;
   mm.map_count--;
 }
 
 /**
  * The boundaries of v changed in place (its neighbours' order is unchanged):
- * refresh the gaps that depend on them.
+ * refresh its pivot and gap and its successor's gap, in one walk up when
+ * they share a leaf.
  */
 export function vma_bounds_changed(mm: Mm, v: Vma): void {
-  vma_gap_update(v);
+  const leaf = v.vm_node;
+  const i = mt_index_of(leaf, changetype<usize>(v));
+  mt_visit();
+  store_entry(leaf, i, v);
   const next = v.vm_next;
-  if (next) vma_gap_update(next);
+  if (next && next.vm_node == leaf) {
+    mt_set_gap(leaf, i + 1, gap_pages(vma_compute_gap(next)));
+    propagate(leaf);
+    return;
+  }
+  propagate(leaf);
+  if (next) refresh(next);
   else mm.highest_vm_end = vm_end_gap(v);
 }
 
-/** find_vma(): the first VMA with vm_end > addr, or NULL. */
+/** The first slot of n whose pivot is above addr, or count. */
+// @ts-ignore: decorator
+@inline function slot_above(n: usize, addr: u64): i32 {
+  const c = mt_count(n);
+  let i = 0;
+  while (i < c && mt_pivot(n, i) <= addr) i++;
+  return i;
+}
+
+/**
+ * find_vma(): the first VMA with vm_end > addr, or NULL. The VMA found last
+ * answers first when it or its list neighbour is the answer (an operation
+ * looks up the same address or the range around it several times), as
+ * mm->mmap_cache did before 3.15 (mm/mmap.c find_vma, v3.14) and the
+ * per-thread vmacache until 6.1 (mm/vmacache.c).
+ */
 export function find_vma(mm: Mm, addr: u64): Vma | null {
-  let found: Vma | null = null;
-  let cur = mm.mm_rb;
-  while (cur) {
-    if (cur.vm_end > addr) {
-      found = cur;
-      if (cur.vm_start <= addr) break;
-      cur = cur.rb_left;
+  const c = mm.mmap_cache;
+  if (c) {
+    if (addr < c.vm_end) {
+      const prev = c.vm_prev;
+      if (addr >= c.vm_start || !prev || prev.vm_end <= addr) return c;
     } else {
-      cur = cur.rb_right;
+      const next = c.vm_next;
+      if (!next) return null;
+      if (next.vm_end > addr) {
+        mm.mmap_cache = next;
+        return next;
+      }
     }
   }
-  return found;
+  let n = mm.mm_mt;
+  if (!n) return null;
+  while (true) {
+    mt_visit();
+    const i = slot_above(n, addr);
+    if (i == mt_count(n)) return null;
+    if (mt_is_leaf(n)) {
+      const v = changetype<Vma>(mt_slot(n, i));
+      mm.mmap_cache = v;
+      return v;
+    }
+    n = mt_slot(n, i);
+  }
 }
 
 /** find_vma_intersection(): the first VMA intersecting [start, end), or NULL. */
@@ -212,31 +481,41 @@ export function find_vma_intersection(mm: Mm, start: u64, end: u64): Vma | null 
 
 /** The last VMA that starts below addr (the `prev` of find_vma_links), or NULL. */
 export function find_vma_before(mm: Mm, addr: u64): Vma | null {
-  let found: Vma | null = null;
-  let cur = mm.mm_rb;
-  while (cur) {
-    if (cur.vm_start < addr) {
-      found = cur;
-      cur = cur.rb_right;
-    } else {
-      cur = cur.rb_left;
-    }
-  }
-  return found;
+  const v = find_vma(mm, addr);
+  if (!v) return vma_last(mm);
+  return v.vm_start < addr ? v : v.vm_prev;
 }
 
 /** The last VMA of the mm, or NULL. */
 export function vma_last(mm: Mm): Vma | null {
-  let cur = mm.mm_rb;
-  if (!cur) return null;
-  while (cur.rb_right) cur = changetype<Vma>(cur.rb_right);
-  return cur;
+  let n = mm.mm_mt;
+  if (!n) return null;
+  while (true) {
+    mt_visit();
+    const s = mt_slot(n, mt_count(n) - 1);
+    if (mt_is_leaf(n)) return changetype<Vma>(s);
+    n = s;
+  }
 }
 
+// ---- checking ----------------------------------------------------------------
+
+/** the list position the in-order walk of the index must be at */
+let check_cursor: Vma | null = null;
+let check_leaf_depth: i32 = 0;
+
 /**
- * Checks the list, the tree order, parent links, heap order and every
- * rb_subtree_gap. Returns 0 when consistent, else a code naming the first
- * violation (used by the host checker through the `mm_check` export).
+ * Checks the list, then the index: every node live and within its fill
+ * bounds, parent and leaf links, every leaf at one depth, the leaves' VMAs
+ * in list order, each pivot and gap equal to what the VMAs give. Returns 0
+ * when consistent, else a code naming the first violation (the host checker
+ * reads it through the `mm_check` export):
+ *   1 list back link   2 empty VMA   3 overlap   4 vm_mm   5 map_count
+ *   6 highest_vm_end   7 root has a parent       8 index holds fewer VMAs than the list
+ *   9 index order differs from the list           10 parent / vm_node link
+ *   11 gap             12 fill bounds             13 leaves at different depths
+ *   14 pivot           15 a node is not a live record
+ *   16 mmap_cache holds a VMA that is not linked in this mm
  */
 export function vma_tree_check(mm: Mm): i32 {
   let count: u32 = 0;
@@ -253,25 +532,101 @@ export function vma_tree_check(mm: Mm): i32 {
   }
   if (count != mm.map_count) return 5;
   if (mm.highest_vm_end != (prev ? vm_end_gap(prev) : 0)) return 6;
-  const root = mm.mm_rb;
-  if (root && root.rb_parent) return 7;
-  const n = check_subtree(root, 0, 0xffffffffffffffff);
-  if (n < 0) return -n;
-  if (<u32>n != count) return 8;
+  const c = mm.mmap_cache;
+  if (c && (c.vm_mm != mm || !c.vm_node)) return 16;
+  const root = mm.mm_mt;
+  if (!root) return mm.mmap ? 8 : 0;
+  if (mt_parent(root)) return 7;
+  check_cursor = mm.mmap;
+  check_leaf_depth = -1;
+  const r = check_node(root, 1, true);
+  if (r) return r;
+  if (check_cursor) return 8;
   return 0;
 }
 
-function check_subtree(v: Vma | null, lo: u64, hi: u64): i32 {
-  if (!v) return 0;
-  if (v.vm_start < lo || v.vm_start > hi) return -9;
-  const l = v.rb_left;
-  const r = v.rb_right;
-  if (l && (l.rb_parent != v || l.rb_prio > v.rb_prio)) return -10;
-  if (r && (r.rb_parent != v || r.rb_prio > v.rb_prio)) return -10;
-  if (v.rb_subtree_gap != compute_subtree_gap(v)) return -11;
-  const a = check_subtree(l, lo, v.vm_start);
-  if (a < 0) return a;
-  const b = check_subtree(r, v.vm_start, hi);
-  if (b < 0) return b;
-  return a + b + 1;
+function check_node(n: usize, depth: i32, is_root: bool): i32 {
+  if (load<u32>(n) != 0x4c495645) return 15; // lib/pool.ts RECORD_LIVE
+  const c = mt_count(n);
+  const leaf = mt_is_leaf(n);
+  if (c > MT_SLOTS || c < 1) return 12;
+  if (!is_root && c < MT_MIN) return 12;
+  if (is_root && !leaf && c < 2) return 12;
+  if (leaf) {
+    if (check_leaf_depth < 0) check_leaf_depth = depth;
+    else if (check_leaf_depth != depth) return 13;
+    for (let i = 0; i < c; i++) {
+      const v = changetype<Vma>(mt_slot(n, i));
+      if (changetype<usize>(v) != changetype<usize>(check_cursor)) return 9;
+      if (v.vm_node != n) return 10;
+      if (mt_pivot(n, i) != v.vm_end) return 14;
+      if (mt_gap(n, i) != gap_pages(vma_compute_gap(v))) return 11;
+      check_cursor = v.vm_next;
+    }
+    return 0;
+  }
+  for (let i = 0; i < c; i++) {
+    const ch = mt_slot(n, i);
+    if (mt_parent(ch) != n) return 10;
+    const r = check_node(ch, depth + 1, false);
+    if (r) return r;
+    if (mt_pivot(n, i) != mt_pivot(ch, mt_count(ch) - 1)) return 14;
+    if (mt_gap(n, i) != mt_max_gap(ch)) return 11;
+  }
+  return 0;
 }
+
+// ---- measuring and testing -----------------------------------------------------
+
+const stats_buf = memory.data(8 * 8, 8);
+
+function count_nodes(n: usize): u32 {
+  if (mt_is_leaf(n)) return 1;
+  let k: u32 = 1;
+  for (let i = 0, c = mt_count(n); i < c; i++) k += count_nodes(mt_slot(n, i));
+  return k;
+}
+
+/**
+ * The index's shape, for bench/scale.ts: f64s at the returned address:
+ * VMAs, the mean and the largest depth of a VMA (root = 1; every leaf is at
+ * the same depth), nodes, bytes of index nodes, index nodes visited so far.
+ */
+export function vma_tree_stats(mm: Mm): usize {
+  const h = <f64>height(mm);
+  const nodes = mm.mm_mt ? count_nodes(mm.mm_mt) : 0;
+  store<f64>(stats_buf, <f64>mm.map_count, 0);
+  store<f64>(stats_buf, h, 8);
+  store<f64>(stats_buf, h, 16);
+  store<f64>(stats_buf, <f64>nodes, 24);
+  store<f64>(stats_buf, <f64>nodes * <f64>MT_NODE_BYTES, 32);
+  store<f64>(stats_buf, <f64>mt_visits, 40);
+  return stats_buf;
+}
+
+/**
+ * Damage mm's index on purpose so that tests can see vma_tree_check catch it
+ * (test/engine/internal.test.ts). kind: 1 a leaf pivot, 2 a gap in the root,
+ * 3 two VMAs of a leaf swapped, 4 a leaf's count below MT_MIN, 5 a child's
+ * parent link, 6 a VMA's vm_node. Returns 0, or -1 when the tree is too small.
+ */
+export function vma_tree_corrupt(mm: Mm, kind: i32): i32 {
+  const root = mm.mm_mt;
+  if (!root || mt_is_leaf(root)) return -1;
+  const leaf = first_leaf(mm);
+  if (mt_count(leaf) < 2) return -1;
+  if (kind == 1) mt_set_pivot(leaf, 1, mt_pivot(leaf, 1) + 4096);
+  else if (kind == 2) mt_set_gap(root, 0, mt_gap(root, 0) ^ 1);
+  else if (kind == 3) {
+    const a = mt_slot(leaf, 0);
+    mt_set_slot(leaf, 0, mt_slot(leaf, 1));
+    mt_set_slot(leaf, 1, a);
+  } else if (kind == 4) mt_set_count(leaf, MT_MIN - 1);
+  else if (kind == 5) mt_set_parent(mt_slot(root, 1), mt_slot(root, 0));
+  else if (kind == 6) changetype<Vma>(mt_slot(leaf, 1)).vm_node = mt_slot(root, 1);
+  else return -1;
+  return 0;
+}
+
+
+

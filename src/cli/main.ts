@@ -14,6 +14,9 @@
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 //   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
 //   vmasim replay TRACE [--policy P,...] [--json] a trace replayed under each policy (src/cli/replay.ts)
+//   vmasim report REPLAY.json -o report.html    the replay's HTML report (src/cli/report.ts)
+//   vmasim sweep SPEC.json -o RESULT.json       inputs x policies x configs on threads or a queue (src/cli/sweep.ts)
+//   vmasim worker --queue redis://HOST:PORT     takes a queued sweep's jobs (src/cli/worker.ts)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -46,6 +49,10 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
+import { cmdReport } from "./report.js";
+import { cmdServe } from "./serve.js";
+import { cmdSweep } from "./sweep.js";
+import { cmdWorker } from "./worker.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
 import { type OutputStream, terminalOf } from "./terminal.js";
@@ -156,9 +163,23 @@ Usage:
                                                convert a perf trace / strace / native trace
                                                (plain or gzip) to vmasim's trace format
                                                (docs/trace-format.md); summary on stderr
-  vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json]
+  vmasim replay TRACE|@NAME [--sidecar MMAP2] [--policy P,...|all] [--json] [--html FILE]
                                                replay a trace under each policy: merges, VMA
-                                               count, side-band agreement (docs/replay.md)
+                                               count, side-band agreement (docs/replay.md);
+                                               @NAME: a bundled trace (traces/)
+  vmasim report REPLAY.json [-o report.html]   the HTML report of a replay --json: the table,
+                                               charts, the busiest address space
+  vmasim serve [--port N]                      the playground in a browser: serve dist/web on
+                                               127.0.0.1 (default port 8080; docs/browser.md)
+  vmasim sweep SPEC.json [--workers N | --queue redis://HOST:PORT[/DB]] -o RESULT.json
+             [--csv FILE] [--resume]
+                                               every input x policy x configuration of SPEC
+                                               as one job, on this machine's threads or on
+                                               queue workers; RESULT.json sorted by job key
+                                               (docs/sweep.md)
+  vmasim worker --queue redis://HOST:PORT[/DB] [--concurrency N] [--keep-running]
+                                               take a queued sweep's jobs until the queue
+                                               is empty
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -778,6 +799,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdImport(rest, io);
       case "replay":
         return await cmdReplay(rest, io);
+      case "report":
+        return await cmdReport(rest, io);
+      case "serve":
+        return await cmdServe(rest, io);
+      case "sweep":
+        return await cmdSweep(rest, io);
+      case "worker":
+        return await cmdWorker(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

@@ -1,5 +1,5 @@
 // `-o FILE` / `--output FILE` of the commands that print results (run,
-// compare, kernel, diff, fuzz-kernel, host, replay): what the command would
+// compare, kernel, diff, fuzz-kernel, host, replay, report): what the command would
 // print on standard output goes to FILE, written once when the command ends
 // (whatever its exit status), so another tool never reads a half-written
 // result. `-o -` is standard output. Messages and progress stay on stderr.
@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 
 /** The commands whose standard output is their result. */
-export const OUTPUT_COMMANDS: ReadonlySet<string> = new Set(["run", "compare", "kernel", "diff", "fuzz-kernel", "host", "replay"]);
+export const OUTPUT_COMMANDS: ReadonlySet<string> = new Set(["run", "compare", "kernel", "diff", "fuzz-kernel", "host", "replay", "report"]);
 
 /** The help line every such command shows. */
 export const OUTPUT_HELP = "  -o, --output FILE   write the results to FILE instead of standard output (- = stdout)\n";

@@ -4,9 +4,13 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/config.js";
-import type { ReplayResult } from "../replay/replayer.js";
-import { type ReplayReport, replayTrace } from "../replay/run.js";
+import { writeFileSync } from "node:fs";
+import { type ReplayProgress, type ReplayReport, replayTrace } from "../replay/run.js";
+import { tableRows } from "../replay/table.js";
+import { replayHtml } from "../report/html.js";
 import { POLICIES, type Policy } from "../types.js";
+import { BundledNameError } from "./bundled.js";
+import { expandTrace } from "./bundled_traces.js";
 import { knobsFromArgs } from "./host.js";
 import type { CliIo } from "./main.js";
 import { progressOn } from "./progress.js";
@@ -35,7 +39,7 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
       options: {
         sidecar: { type: "string" }, policy: { type: "string" }, json: { type: "boolean" },
         config: { type: "string", multiple: true }, set: { type: "string", multiple: true },
-        "check-every": { type: "string" }, help: { type: "boolean", short: "h" },
+        "check-every": { type: "string" }, html: { type: "string" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (e) {
@@ -47,6 +51,13 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) return usage(io, positionals.length ? `unexpected argument '${positionals[1]}'` : "missing TRACE");
+  let trace: string;
+  try {
+    trace = expandTrace(positionals[0]);
+  } catch (e) {
+    if (e instanceof BundledNameError) return usage(io, e.message);
+    throw e;
+  }
   const policies = policiesOf(values.policy ?? "all");
   if (typeof policies === "string") return usage(io, policies);
   const checkEvery = values["check-every"] === undefined ? 0 : Number(values["check-every"]);
@@ -63,17 +74,17 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
   let report: ReplayReport;
   try {
     report = await replayTrace({
-      trace: positionals[0], sidecar: values.sidecar, policies, knobs, checkEvery,
-      onProgress: (n) => {
+      trace, sidecar: values.sidecar, policies, knobs, checkEvery,
+      onProgress: (p) => {
         const s = (performance.now() - start) / 1000;
-        if (s > 1) progress.update(`replay: ${n} events, ${Math.round(n / s)} events/s`);
+        if (s > 1) progress.update(progressText(p));
       },
     });
   } catch (e) {
     progress.done();
     const err = e as NodeJS.ErrnoException;
     if (err.code !== undefined) {
-      io.stderr.write(`vmasim: replay: cannot read '${err.path ?? positionals[0]}': ${err.code}\n`);
+      io.stderr.write(`vmasim: replay: cannot read '${err.path ?? trace}': ${err.code}\n`);
       return 2;
     }
     if (e instanceof ConfigError || /^cannot tell the format/.test(err.message)) {
@@ -83,40 +94,36 @@ export async function cmdReplay(args: string[], io: CliIo): Promise<number> {
     throw e;
   }
   progress.done();
+  if (values.html !== undefined) {
+    try {
+      writeFileSync(values.html, replayHtml(report));
+    } catch (e) {
+      io.stderr.write(`vmasim: replay: cannot write '${values.html}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      return 2;
+    }
+  }
   io.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReplay(report));
   const checkerFailed = Object.values(report.policies).some((p) => p.checker.errors > 0);
   return report.unparsed > 0 || checkerFailed ? 1 : 0;
 }
 
+/** The progress line: events so far, their rate, and how much of the trace file (as stored: compressed for gzip) was read. */
+export function progressText(p: ReplayProgress): string {
+  const pct = p.fileBytes > 0 ? Math.min(100, Math.floor((100 * p.bytesRead) / p.fileBytes)) : 100;
+  return `replay: ${p.events} events, ${p.seconds > 0 ? Math.round(p.events / p.seconds) : 0} events/s, ${pct}% of the file`;
+}
+
 /** The table: one column per policy. */
 export function formatReplay(r: ReplayReport): string {
   const names = Object.keys(r.policies);
-  const cols = names.map((n) => r.policies[n]);
-  const reasons = [...new Set(cols.flatMap((c) => Object.keys(c.merge.byReason)))].sort();
-  const rows: [string, (p: ReplayResult) => string][] = [
-    ["merge attempts", (p) => String(p.merge.attempts)],
-    ["merged", (p) => String(p.merge.ok)],
-    ["failed", (p) => String(p.merge.failed)],
-    ...reasons.map((k): [string, (p: ReplayResult) => string] => [`  ${k}`, (p) => String(p.merge.byReason[k] ?? 0)]),
-    ["enabled by the series", (p) => String(p.merge.enabledBySeries)],
-    ["refused: shared", (p) => String(p.merge.refusedShared)],
-    ["VMAs peak", (p) => String(p.vmas.peak)],
-    ["VMAs final", (p) => String(p.vmas.final)],
-    ["VMAs mean", (p) => p.vmas.mean.toFixed(1)],
-    ["pages re-indexed", (p) => String(p.pagesReindexed)],
-    ["pages re-pointed", (p) => String(p.pagesRepointed)],
-    ["placement differed", (p) => `${p.placement.differed}/${p.placement.checked}`],
-    ["calls disagreeing", (p) => String(Object.values(p.disagreed).reduce((a, b) => a + b, 0))],
-  ];
-  if (r.sidecarFile !== null) rows.push(["side-band agreed", (p) => `${p.sidecar.agreed}/${p.sidecar.checked}`]);
-  rows.push(["engine seconds", (p) => p.seconds.toFixed(2)]);
-  const w0 = Math.max(...rows.map(([l]) => l.length));
-  const widths = names.map((n, i) => Math.max(n.length, ...rows.map(([, f]) => f(cols[i]).length)));
+  const rows = tableRows(r).map((row) => ({ ...row, label: row.sub ? `  ${row.label}` : row.label }));
+  const w0 = Math.max(...rows.map((row) => row.label.length));
+  const widths = names.map((n, i) => Math.max(n.length, ...rows.map((row) => row.cells[i].length)));
   const line = (label: string, cells: string[]) => [label.padEnd(w0), ...cells.map((c, i) => c.padStart(widths[i]))].join("  ").trimEnd() + "\n";
   let out = `${r.trace}: ${r.events} events, ${r.unparsed} unparsed` + (r.sidecarFile ? `; side-band ${r.sidecarFile}` : "") + "\n";
   if (r.hostProfile) out += `configured as ${r.hostProfile}\n`;
   out += "\n" + line("", names);
-  for (const [label, f] of rows) out += line(label, cols.map(f));
+  for (const row of rows) out += line(row.label, row.cells);
   const unmodelled = Object.entries(r.unmodelled).map(([k, n]) => `${k} ${n}`).join(", ");
   out += `\nnot modelled: ${unmodelled || "none"}\n`;
   for (const l of r.unparsedLines) out += `unparsed: ${l}\n`;

@@ -130,15 +130,17 @@ Exit status: 0; 1 when some lines could not be parsed (they are counted, and
 the first ones listed, in the summary); 2 on a usage error, an unreadable
 input, or with --strict at the first line that cannot be parsed.
 `,
-  replay: `Usage: vmasim replay TRACE [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
+  replay: `Usage: vmasim replay TRACE|@NAME [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
 
 Replays a trace (perf trace with its side-band, strace -f, or vmasim's own
 format; plain or gzip) under each policy, every process with its own address
 space, and prints per policy: merges and why they failed, the merges the
 series enables and those it refuses because of sharing, the VMA count over
-time, pages rewritten, and how many side-band MMAP2 records the engine's VMAs
-agree with (docs/replay.md). The engine is configured as the trace's host:
-NAME.host.json next to the trace when there is one, then --config and --set.
+time and the closest approach to max_map_count, pages rewritten, how many
+side-band MMAP2 records the engine's VMAs agree with, and the engine time
+with its ratio to linux-5.17's (docs/replay.md). The engine is configured as
+the trace's host: NAME.host.json next to the trace when there is one, then
+--config and --set. @NAME is a trace bundled with vmasim (traces/NAME.perf.txt.gz).
 
 Options:
   --sidecar MMAP2     the perf side-band (default: NAME.mmap2.txt.gz next to a
@@ -146,10 +148,73 @@ Options:
   --policy P[,P...]   the policies (default all; any of: ${POLICIES.join(", ")})
   --check-every N     run the invariant checkers every N events and at the end
   --json              one JSON object instead of the table (docs/replay.md)
+  --html FILE         also write the HTML report to FILE (as vmasim report)
 ${OUTPUT_HELP}  -h, --help          this help
 ${CONFIG}
 Exit status: 0; 1 when lines could not be parsed or an invariant failed; 2 on
-a usage error or an unreadable trace.
+a usage error, an unreadable trace or an unwritable --html FILE.
+`,
+  report: `Usage: vmasim report REPLAY.json [-o report.html]
+
+Makes the HTML report of a replay saved with vmasim replay TRACE --json: one
+self-contained page (inline CSS and SVG, no scripts, no external references)
+with the table, the VMA count over time per policy, the failed merges by
+reason, and the address space of the process with the most VMAs at its peak
+(docs/replay.md). vmasim replay TRACE --html FILE makes the same page.
+
+Options:
+${OUTPUT_HELP}  -h, --help          this help
+
+Exit status: 0; 2 on a usage error, or when REPLAY.json cannot be read or is
+not the output of vmasim replay --json.
+`,
+  sweep: `Usage: vmasim sweep SPEC.json [--workers N | --queue redis://HOST:PORT[/DB]] -o RESULT.json [options]
+
+Runs every job of a sweep: each input of SPEC (a trace with its side-band, a
+scenario script, generated scripts) under each of its policies and
+configurations. A trace job's result is its replay JSON (vmasim replay --json,
+one policy), a script job's is its output, merge counters and checker verdict.
+RESULT.json lists the jobs sorted by key and is byte-identical whatever ran
+them: the wall times go to RESULT.timing.json. Each job's result is also kept
+in RESULT.json.jobs/ as it finishes; a job that fails (an engine error, the
+memory cap) is recorded with its error and the sweep goes on. A progress bar
+(done, running, failed, ETA) is shown on a terminal. docs/sweep.md describes
+SPEC and RESULT.
+
+Options:
+  -o, --output FILE   RESULT.json (required)
+  --workers N         threads on this machine (default: the number of cores)
+  --queue URL         enqueue the jobs on Redis (redis://HOST:PORT[/DB]) for
+                      vmasim worker processes on any machine, and collect them
+  --csv FILE          also one CSV row per job (its numeric results as columns)
+  --resume            keep the jobs finished in RESULT.json.jobs/ and run the rest
+  -h, --help          this help
+
+Exit status: 0 when every job succeeded; 1 when a job failed; 2 on a usage
+error, a bad SPEC or an unreachable queue.
+`,
+  worker: `Usage: vmasim worker --queue redis://HOST:PORT[/DB] [--concurrency N] [--keep-running] [options]
+
+Takes the jobs of vmasim sweep --queue from Redis and runs them, N at a time,
+each on its own thread and engine; stops once the queue has had nothing
+waiting or running for --idle seconds, or never with --keep-running. Trace
+files are fetched from Redis (or read from the path shared by every machine
+when SPEC says "inputsVia": "path"), checked against their SHA-256 and cached.
+A worker killed in the middle of a job loses nothing: once its lock expires,
+another worker takes the job again (docs/sweep.md).
+
+Options:
+  --queue URL         the Redis of the sweep (required)
+  --concurrency N     jobs at a time (default: the number of cores)
+  --keep-running      wait for jobs for good
+  --idle S            stop after S seconds with an empty queue (default 5)
+  --lock-seconds S    a job's lock: how long a silent (dead) worker keeps its job
+                      before another takes it (default 30)
+  --cache DIR         where fetched inputs are kept (default ~/.cache/vmasim/inputs)
+  -h, --help          this help
+
+Exit status: 0 once the queue is empty; 2 on a usage error or when Redis
+cannot be reached.
 `,
   list: `Usage: vmasim list
 
@@ -160,6 +225,22 @@ S-number (@S05) or a unique prefix.
 
 Options:
   -h, --help   this help
+`,
+  serve: `Usage: vmasim serve [--port N]
+
+Serves the playground (dist/web/, built by npm run build) on 127.0.0.1: a
+script editor with the bundled scenarios, the script run under several
+policies side by side in the browser, each policy's output as vmasim run
+prints it, its merge trace, the checker's verdict and a picture of the address
+space (docs/browser.md). The site is static: any web server can serve dist/web.
+Runs until interrupted (Ctrl-C).
+
+Options:
+  --port N     the port (default 8080; 0: any free port, printed)
+  -h, --help   this help
+
+Exit status: 0 when interrupted; 2 on a usage error, a port in use, or no
+built site.
 `,
   record: `Usage: vmasim record [-o NAME] [--strace] [--force] -- CMD [ARGS...]
 

@@ -3,7 +3,7 @@ export {
   createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, NotModelledAccessError, Process, Simulator,
   type SimulatorOptions,
 } from "./simulator.js";
-export { type EngineBuild, wasmPath } from "./load.js";
+export { type EngineBuild, type WasmSource, loadEngine, wasmPath } from "./load.js";
 /** The typed batch format (docs/batch.md): the stride and the op codes. */
 export { BATCH_STRIDE, OP as BATCH_OP } from "./abi.js";
 export {

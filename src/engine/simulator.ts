@@ -17,7 +17,7 @@ import {
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
-import { type EngineBuild, defaultBuild, loadModule } from "./load.js";
+import { type EngineBuild, type WasmSource, defaultBuild, loadEngine, loadModule } from "./load.js";
 import { type MergeEvent, type MergeStats, decodeMergeEvent, decodeMergeStats } from "./merge_trace.js";
 import { POLICY_SWITCHES } from "./policy.js";
 import { type ResolvedConfig, checkChange, resolveConfig } from "../config/config.js";
@@ -54,6 +54,8 @@ export interface SimulatorOptions {
   build?: EngineBuild;
   /** cap on the core's memory in bytes (default: the wasm32 maximum, 4 GiB) */
   memoryLimitBytes?: number;
+  /** createKernel only: the engine itself (bytes, module, Response or URL) instead of the wasm beside the library */
+  wasm?: WasmSource;
 }
 
 const TWO32 = 2 ** 32;
@@ -1009,7 +1011,8 @@ export function createKernelSync(config: KernelConfig, options: SimulatorOptions
   return new Simulator(config, options);
 }
 
-/** A simulated kernel running on the wasm engine (async: loading may become asynchronous on other platforms). */
+/** A simulated kernel running on the wasm engine (async: a browser fetches and compiles the engine first). */
 export async function createKernel(config: KernelConfig, options: SimulatorOptions = {}): Promise<Simulator> {
+  await loadEngine(options.wasm, options.build ?? defaultBuild());
   return new Simulator(config, options);
 }

@@ -8,8 +8,7 @@
 // output, so that a recording is compared with the live kernel only when the
 // live machine is configured as the recording machine was.
 
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { readFirstFile } from "./sidecar_file.js";
 import { CONFIG_KEYS, ConfigError, checkValue, configFromJson, formatValue, type ConfigKey } from "../config/config.js";
 import { POLICIES, type KernelConfig, type Policy } from "../types.js";
 
@@ -144,9 +143,8 @@ export function profileFromJson(text: string, where: string): HostProfile {
  * kernels, else `host-profile.json`; null when there is neither.
  */
 export function readRecordingProfile(dir: string, tag?: string): HostProfile | null {
-  const candidates = [...(tag ? [`host-profile.${tag}.json`] : []), SIDECAR].map((f) => path.join(dir, f));
-  const file = candidates.find((f) => existsSync(f));
-  return file === undefined ? null : profileFromJson(readFileSync(file, "utf8"), file);
+  const found = readFirstFile(dir, [...(tag ? [`host-profile.${tag}.json`] : []), SIDECAR]);
+  return found === null ? null : profileFromJson(found.text, found.file);
 }
 
 /**

@@ -18,7 +18,8 @@ import { ReplayFiles } from "./files.js";
 import { execImage, isAnonName } from "./image.js";
 import { classifyMerges, type SeriesCounts } from "./merges.js";
 import { enginePlacement } from "./placement.js";
-import { VmaCount } from "./vma_count.js";
+import { type PeakProcess, PeakPicture } from "./peak_process.js";
+import { type CountPlace, type Headroom, type VmaSeries, VmaCount } from "./vma_count.js";
 
 /** clone flags the replay looks at (include/uapi/linux/sched.h) */
 const CLONE_THREAD = 0x10000;
@@ -42,10 +43,22 @@ export interface SidecarDisagreement {
 
 export interface ReplayResult {
   merge: { attempts: number; ok: number; failed: number; byReason: Record<string, number> } & SeriesCounts;
-  vmas: { peak: number; final: number; mean: number };
+  vmas: {
+    peak: number; final: number; mean: number;
+    /** where the total first reached its peak */
+    peakAt: CountPlace | null;
+    /** the closest approach of one mm to max_map_count */
+    headroom: Headroom | null;
+    series: VmaSeries;
+    /** the process with the most VMAs at its peak, its VMAs then */
+    peakProcess: PeakProcess | null;
+  };
   pagesReindexed: number;
   pagesRepointed: number;
+  /** engine time of this policy (wall-clock; timing fields: src/replay/timing.ts) */
   seconds: number;
+  /** seconds / linux-5.17's seconds in the same replay, or null without linux-5.17 */
+  secondsRatio: number | null;
   /** kernel-placed mmaps: how many, and how often the engine's own search would have chosen another address */
   placement: { checked: number; differed: number };
   /** calls the trace says failed (not applied), by kind */
@@ -93,10 +106,17 @@ export class Replayer {
   /** each task's last fault, "page_fault@LINE" */
   private readonly lastFault = new Map<number, string>();
   private readonly files: ReplayFiles;
-  private readonly count = new VmaCount();
+  private readonly count: VmaCount;
+  private readonly picture = new PeakPicture();
+  /** file paths the side-band named (perf trace prints an open's filename as an address) */
+  private readonly fileNames = new Map<number, string>();
+  /** each process's executable (its last exec) */
+  private readonly exe = new Map<number, string | null>();
   private readonly series: SeriesCounts = { enabledBySeries: 0, refusedShared: 0 };
   private readonly checkEvery: number;
   private events = 0;
+  /** the line of the last event applied */
+  private lastLine = 0;
   private ms = 0;
   /** events of kinds the replay does not apply, by kind ("syscall:NAME" for other system calls) */
   readonly ignored: Record<string, number> = {};
@@ -105,10 +125,12 @@ export class Replayer {
   constructor(readonly kernel: Simulator, opts: ReplayerOptions = {}) {
     this.files = new ReplayFiles(kernel);
     this.checkEvery = opts.checkEvery ?? 0;
+    this.count = new VmaCount(kernel.config().max_map_count);
     kernel.traceMerges();
     this.r = {
       merge: { attempts: 0, ok: 0, failed: 0, byReason: {}, enabledBySeries: 0, refusedShared: 0 },
-      vmas: { peak: 0, final: 0, mean: 0 }, pagesReindexed: 0, pagesRepointed: 0, seconds: 0,
+      vmas: { peak: 0, final: 0, mean: 0, peakAt: null, headroom: null, series: { bucketMs: 0, peaks: [] }, peakProcess: null },
+      pagesReindexed: 0, pagesRepointed: 0, seconds: 0, secondsRatio: null,
       placement: { checked: 0, differed: 0 }, failedCalls: {}, disagreed: {}, disagreements: [], unfinished: {},
       faults: { applied: 0, write: 0, cow: 0, kernel: 0, signalled: 0, notModelled: 0 }, unknownPid: {}, unknownFds: 0,
       processes: { forks: 0, vmClones: 0, threads: 0, execs: 0, execsWithoutImage: 0, exits: 0 },
@@ -127,6 +149,7 @@ export class Replayer {
   private step(e: TraceEvent): void {
     if (e.kind === "unparsed") return;
     this.events++;
+    this.lastLine = e.line;
     this.count.tick(e.time);
     const p = this.pending.get(e.pid);
     if (p !== undefined) this.buffer(p, e);
@@ -163,16 +186,16 @@ export class Replayer {
         (this.checks.get(e.tid) ?? this.checks.set(e.tid, []).get(e.tid)!).push(e);
         return;
       case "task_newtask":
-        return this.newTask(e.pid, e.child, e.cloneFlags);
+        return this.newTask(e.pid, e.child, e.cloneFlags, e.line);
       case "clone":
         return this.clone(e);
       case "perf_fork":
         // a new thread group the side-band saw and task_newtask did not
-        if (e.pid !== e.ppid && !this.created.has(e.pid) && this.procs.has(e.ppid)) return this.newTask(e.ppid, e.pid, 0);
+        if (e.pid !== e.ppid && !this.created.has(e.pid) && this.procs.has(e.ppid)) return this.newTask(e.ppid, e.pid, 0, e.line);
         bump(this.ignored, e.kind);
         return;
       case "sched_process_exit":
-        return this.exit(e.pid, e.groupDead);
+        return this.exit(e.pid, e.groupDead, e.line);
       case "exit":
       case "exit_group":
         // the task goes at sched_process_exit
@@ -200,7 +223,7 @@ export class Replayer {
   // --- tasks -----------------------------------------------------------------------------------
 
   /** copy_process() in the parent: a thread joins the group; CLONE_VM shares the mm (vfork too); else fork. */
-  private newTask(parentPid: number, child: number, flags: number): void {
+  private newTask(parentPid: number, child: number, flags: number, line: number): void {
     if (this.created.has(child)) return;
     this.created.add(child);
     if (flags & CLONE_THREAD) {
@@ -216,8 +239,9 @@ export class Replayer {
     } else {
       p = parent.fork();
       this.r.processes.forks++;
-      this.count.set(p.mm, p.counters().map_count);
+      this.counted(child, p, line);
     }
+    this.exe.set(child, this.exe.get(parentPid) ?? null);
     this.procs.set(child, p);
   }
 
@@ -227,10 +251,10 @@ export class Replayer {
     if (e.errno !== null) return void bump(this.r.failedCalls, e.kind);
     if (e.child === null) return;
     const flags = e.flags ?? (e.call === "vfork" ? CLONE_VM | CLONE_VFORK : 0);
-    this.newTask(e.pid, e.child, flags);
+    this.newTask(e.pid, e.child, flags, e.line);
   }
 
-  private exit(pid: number, groupDead: boolean): void {
+  private exit(pid: number, groupDead: boolean, line: number): void {
     if (!groupDead) return;
     const p = this.procs.get(pid);
     if (p === undefined) return void bump(this.r.unknownPid, "sched_process_exit");
@@ -240,7 +264,7 @@ export class Replayer {
     this.procs.delete(pid);
     this.r.processes.exits++;
     const shared = [...this.procs.values()].find((q) => q.mm === mm);
-    if (shared === undefined) this.count.set(mm, 0, true);
+    if (shared === undefined) this.count.set(mm, 0, true, pid, line);
   }
 
   // --- exec ------------------------------------------------------------------------------------
@@ -273,7 +297,7 @@ export class Replayer {
     }
     if (e.kind === "perf_comm" && !e.exec) return void bump(this.ignored, e.kind);
     if (e.kind === "brk" && e.brk === 0 && e.ret !== null && e.errno === null) {
-      this.finishExec(e.pid, p, e.ret);
+      this.finishExec(e.pid, p, e.ret, e.line);
       return this.dispatch(e);
     }
     const waits = e.kind === "page_fault" || e.kind === "perf_mmap2" || e.kind === "mmap" || e.kind === "mprotect" || e.kind === "munmap"
@@ -282,11 +306,11 @@ export class Replayer {
       p.buffered.push(e);
       return;
     }
-    this.finishExec(e.pid, p, null);
+    this.finishExec(e.pid, p, null, e.line);
     this.dispatch(e);
   }
 
-  private finishExec(pid: number, p: PendingExec, brk: number | null): void {
+  private finishExec(pid: number, p: PendingExec, brk: number | null, line: number): void {
     this.pending.delete(pid);
     const image = execImage(p.records, p.exe, brk);
     if (p.records.length === 0) this.r.processes.execsWithoutImage++;
@@ -301,9 +325,10 @@ export class Replayer {
       const oldMm = old.mm;
       old.exec(image);
       proc = old;
-      if (![...this.procs.values()].some((q) => q.mm === oldMm)) this.count.set(oldMm, 0, true);
+      if (![...this.procs.values()].some((q) => q.mm === oldMm)) this.count.set(oldMm, 0, true, pid, line);
     }
-    this.count.set(proc.mm, proc.counters().map_count);
+    this.exe.set(pid, p.exe);
+    this.counted(pid, proc, line);
     if (!p.execveSeen) this.awaitingExecve.add(pid);
     for (const e of p.buffered) this.dispatch(e as Exclude<TraceEvent, { kind: "unparsed" }>);
   }
@@ -380,8 +405,19 @@ export class Replayer {
       bump(this.r.disagreed, e.kind);
       if (this.r.disagreements.length < LIST_MAX) this.r.disagreements.push(`${e.kind}@${e.line}: trace ${fmt(ret)}, engine ${fmt(got)}`);
     }
-    this.count.set(p.mm, p.counters().map_count);
     this.runChecks(e.tid, `${e.kind}@${e.line}`);
+    this.counted(e.pid, p, e.line);
+  }
+
+  /** The VMA count of `p`'s mm after an event of trace process `pid`; a picture when it is the most any mm had. */
+  private counted(pid: number, p: Process, line: number): void {
+    const n = p.counters().map_count;
+    if (this.count.set(p.mm, n, false, pid, line)) {
+      // not engine time: the copy is the report's (a process growing to N VMAs is copied N times)
+      const t0 = performance.now();
+      this.picture.record(p, n, { pid, line, timeMs: this.count.timeMs() }, this.exe.get(pid) ?? null);
+      this.ms -= performance.now() - t0;
+    }
   }
 
   // --- the side-band check -----------------------------------------------------------------------
@@ -404,6 +440,7 @@ export class Replayer {
     s.checked++;
     const v = p?.vmas().find((x) => x.start <= r.addr && r.addr < x.end);
     const anon = isAnonName(r.filename);
+    if (v !== undefined && v.file !== 0 && !anon) this.fileNames.set(v.file, r.filename);
     const ok = v !== undefined && v.start === r.addr && v.end === r.addr + r.len && v.pgoff * PAGE_SIZE === r.pgoff
       && (v.flags & 7) === r.prot && ((v.flags & (VM_SHARED | VM_MAYSHARE)) !== 0) === r.shared && (v.file === 0) === anon;
     if (ok) {
@@ -437,7 +474,7 @@ export class Replayer {
   /** Ends the replay: pending execs and checks are completed, the checker runs once more, the result is returned. */
   finish(): ReplayResult {
     const t0 = performance.now();
-    for (const [pid, p] of [...this.pending]) this.finishExec(pid, p, null);
+    for (const [pid, p] of [...this.pending]) this.finishExec(pid, p, null, this.lastLine);
     this.flushChecks();
     classifyMerges(this.kernel.takeMergeEvents(), this.series);
     if (this.checkEvery > 0) this.check();
@@ -454,7 +491,10 @@ export class Replayer {
     r.merge.failed = failed;
     r.merge.enabledBySeries = this.series.enabledBySeries;
     r.merge.refusedShared = this.series.refusedShared;
-    r.vmas = { peak: this.count.peak, final: this.count.final, mean: Math.round(this.count.mean * 100) / 100 };
+    r.vmas = {
+      peak: this.count.peak, final: this.count.final, mean: Math.round(this.count.mean * 100) / 100, peakAt: this.count.peakAt,
+      headroom: this.count.headroom, series: this.count.series(), peakProcess: this.picture.picture(this.kernel, this.fileNames),
+    };
     r.pagesReindexed = s.pagesReindexed;
     r.pagesRepointed = s.pagesRepointed;
     r.unknownFds = this.files.unknownFds;

@@ -1,11 +1,12 @@
 // A replay of one trace under several policies: the events are read once and
 // each is applied in turn to one Replayer per policy (its own engine).
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createKernel } from "../engine/simulator.js";
 import { knobsFromJson, type Knobs } from "../kernel/profile.js";
 import type { TraceEvent } from "../trace/events.js";
 import { detectFile, mergeSidecar, parseFile } from "../trace/import.js";
+import type { ReadCounter } from "../trace/lines.js";
 import type { Policy } from "../types.js";
 import { type ReplayResult, Replayer } from "./replayer.js";
 
@@ -19,8 +20,22 @@ export interface ReplayOptions {
   /** the invariant checker every this many events (0: off) */
   checkEvery?: number;
   /** called every `progressEvery` events */
-  onProgress?: (events: number) => void;
+  onProgress?: (progress: ReplayProgress) => void;
   progressEvery?: number;
+  /** events replayed first in throwaway engines, not measured (default WARMUP_EVENTS) */
+  warmupEvents?: number;
+}
+
+/** The warm-up's length: enough to reach the common code paths of exec, mmap, faults, fork and exit. */
+export const WARMUP_EVENTS = 5000;
+
+/** How far a replay is: events so far, and bytes of the trace file read (compressed, for gzip) of its size. */
+export interface ReplayProgress {
+  events: number;
+  /** seconds since the events began to be read (the warm-up excluded) */
+  seconds: number;
+  bytesRead: number;
+  fileBytes: number;
 }
 
 export interface ReplayReport {
@@ -36,6 +51,10 @@ export interface ReplayReport {
   unparsedLines: string[];
   unmodelled: Record<string, number>;
   policies: Record<string, ReplayResult>;
+  /** the whole replay's wall-clock time from the first event read to the result (reading and parsing included, the warm-up and engine creation excluded; a timing field) */
+  seconds: number;
+  /** events / seconds (a timing field) */
+  eventsPerSecond: number;
 }
 
 /** The NAME of NAME.perf.txt[.gz], NAME.strace[.gz], NAME.trace[.gz]... (its recording's prefix). */
@@ -66,13 +85,34 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const sidecar = opts.sidecar === undefined ? (format === "perf" ? defaultSidecar(opts.trace) : null) : opts.sidecar;
   const hostProfile = defaultHostProfile(opts.trace);
   const knobs: Knobs = { ...(hostProfile ? knobsFromJson(readFileSync(hostProfile, "utf8"), hostProfile) : {}), ...opts.knobs };
-  const replayers: [Policy, Replayer][] = [];
-  for (const policy of opts.policies) {
-    const k = await createKernel({ ...knobs, policy });
-    replayers.push([policy, new Replayer(k, { checkEvery: opts.checkEvery ?? 0 })]);
+  const stream = (counter?: ReadCounter): AsyncIterable<TraceEvent> => {
+    const main = parseFile(opts.trace, format, {}, counter);
+    return sidecar === null ? main : mergeSidecar(main, parseFile(sidecar, "sidecar"));
+  };
+  const replayersOf = async (checkEvery: number): Promise<[Policy, Replayer][]> => {
+    const out: [Policy, Replayer][] = [];
+    for (const policy of opts.policies) out.push([policy, new Replayer(await createKernel({ ...knobs, policy }), { checkEvery })]);
+    return out;
+  };
+  // Warm-up, not measured: the first policy to reach a code path would pay
+  // for compiling it (JavaScript and the wasm engine's lazily compiled
+  // functions), which made whichever policy came first look several times
+  // slower on short traces. Throwaway engines replay the trace's first events.
+  const warm = opts.warmupEvents ?? WARMUP_EVENTS;
+  if (warm > 0) {
+    const throwaway = await replayersOf(0);
+    let i = 0;
+    for await (const e of stream()) {
+      if (++i > warm) break;
+      for (const [, r] of throwaway) r.apply(e);
+    }
+    for (const [, r] of throwaway) r.finish();
   }
-  let events: AsyncIterable<TraceEvent> = parseFile(opts.trace, format);
-  if (sidecar !== null) events = mergeSidecar(events, parseFile(sidecar, "sidecar"));
+  const replayers = await replayersOf(opts.checkEvery ?? 0);
+  const reading = performance.now();
+  const counter = { bytes: 0 };
+  const fileBytes = statSync(opts.trace).size;
+  const events = stream(counter);
   let n = 0;
   let unparsed = 0;
   const unparsedLines: string[] = [];
@@ -84,8 +124,10 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
       if (unparsedLines.length < 20) unparsedLines.push(`${e.line}: ${e.reason}: ${e.text}`);
       continue;
     }
-    for (const [, r] of replayers) r.apply(e);
-    if (opts.onProgress && n % every === 0) opts.onProgress(n);
+    // each event goes first to another policy in turn: what the first one pays (caches) is shared out
+    const first = n % replayers.length;
+    for (let i = 0; i < replayers.length; i++) replayers[(first + i) % replayers.length][1].apply(e);
+    if (opts.onProgress && n % every === 0) opts.onProgress({ events: n, seconds: (performance.now() - reading) / 1000, bytesRead: counter.bytes, fileBytes });
   }
   const policies: Record<string, ReplayResult> = {};
   for (const [p, r] of replayers) {
@@ -94,10 +136,15 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     res.merge.byReason = sorted(res.merge.byReason);
     policies[p] = res;
   }
+  // the emulated cost of each policy next to the kernel the series was written against
+  const base = policies["linux-5.17"]?.seconds;
+  for (const res of Object.values(policies)) res.secondsRatio = base ? Math.round((res.seconds / base) * 1000) / 1000 : null;
+  const seconds = (performance.now() - reading) / 1000;
   const config = Object.fromEntries(Object.entries(knobs).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, v === Infinity ? "unlimited" : v as number | boolean]));
   return {
     trace: opts.trace, sidecarFile: sidecar, hostProfile, config, events: n, unparsed, unparsedLines,
     unmodelled: sorted(replayers.length ? replayers[0][1].ignored : {}), policies,
+    seconds, eventsPerSecond: seconds > 0 ? Math.round(n / seconds) : 0,
   };
 }

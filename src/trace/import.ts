@@ -2,7 +2,7 @@
 // interleave a perf trace with its side-band file by time.
 
 import type { ParseOptions, TraceEvent } from "./events.js";
-import { headLines, readLines } from "./lines.js";
+import { headLines, type ReadCounter, readLines } from "./lines.js";
 import { NATIVE_MAGIC, parseNative } from "./native.js";
 import { parsePerf } from "./perf.js";
 import { parseSidecar } from "./sidecar.js";
@@ -29,9 +29,9 @@ export async function detectFile(path: string): Promise<TraceFormat | null> {
   return detectFormat(await headLines(path, 20));
 }
 
-/** The events of one file in a given format. */
-export function parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
-  const lines = readLines(path);
+/** The events of one file in a given format (`counter`: the file's bytes read so far). */
+export function parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent> {
+  const lines = readLines(path, counter);
   switch (format) {
     case "perf": return parsePerf(lines, opts);
     case "strace": return parseStrace(lines, opts);

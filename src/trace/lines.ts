@@ -19,10 +19,16 @@ export async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** Bytes of the file (compressed, for gzip) read so far: a progress measure. */
+export interface ReadCounter {
+  bytes: number;
+}
+
 /** The lines of `path` (without their line ends; a last line without a newline is a line). */
-export async function* readLines(path: string): AsyncGenerator<string> {
+export async function* readLines(path: string, counter?: ReadCounter): AsyncGenerator<string> {
   const gzip = await isGzip(path); // first: an unreadable file fails here, before a stream exists
   let stream: Readable = createReadStream(path);
+  if (counter) stream.on("data", (chunk: Buffer) => (counter.bytes += chunk.length));
   if (gzip) stream = stream.pipe(createGunzip());
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   try {

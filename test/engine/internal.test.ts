@@ -1,6 +1,7 @@
 // The core's own structures under random load: after every operation the VMA
-// list, the tree (order, parent links, heap order) and every rb_subtree_gap
-// must be consistent, and records must not leak.
+// list and the index (order, fill bounds, equal leaf depth, parent and leaf
+// links, every pivot and gap) must be consistent, and records must not leak;
+// and the check must notice a damaged index.
 import { describe, expect, it } from "vitest";
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE } from "../../src/abi/constants.js";
 import { createKernelSync, EngineOutOfMemoryError } from "../../src/engine/index.js";
@@ -70,4 +71,51 @@ describe("engine internals", () => {
     expect(p.mmap(base, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)).toBe(base);
     expect(p.checkInternal()).toBe(0);
   });
+
+  // the core's debug hook (mm_tree_corrupt) damages one thing; mm_check must name it
+  const damage: [number, string, number][] = [
+    [1, "a leaf pivot that is not its VMA's end", 14],
+    [2, "a wrong largest gap in the root", 11],
+    [3, "two VMAs of a leaf out of order", 9],
+    [4, "a leaf below the fill bound", 12],
+    [5, "a child whose parent link is wrong", 10],
+    [6, "a VMA whose leaf link is wrong", 10],
+  ];
+  for (const [kind, what, code] of damage) {
+    it(`the check catches ${what} (code ${code})`, () => {
+      const k = createKernelSync({ policy: "linux-5.17" }, { build: "debug" });
+      const p = k.createProcess();
+      for (let i = 0; i < 200; i++) p.mmap(0x10000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+      expect(p.checkInternal()).toBe(0);
+      const core = k.core as unknown as { mm_tree_corrupt(mm: number, kind: number): number };
+      expect(core.mm_tree_corrupt(p.mm, kind)).toBe(0);
+      expect(p.checkInternal()).toBe(code);
+    });
+  }
+
+  it("keeps the index shallow: 100,000 VMAs in 5 levels or fewer, nodes at least 3 of 16 full", () => {
+    const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
+    const p = k.createProcess();
+    const r = rng(5);
+    // every other page, in a shuffled order, then a quarter of them unmapped again
+    const n = 100_000;
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = r(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const i of order) p.mmap(0x10000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    for (let i = 0; i < n / 4; i++) p.munmap(0x10000000 + 2 * order[i] * PAGE_SIZE, PAGE_SIZE);
+    expect(p.checkInternal()).toBe(0);
+    const core = k.core as unknown as { mm_tree_stats(mm: number): number; memory: WebAssembly.Memory };
+    const f = new Float64Array(core.memory.buffer, core.mm_tree_stats(p.mm), 6);
+    const vmas = p.counters().map_count; // the 75,000 and the process image's few
+    expect(f[0]).toBe(vmas);
+    expect(vmas).toBeGreaterThanOrEqual(n - n / 4);
+    expect(f[2]).toBeLessThanOrEqual(5);
+    // leaves of at most 16 VMAs, and (with the internal nodes) no more than one node per 3 VMAs
+    expect(f[3]).toBeGreaterThan(vmas / 16);
+    expect(f[3]).toBeLessThan(vmas / 3 * 1.1);
+  });
 });
+

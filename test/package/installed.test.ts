@@ -55,6 +55,8 @@ describe("the packed package installed into another project", { timeout: 300_000
       "LICENSE", "README.md", "native/scenario-runner.c", "scenarios/default.script",
       "scenarios/spec-12/S05-hole-between-two-anon-vmas.script", "docs/scenario-language.md", "docs/policies.md",
       "docs/configuration.md", "dist/cli.js", "dist/index.js", "dist/index.d.ts", "dist/engine.wasm",
+      "traces/jemalloc_python.perf.txt.gz", "traces/jemalloc_python.mmap2.txt.gz", "traces/README.md",
+      "dist/index.browser.js", "dist/web/index.html", "dist/web/app.js", "dist/web/engine.wasm", "dist/web/scenarios.json", "docs/browser.md",
     ]) expect(existsSync(join(installed, f)), f).toBe(true);
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the vmasim authors\n/);
     // every doc the help names is in the package
@@ -90,6 +92,12 @@ describe("the packed package installed into another project", { timeout: 300_000
     const r = vmasim("run", "@S05");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^mmap 0 2 rw => ok\n/);
+  });
+
+  it("npx vmasim replay @jemalloc_python replays the bundled trace (npm start's table)", () => {
+    const r = vmasim("replay", "@jemalloc_python", "--policy", "seed");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^enabled by the series +4$/m);
   });
 
   it("npx vmasim kernel @default builds the native runner inside the package and runs it", (ctx) => {

@@ -1,0 +1,71 @@
+// The picture of the process with the most VMAs at its peak: its VMAs as they
+// stood when its map_count reached the replay's highest per-mm count, for the
+// HTML report's address-space picture (src/report/address_map.ts).
+
+import type { Process } from "../engine/simulator.js";
+import { vmaNameOf, vmaPerms } from "../maps.js";
+import type { KernelSim, MmLayout, VmaSnapshot } from "../types.js";
+import type { CountPlace } from "./vma_count.js";
+
+/** VMAs kept in the picture, at most (the first ones by address); the rest are counted in `omitted`. */
+export const PICTURE_MAX = 4096;
+/** Above this many VMAs a new copy is taken only when the count grew by 1/64 (bounded work per event). */
+const EVERY_RECORD_UP_TO = 4096;
+
+export interface PictureVma {
+  /** hex addresses, "0x7f..." */
+  start: string;
+  end: string;
+  /** "rw-p" ... */
+  perms: string;
+  /** vm_pgoff, in pages */
+  pgoff: number;
+  /** anon_vma, numbered 1, 2 ... in address order of first appearance in this picture; 0: none */
+  anonVma: number;
+  /** the /proc/pid/maps name: a path (as the side-band named the file, when the trace did not), [heap], [stack], [vdso], [anon:NAME], or "" */
+  name: string;
+}
+
+export interface PeakProcess extends CountPlace {
+  /** the executable of its last exec, or null */
+  exe: string | null;
+  /** its map_count at the picture */
+  mapCount: number;
+  vmas: PictureVma[];
+  /** VMAs left out beyond PICTURE_MAX */
+  omitted: number;
+}
+
+const hex = (n: number) => "0x" + n.toString(16);
+
+/**
+ * Each record is a plain copy of the engine's VMAs (the one cost per record:
+ * a process that grows to N VMAs one at a time is copied N times); they are
+ * turned into the picture once, at the end.
+ */
+export class PeakPicture {
+  private copy: { place: CountPlace; exe: string | null; mapCount: number; vmas: VmaSnapshot[]; layout: MmLayout } | null = null;
+
+  /** The replay's per-mm record is now `mapCount` in `p` (trace `pid`): copy its VMAs. */
+  record(p: Process, mapCount: number, place: CountPlace, exe: string | null): void {
+    const prev = this.copy?.mapCount ?? 0;
+    if (mapCount > EVERY_RECORD_UP_TO && mapCount < prev + Math.ceil(prev / 64)) return;
+    this.copy = { place, exe, mapCount, vmas: p.vmas(), layout: p.layout() };
+  }
+
+  /** The picture; file paths from the kernel, or as the side-band named them (`fileNames`). */
+  picture(kernel: KernelSim, fileNames: ReadonlyMap<number, string>): PeakProcess | null {
+    const c = this.copy;
+    if (c === null) return null;
+    const avs = new Map<number, number>();
+    const filePath = (f: number) => fileNames.get(f) ?? kernel.filePath(f);
+    const vmas = c.vmas.slice(0, PICTURE_MAX).map((v): PictureVma => {
+      if (v.anonVma && !avs.has(v.anonVma)) avs.set(v.anonVma, avs.size + 1);
+      return {
+        start: hex(v.start), end: hex(v.end), perms: vmaPerms(v.flags), pgoff: v.pgoff,
+        anonVma: v.anonVma ? avs.get(v.anonVma)! : 0, name: vmaNameOf(filePath, v, c.layout),
+      };
+    });
+    return { ...c.place, exe: c.exe, mapCount: c.mapCount, vmas, omitted: c.vmas.length - vmas.length };
+  }
+}
