@@ -32,7 +32,7 @@ import {
 import { set_overcommit, vm_commit_limit, vm_committed_as } from "./mm/commit";
 import { tracing, trace_room } from "./trace/merge_trace";
 export {
-  merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
+  merge_counters, trace_consume, trace_enable, trace_event, trace_pending, trace_room, trace_take_lost, NR_COUNTERS, EVENT_SLOTS,
 } from "./trace/merge_trace";
 
 /** a batch returns early when fewer event slots than this are left */
@@ -202,14 +202,26 @@ export function munmap(mm: u32, addr: f64, len: f64): f64 {
   return <f64>do_munmap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len));
 }
 
-export function mprotect(mm: u32, addr: f64, len: f64, prot: u32): f64 {
-  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), prot);
+/**
+ * A flag word the kernel takes as an unsigned long and checks for unknown
+ * bits (mprotect's prot in do_mprotect_pkey, mremap's flags): its low 32 bits,
+ * with bit 31 set when a higher bit is. Bit 31 is unknown to both checks, so
+ * the call fails with EINVAL at the point where the kernel's would.
+ */
+// @ts-ignore: decorator
+@inline function ulong_flags(x: f64): u32 {
+  const v = to_u64(x);
+  return <u32>v | (v >> 32 ? 0x80000000 : 0);
+}
+
+export function mprotect(mm: u32, addr: f64, len: f64, prot: f64): f64 {
+  return <f64>sys_mprotect(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(len), ulong_flags(prot));
 }
 
 /** mremap(2): the new address or -errno; +14 (the v5.17 sign quirk) for an address in no VMA. */
-export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: u32, new_addr: f64): f64 {
+export function mremap(mm: u32, addr: f64, old_len: f64, new_len: f64, flags: f64, new_addr: f64): f64 {
   if (!mremap_reserve()) return ENOMEM_F;
-  return <f64>sys_mremap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(old_len), to_u64(new_len), flags, to_u64(new_addr));
+  return <f64>sys_mremap(changetype<Mm>(<usize>mm), to_u64(addr), to_u64(old_len), to_u64(new_len), ulong_flags(flags), to_u64(new_addr));
 }
 
 export function madvise(mm: u32, addr: f64, len: f64, advice: i32): f64 {
@@ -407,43 +419,73 @@ export function result_buffer(): usize { return result_buf; }
 /**
  * Execute commands 0..n-1; result i goes to result_buffer()[i]. Returns how
  * many ran: fewer than n when the engine ran out of memory (then
- * engine_take_oom() is true) or an opcode was unknown (its result is NaN).
+ * engine_take_oom() is true), an opcode was unknown or an argument was not an
+ * integer (its result is NaN: the host says which), or the merge-event ring
+ * needs draining (the last result is a real one).
  */
 export function run_batch(n: u32): u32 {
+  return run_commands(n, 0);
+}
+
+/** run_batch() for one process: every command runs in `mm`, whatever its slot 1 holds. */
+export function run_batch_mm(mm: u32, n: u32): u32 {
+  return run_commands(n, mm);
+}
+
+/** A syscall argument the host could pass: an integer (finite, no fraction). */
+// @ts-ignore: decorator
+@inline function is_int(x: f64): bool {
+  return x - x == 0 && Math.trunc(x) == x;
+}
+
+/** The low 32 bits of an argument's C conversion (JS `x >>> 0` for integers). */
+// @ts-ignore: decorator
+@inline function to_u32(x: f64): u32 {
+  return <u32>to_u64(x);
+}
+
+function run_commands(n: u32, only_mm: u32): u32 {
   if (n > CMD_CAPACITY) n = CMD_CAPACITY;
   for (let i: u32 = 0; i < n; i++) {
     const c = cmd_buf + <usize>i * CMD_SLOTS * 8;
     const op = <u32>load<f64>(c, 0);
-    const mm = <u32>load<f64>(c, 8);
+    const mm = only_mm ? only_mm : <u32>load<f64>(c, 8);
+    const a1 = load<f64>(c, 16), a2 = load<f64>(c, 24), a3 = load<f64>(c, 32);
+    const a4 = load<f64>(c, 40), a5 = load<f64>(c, 48), a6 = load<f64>(c, 56);
+    if (!(is_int(a1) && is_int(a2) && is_int(a3) && is_int(a4) && is_int(a5) && is_int(a6))) {
+      store<f64>(result_buf + (<usize>i << 3), NaN);
+      return i;
+    }
     let r: f64;
     switch (op) {
       case OP_MMAP:
-        r = mmap(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32), <u32>load<f64>(c, 40), <u32>load<f64>(c, 48), load<f64>(c, 56));
+        // a file outside u32 (e.g. -1) is no file, as on the per-call path
+        r = mmap(mm, a1, a2, to_u32(a3), to_u32(a4), a5 < 0 || a5 >= 4294967296 ? 0 : <u32>a5, a6);
         break;
       case OP_MUNMAP:
-        r = munmap(mm, load<f64>(c, 16), load<f64>(c, 24));
+        r = munmap(mm, a1, a2);
         break;
       case OP_MPROTECT:
-        r = mprotect(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32));
+        r = mprotect(mm, a1, a2, a3);
         break;
       case OP_BRK:
-        r = brk(mm, load<f64>(c, 16));
+        r = brk(mm, a1);
         break;
       case OP_MREMAP:
-        r = mremap(mm, load<f64>(c, 16), load<f64>(c, 24), load<f64>(c, 32), <u32>load<f64>(c, 40), load<f64>(c, 48));
+        r = mremap(mm, a1, a2, a3, a4, a5);
         break;
       case OP_MADVISE:
-        r = madvise(mm, load<f64>(c, 16), load<f64>(c, 24), <i32>load<f64>(c, 32));
+        r = madvise(mm, a1, a2, <i32>to_u64(a3));
         break;
       case OP_TOUCH:
         // 0, the signal (7, 11), or -2 for an access that is not modelled; -1 (out of memory) stops the batch below
-        r = <f64>touch(mm, load<f64>(c, 16), load<f64>(c, 24) != 0);
+        r = <f64>touch(mm, a1, a2 != 0);
         break;
       case OP_MLOCK:
-        r = mlock(mm, load<f64>(c, 16), load<f64>(c, 24), <u32>load<f64>(c, 32));
+        r = mlock(mm, a1, a2, to_u32(a3));
         break;
       case OP_MUNLOCK:
-        r = munlock(mm, load<f64>(c, 16), load<f64>(c, 24));
+        r = munlock(mm, a1, a2);
         break;
       default:
         store<f64>(result_buf + (<usize>i << 3), NaN);

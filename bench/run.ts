@@ -15,12 +15,15 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
-import {
-  MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE,
-} from "../src/abi/constants.js";
-import { createKernelSync } from "../src/engine/index.js";
-import { createModelKernel } from "../src/model/index.js";
-import { POLICIES, type KernelSim, type ProcessSim } from "../src/types.js";
+// the built library, as users run it (`npm run bench` builds it first); run
+// from the sources through tsx, every imported constant would be a getter call
+// (imported by a computed path so that type-checking a fresh clone needs no build)
+import type * as Lib from "../src/index.js";
+import type { KernelSim, Process, ProcessSim } from "../src/index.js";
+
+const DIST = "../dist/index.js";
+const { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKernel } = (await import(DIST)) as typeof Lib;
+const { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE } = abi;
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -131,6 +134,26 @@ function holeLoop(p: ProcessSim): () => void {
   };
 }
 
+/**
+ * ns per command of `p.runBatch()` over `cmds` ([op, args...]), encoded once:
+ * what a replay pays per event once its trace is in the typed format.
+ */
+function typedBatch(bench: Bench, task: string, p: Process, cmds: number[][]): void {
+  const buf = new Float64Array(cmds.length * BATCH_STRIDE);
+  cmds.forEach(([op, ...args], i) => {
+    buf[i * BATCH_STRIDE] = op;
+    args.forEach((x, k) => (buf[i * BATCH_STRIDE + 2 + k] = x));
+  });
+  const results = new Float64Array(cmds.length);
+  bench.add(task, () => {
+    const t0 = bench.now();
+    p.runBatch(buf, results);
+    sink += results[results.length - 1];
+    const dt = bench.now() - t0;
+    return { overriddenDuration: dt / cmds.length, overriddenIterationCost: dt };
+  });
+}
+
 /** A process with 1,000 faulted 1-page VMAs (every other page, so none merge). */
 function thousandVmas(k: KernelSim): ProcessSim {
   const p = k.createProcess();
@@ -195,22 +218,51 @@ async function main(): Promise<void> {
     });
   }
 
-  // the batch path: many syscalls per wasm call
-  const bk = createKernelSync({ policy: "linux-5.17" });
-  const bp = bk.createProcess();
+  // per-call against the batch paths, on the same operations: many syscalls per wasm call
   const base = 0x10000000;
-  const cmds: ["mmap" | "munmap", ...number[]][] = [];
+  const fixedPair: ["mmap" | "munmap", ...number[]][] = [];
   for (let i = 0; i < INNER / 2; i++) {
-    cmds.push(["mmap", base, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, 0, 0]);
-    cmds.push(["munmap", base, PAGE_SIZE]);
+    fixedPair.push(["mmap", base, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, 0, 0]);
+    fixedPair.push(["munmap", base, PAGE_SIZE]);
   }
-  bench.add("engine batch: mmap+munmap (per syscall)", () => {
-    const t0 = bench.now();
-    const r = bp.batch(cmds);
-    sink += r[r.length - 1];
-    const dt = bench.now() - t0;
-    return { overriddenDuration: dt / INNER, overriddenIterationCost: dt };
-  });
+  {
+    const p = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    measure(bench, "engine per-call: mmap+munmap at a fixed address (per syscall)", () => {
+      for (let i = 0; i < INNER; i += 2) {
+        sink += p.mmap(base, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+        sink += p.munmap(base, PAGE_SIZE);
+      }
+    });
+  }
+  {
+    const bp = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    bench.add("engine tuple batch: mmap+munmap at a fixed address (per syscall)", () => {
+      const t0 = bench.now();
+      const r = bp.batch(fixedPair);
+      sink += r[r.length - 1];
+      const dt = bench.now() - t0;
+      return { overriddenDuration: dt / INNER, overriddenIterationCost: dt };
+    });
+  }
+  typedBatch(bench, "engine typed batch: mmap+munmap at a fixed address (per syscall)", createKernelSync({ policy: "linux-5.17" }).createProcess(),
+    fixedPair.map(([op, ...a]) => [BATCH_OP[op], ...a]));
+  {
+    const p = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    const a = p.mmap(0, 3 * PAGE_SIZE, RW, ANON, -1, 0);
+    const split: number[][] = [];
+    for (let i = 0; i < INNER; i += 2) split.push([BATCH_OP.mprotect, a + PAGE_SIZE, PAGE_SIZE, PROT_READ], [BATCH_OP.mprotect, a + PAGE_SIZE, PAGE_SIZE, RW]);
+    typedBatch(bench, "engine typed batch: mprotect split + re-merge (per mprotect)", p, split);
+  }
+  {
+    // write faults: 4096 fresh pages, then the region is unmapped and mapped again (2 of 4098 commands)
+    const p = createKernelSync({ policy: "linux-5.17" }).createProcess();
+    const region = 4096 * PAGE_SIZE;
+    const faults: number[][] = [];
+    for (let i = 0; i < 4096; i++) faults.push([BATCH_OP.touch, base + i * PAGE_SIZE, 1]);
+    faults.push([BATCH_OP.munmap, base, region], [BATCH_OP.mmap, base, region, RW, ANON | MAP_FIXED_NOREPLACE, 0, 0]);
+    p.mmap(base, region, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+    typedBatch(bench, "engine typed batch: write fault", p, faults);
+  }
 
   await bench.run();
   for (const t of bench.tasks) {
@@ -260,6 +312,10 @@ async function main(): Promise<void> {
       [`${p}/linux-5.17 S5 hole`, get(`engine ${p}: S5`) / get("engine linux-5.17: S5")],
     ])),
     "traced/untraced mmap+munmap": get("engine traced: mmap+munmap") / ePair,
+    "per-call/typed-batch mmap+munmap fixed": get("engine per-call: mmap+munmap at a fixed") / get("engine typed batch: mmap+munmap"),
+    "per-call/typed-batch mprotect split": eSplit / get("engine typed batch: mprotect"),
+    "per-call/typed-batch write fault": get("engine: write fault") / get("engine typed batch: write fault"),
+    "tuple-batch/typed-batch mmap+munmap fixed": get("engine tuple batch: mmap+munmap") / get("engine typed batch: mmap+munmap"),
     "kernel/engine fork 1,000": kernelFork !== null ? kernelFork / get("engine: fork") : NaN,
   };
 

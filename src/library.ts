@@ -10,7 +10,7 @@ export * as abi from "./abi/constants.js";
 export {
   createKernel, createKernelSync, EngineOutOfMemoryError, EnginePoisonedError, Process, Simulator,
   type SimulatorOptions, loadEngine, type WasmSource, wasmPath, type MergeEvent, type MergeReason, type MergeStats, formatFtrace, formatMergeEvent, mergeSideText,
-  POLICY_SWITCHES,
+  POLICY_SWITCHES, BATCH_STRIDE, BATCH_OP, NotModelledAccessError,
 } from "./engine/index.js";
 export { createModelKernel } from "./model/index.js";
 export { defaultImage, mmapBase } from "./image.js";

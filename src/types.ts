@@ -10,7 +10,10 @@
 //
 // Syscall arguments follow the C ABI (`unsigned long`): a negative number is
 // its two's complement (-1 is 2^64 - 1), a number at or above 2^64 saturates
-// at 2^64 - 1, and a non-integer is a TypeError.
+// at 2^64 - 1 (one below -2^63 at -2^63), and what is not an integer number is
+// refused with an error naming the call and the argument: a TypeError for a
+// non-number (string, BigInt, undefined), a RangeError for NaN, +-Infinity or
+// a fraction (src/abi/args.ts).
 
 /**
  * A named kernel behaviour (docs/architecture.md §2): v5.17, the series as
@@ -245,6 +248,14 @@ export interface PageRewriteStats {
  * A syscall that returns no number failed with the kernel's errno (fork(2):
  * ENOMEM when the overcommit policy refuses the child's commit charge).
  */
+/** A kernel (or one of its processes) was used after KernelSim.dispose(). */
+export class KernelDisposedError extends Error {
+  constructor() {
+    super("vmasim: this kernel was disposed");
+    this.name = "KernelDisposedError";
+  }
+}
+
 export class SyscallError extends Error {
   constructor(readonly syscall: string, readonly errno: number) {
     super(`${syscall}: errno ${errno}`);
@@ -294,6 +305,12 @@ export interface KernelSim {
   pageRewrites?(): PageRewriteStats;
   /** Committed_AS and CommitLimit (docs/configuration.md "Overcommit and the commit charge"). */
   meminfo?(): CommitInfo;
+  /**
+   * Release the kernel (the engine drops its wasm instance). Every later call
+   * on it or its processes throws KernelDisposedError; calling it again does nothing.
+   * (Optional for other implementations of this interface; the engine and the model have it.)
+   */
+  dispose?(): void;
 }
 
 /** One process (a task) and its address space (an mm_struct, maybe shared with threads). */

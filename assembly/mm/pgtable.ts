@@ -15,7 +15,7 @@
 //
 // A non-present PTE is 0, or PTE_GUARD alone: a guard marker (6.13+).
 
-import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
+import { Pool, pool_alloc_clean, pool_create, pool_free, pool_reserve } from "../lib/pool";
 import { Mm } from "./types";
 
 export const PTE_PRESENT: u64 = 1;
@@ -67,11 +67,28 @@ export function pgtables_live(): u32 { return pool.live; }
 }
 
 function table_alloc(level: u32, addr: u64): PgTable {
-  const t = changetype<PgTable>(pool_alloc(pool));
+  // a freed table has no entries left (table_free), so only the header is cleared
+  const t = changetype<PgTable>(pool_alloc_clean(pool, ENTRIES));
   t.level = level;
   // a table of level L covers 512 entries of 2^shift(L) bytes
   t.addr = addr & ~((<u64>1 << (shift_of(level) + 9)) - 1);
   return t;
+}
+
+/** True when every entry of t is 0 (what a table holds when it is freed). */
+function table_empty(t: usize): bool {
+  for (let i: usize = 0; i < 512; i++) if (load<u64>(t + ENTRIES + (i << 3)) != 0) return false;
+  return true;
+}
+
+/**
+ * Give a table back. The kernel frees a page table only once nothing under
+ * it is mapped (free_pgtables' floor/ceiling rules, exit_mmap): its entries
+ * are all clear, which table_alloc relies on (checked in the debug build).
+ */
+function table_free(t: usize): void {
+  if (!ASC_NO_ASSERT) assert(table_empty(t), "page table freed with live entries");
+  pool_free(pool, t);
 }
 
 /** pgd_alloc(): every mm has one. Requires pgtable_reserve(1). */
@@ -80,7 +97,7 @@ export function pgd_alloc(mm: Mm): void {
 }
 
 export function pgd_free(mm: Mm): void {
-  pool_free(pool, mm.pgd);
+  table_free(mm.pgd);
   mm.pgd = 0;
 }
 
@@ -168,7 +185,7 @@ export function tables_missing(mm: Mm, addr: u64): u32 {
 function free_pte_range(mm: Mm, pmd: PgTable, i: u32): void {
   const t = child(pmd, i);
   store<u64>(entry_ptr(pmd, i), 0);
-  pool_free(pool, changetype<usize>(t));
+  table_free(changetype<usize>(t));
   mm.nr_ptes--;
 }
 
@@ -190,7 +207,7 @@ function free_pmd_range(mm: Mm, pud: PgTable, pi: u32, addr: u64, end: u64, floo
   }
   if (end - 1 > ceiling - 1) return;
   store<u64>(entry_ptr(pud, pi), 0);
-  pool_free(pool, changetype<usize>(pmd));
+  table_free(changetype<usize>(pmd));
   mm.nr_pmds--;
 }
 
@@ -213,7 +230,7 @@ function free_pud_range(mm: Mm, pgd: PgTable, gi: u32, addr: u64, end: u64, floo
   }
   if (end - 1 > ceiling - 1) return;
   store<u64>(entry_ptr(pgd, gi), 0);
-  pool_free(pool, changetype<usize>(pud));
+  table_free(changetype<usize>(pud));
   mm.nr_puds--;
 }
 

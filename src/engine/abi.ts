@@ -54,9 +54,11 @@ export interface CoreExports {
   cmd_buffer(): number;
   result_buffer(): number;
   run_batch(n: number): number;
+  run_batch_mm(mm: number, n: number): number;
   merge_counters(): number;
   trace_enable(capacity: number): number;
   trace_pending(): number;
+  trace_room(): number;
   trace_event(i: number): number;
   trace_consume(n: number): void;
   trace_take_lost(): number;
@@ -107,7 +109,9 @@ export const VM_OPS_SPECIAL = 3;
 export const SPECIAL_NAMES: Record<number, string> = { 1: "[vvar]", 2: "[vdso]" };
 export const SPECIAL_KINDS: Record<string, number> = { "[vvar]": 1, "[vdso]": 2 };
 
-/** Batch commands */
+/** Batch commands (docs/batch.md): CMD_SLOTS f64 per command, CMD_CAPACITY per core call */
 export const CMD_SLOTS = 8;
+/** The typed batch's stride: the core's command layout, slot 1 (the core's mm) written by the host */
+export const BATCH_STRIDE = CMD_SLOTS;
 export const CMD_CAPACITY = 4096;
 export const OP = { mmap: 1, munmap: 2, mprotect: 3, brk: 4, mremap: 5, madvise: 6, touch: 7, mlock: 8, munlock: 9 } as const;

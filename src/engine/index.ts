@@ -4,6 +4,8 @@ export {
   type SimulatorOptions,
 } from "./simulator.js";
 export { type EngineBuild, type WasmSource, loadEngine, wasmPath } from "./load.js";
+/** The typed batch format (docs/batch.md): the stride and the op codes. */
+export { BATCH_STRIDE, OP as BATCH_OP } from "./abi.js";
 export {
   type MergeCaller, type MergeEvent, type MergeReason, type MergeRes, type MergeSide, type MergeStats, type PgoffEvent,
   type VmaMergeEvent, formatFtrace, formatMergeEvent, mergeSideText,

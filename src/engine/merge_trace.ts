@@ -104,8 +104,20 @@ export function decodeMergeStats(f: Float64Array, base: number): MergeStats {
   };
 }
 
+/**
+ * The decoded sides, one frozen object per code: an event's three sides
+ * are shared values rather than three new objects (decoding is most of
+ * what recording costs).
+ */
+const sides = new Map<number, MergeSide>();
+
 function side(v: number): MergeSide {
-  return { res: MERGE_RES[v & 0xff] ?? "MERGE_FAILED", reason: MERGE_REASONS[v >>> 8] ?? "ok" };
+  let x = sides.get(v);
+  if (x === undefined) {
+    x = Object.freeze({ res: MERGE_RES[v & 0xff] ?? "MERGE_FAILED", reason: MERGE_REASONS[v >>> 8] ?? "ok" });
+    sides.set(v, x);
+  }
+  return x;
 }
 
 /** Decode one event record (8 f64 slots at f[o]); pidOf maps the core's mm handle to a pid. */

@@ -10,9 +10,10 @@ import type {
   AnonVmaSnapshot, Capability, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, MemorySnapshot, MmCounters, MmLayout, PageRewriteStats,
   PageSnapshot, PgtableSnapshot, Policy, ProcessImage, ProcessSim, PteSnapshot, Rlimit, RlimitResource, VmaSnapshot, VmaUsage,
 } from "../types.js";
-import { SyscallError } from "../types.js";
+import { KernelDisposedError, SyscallError } from "../types.js";
+import { argError, checkNameArg } from "../abi/args.js";
 import {
-  ANON_VMA_RECORD, CMD_CAPACITY, CMD_SLOTS, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
+  ANON_VMA_RECORD, BATCH_STRIDE, CMD_CAPACITY, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
   PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
   VM_OPS_NONE, VM_OPS_SPECIAL,
 } from "./abi.js";
@@ -59,6 +60,13 @@ export interface SimulatorOptions {
 
 const TWO32 = 2 ** 32;
 
+/** What a disposed Simulator holds instead of its core: every use throws. */
+const DISPOSED_CORE = new Proxy({} as CoreExports, {
+  get() {
+    throw new KernelDisposedError();
+  },
+});
+
 /** strndup_user(name, ANON_VMA_NAME_MAX_LEN) and is_valid_name_char() (kernel/sys.c). */
 export function validAnonName(name: string): boolean {
   if (name.length >= ANON_VMA_NAME_MAX_LEN) return false;
@@ -69,16 +77,11 @@ export function validAnonName(name: string): boolean {
   return true;
 }
 
-/** Syscall arguments must be integers (src/types.ts); the core converts them as C does. */
-function int(name: string, x: number): number {
-  if (!Number.isInteger(x)) throw new TypeError(`syscall argument ${name} is not an integer: ${x}`);
-  return x;
-}
-
 export class Simulator implements KernelSim {
   readonly policy: Policy;
   readonly core: CoreExports;
-  private poisoned: Error | null = null;
+  /** @internal set when the core trapped or the kernel was disposed: every later call throws it */
+  poisoned: Error | null = null;
   private paths = new Map<number, string>();
   private pidSeq = 0;
   private live: Process[] = [];
@@ -87,8 +90,16 @@ export class Simulator implements KernelSim {
   private cfg: ResolvedConfig;
   /** the task whose limits and capabilities the core holds as `current` (null: reload) */
   private loaded: { signal: object; caps: number } | null = null;
-  private tracing = false;
+  /** @internal merge events are being recorded */
+  tracing = false;
+  /**
+   * @internal the ring room a syscall starts with: the host drains (decodes)
+   * the ring only when less is left, at exit/exec and in takeMergeEvents()
+   */
+  traceKeep = 0;
   private events: MergeEvent[] = [];
+  /** mm handle -> pid for decoding merge events (rebuilt when a task comes, goes or execs) */
+  private pidByMm: Map<number, number> | null = null;
   private buf: ArrayBuffer;
   private f64: Float64Array;
   private u32: Uint32Array;
@@ -110,6 +121,25 @@ export class Simulator implements KernelSim {
     this.buf = this.core.memory.buffer;
     this.f64 = new Float64Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
+  }
+
+  private scratch = new Float64Array(0);
+
+  /** @internal a reusable buffer of at least n f64 for encoding tuple batches */
+  batchScratch(n: number): Float64Array {
+    if (this.scratch.length < n) this.scratch = new Float64Array(Math.max(n, 2 * this.scratch.length));
+    return this.scratch;
+  }
+
+  /** @internal the f64 view of the core's memory (re-made when memory grew), without the object views() makes */
+  f64View(): Float64Array {
+    const b = this.core.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.f64 = new Float64Array(b);
+      this.u32 = new Uint32Array(b);
+    }
+    return this.f64;
   }
 
   /** Typed views over the core's memory, re-made when memory grew (growth detaches them). */
@@ -140,15 +170,49 @@ export class Simulator implements KernelSim {
     return r;
   }
 
+  /** @internal the core trapped during `what` (a bug): poison this kernel and return the error to throw. */
+  trapped(what: string, cause: unknown): Error {
+    if (this.poisoned === null) this.poisoned = new EnginePoisonedError(what, cause);
+    return this.poisoned;
+  }
+
   /**
-   * A syscall into the core. Running out of wasm memory surfaces as -ENOMEM
-   * (with the core's flag set), so the flag is only read for that result.
+   * @internal after a syscall into the core. Running out of wasm memory
+   * surfaces as -ENOMEM (with the core's flag set), so the flag is only read
+   * for that result.
    */
-  syscall(what: string, fn: () => number): number {
-    const r = this.call(what, fn, false);
+  syscallDone(what: string, r: number): number {
     if (r === -ENOMEM && this.core.engine_take_oom()) throw new EngineOutOfMemoryError(what);
-    if (this.tracing) this.drainMergeEvents();
+    if (this.tracing && this.core.trace_room() < this.traceKeep) this.drainMergeEvents();
     return r;
+  }
+
+  /** @internal a touch/peek result below 0 that is not a signal: out of memory or not modelled */
+  faultFailed(what: string, r: number, addr: number): number {
+    if (r === FAULT_OUT_OF_MEMORY) {
+      this.core.engine_take_oom();
+      throw new EngineOutOfMemoryError(what);
+    }
+    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    return r;
+  }
+
+  /**
+   * Release this kernel: it drops its wasm instance (its memory goes with the
+   * next garbage collection), and every later call on the kernel or its
+   * processes throws KernelDisposedError.
+   */
+  dispose(): void {
+    if (this.poisoned instanceof KernelDisposedError) return;
+    this.poisoned = new KernelDisposedError();
+    this.live = [];
+    this.events = [];
+    this.paths.clear();
+    // whatever still reaches for the core gets the same error
+    (this as { core: CoreExports }).core = DISPOSED_CORE;
+    this.buf = new ArrayBuffer(0);
+    this.f64 = new Float64Array(0);
+    this.u32 = new Uint32Array(0);
   }
 
   createFile(path: string, sizePages: number): number {
@@ -259,13 +323,22 @@ export class Simulator implements KernelSim {
 
   /** @internal a new task joins the kernel's list */
   adopt(p: Process): Process {
+    // pending events are attributed by mm: decode them before a new task (a thread) shares one
+    this.drainMergeEvents();
     this.live.push(p);
+    this.pidByMm = null;
     return p;
+  }
+
+  /** @internal a task's mm changed (exec): the pid lookup of merge events is rebuilt */
+  mmChanged(): void {
+    this.pidByMm = null;
   }
 
   /** @internal a task leaves it */
   forget(p: Process): void {
     this.live = this.live.filter((q) => q !== p);
+    this.pidByMm = null;
   }
 
   /** @internal anon VMA names are interned: equal strings, equal ids (what merging compares) */
@@ -311,6 +384,7 @@ export class Simulator implements KernelSim {
     const ok = this.call("traceMerges", () => this.core.trace_enable(capacity));
     if (!ok) throw new EngineOutOfMemoryError("traceMerges");
     this.tracing = capacity > 0;
+    this.traceKeep = Math.max(TRACE_BATCH_MARGIN, capacity >> 1);
     this.events = [];
   }
 
@@ -328,11 +402,15 @@ export class Simulator implements KernelSim {
     const core = this.core;
     const n = core.trace_pending();
     if (n) {
-      const pids = new Map<number, number>();
-      for (const p of this.live) if (!p.exited) pids.set(p.mm, p.pid);
-      const f64 = this.views().f64;
+      let pids = this.pidByMm;
+      if (pids === null) {
+        pids = this.pidByMm = new Map<number, number>();
+        for (const p of this.live) if (!p.exited) pids.set(p.mm, p.pid);
+      }
+      const byMm = pids;
+      const f64 = this.f64View();
       for (let i = 0; i < n; i++) {
-        this.events.push(decodeMergeEvent(f64, core.trace_event(i) >>> 3, (mm) => pids.get(mm) ?? 0));
+        this.events.push(decodeMergeEvent(f64, core.trace_event(i) >>> 3, (mm) => byMm.get(mm) ?? 0));
       }
       core.trace_consume(n);
     }
@@ -435,7 +513,9 @@ export class Process implements ProcessSim {
   /** The mm, with this task made the core's `current` (for every call that may check a limit). */
   private get cur(): number {
     const mm = this.mm;
-    this.kernel.setCurrent(this.task);
+    const k = this.kernel;
+    if (k.poisoned !== null) throw k.poisoned;
+    k.setCurrent(this.task);
     return mm;
   }
 
@@ -467,26 +547,30 @@ export class Process implements ProcessSim {
   }
 
   touch(addr: number, write: boolean): number {
-    int("addr", addr);
     const mm = this.cur;
-    const r = this.kernel.call("touch", () => this.kernel.core.touch(mm, addr, write ? 1 : 0), false);
-    if (r === FAULT_OUT_OF_MEMORY) {
-      this.kernel.core.engine_take_oom();
-      throw new EngineOutOfMemoryError("touch");
+    if (!Number.isInteger(addr)) throw argError("touch", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.touch(mm, addr, write ? 1 : 0);
+    } catch (e) {
+      throw k.trapped("touch", e);
     }
-    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    if (r < 0) return k.faultFailed("touch", r, addr);
     return r;
   }
 
   peek(addr: number): number {
-    int("addr", addr);
     const mm = this.cur;
-    const r = this.kernel.call("peek", () => this.kernel.core.peek(mm, addr), false);
-    if (r === FAULT_OUT_OF_MEMORY) {
-      this.kernel.core.engine_take_oom();
-      throw new EngineOutOfMemoryError("peek");
+    if (!Number.isInteger(addr)) throw argError("peek", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.peek(mm, addr);
+    } catch (e) {
+      throw k.trapped("peek", e);
     }
-    if (r === FAULT_NOT_MODELLED) throw new NotModelledAccessError(addr);
+    if (r === FAULT_OUT_OF_MEMORY || r === FAULT_NOT_MODELLED) return k.faultFailed("peek", r, addr);
     return r;
   }
 
@@ -509,6 +593,8 @@ export class Process implements ProcessSim {
 
   exit(): void {
     const mm = this.mm;
+    // the pending merge events name this mm: decode them while it maps to this pid
+    this.kernel.drainMergeEvents();
     this.kernel.call("exit", () => this.kernel.core.mm_put(mm));
     this._exited = true;
     this.kernel.forget(this);
@@ -516,8 +602,10 @@ export class Process implements ProcessSim {
 
   exec(image?: ProcessImage): void {
     const old = this.mm;
+    this.kernel.drainMergeEvents();
     const mm = this.kernel.buildMm(image ?? this.kernel.imageFor(this.task));
     this._mm = mm;
+    this.kernel.mmChanged();
     this.kernel.call("exec", () => this.kernel.core.mm_put(old));
   }
 
@@ -564,85 +652,196 @@ export class Process implements ProcessSim {
     }
   }
 
+  // The syscalls below run on every call of a replay or a benchmark: no
+  // closure, no object on the success path (the argument checks are written
+  // out, not a call, which would box double arguments); errors are built only
+  // when thrown.
+
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("prot", prot); int("flags", flags); int("file", file); int("off", off);
-    return this.kernel.syscall("mmap", () => c.mmap(this.cur, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("mmap", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mmap", "len", len);
+    if (!Number.isInteger(prot)) throw argError("mmap", "prot", prot);
+    if (!Number.isInteger(flags)) throw argError("mmap", "flags", flags);
+    if (!Number.isInteger(file)) throw argError("mmap", "file", file);
+    if (!Number.isInteger(off)) throw argError("mmap", "off", off);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mmap(mm, addr, len, prot >>> 0, flags >>> 0, file < 0 || file >= TWO32 ? 0 : file, off);
+    } catch (e) {
+      throw k.trapped("mmap", e);
+    }
+    return k.syscallDone("mmap", r);
   }
 
   munmap(addr: number, len: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
-    return this.kernel.syscall("munmap", () => c.munmap(this.cur, addr, len));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("munmap", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("munmap", "len", len);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munmap(mm, addr, len);
+    } catch (e) {
+      throw k.trapped("munmap", e);
+    }
+    return k.syscallDone("munmap", r);
   }
 
   mprotect(addr: number, len: number, prot: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("prot", prot);
-    return this.kernel.syscall("mprotect", () => c.mprotect(this.cur, addr, len, prot >>> 0));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("mprotect", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mprotect", "len", len);
+    if (!Number.isInteger(prot)) throw argError("mprotect", "prot", prot);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mprotect(mm, addr, len, prot);
+    } catch (e) {
+      throw k.trapped("mprotect", e);
+    }
+    return k.syscallDone("mprotect", r);
   }
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("oldLen", oldLen); int("newLen", newLen); int("flags", flags); int("newAddr", newAddr);
-    return this.kernel.syscall("mremap", () => c.mremap(this.cur, addr, oldLen, newLen, flags >>> 0, newAddr));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("mremap", "addr", addr);
+    if (!Number.isInteger(oldLen)) throw argError("mremap", "oldLen", oldLen);
+    if (!Number.isInteger(newLen)) throw argError("mremap", "newLen", newLen);
+    if (!Number.isInteger(flags)) throw argError("mremap", "flags", flags);
+    if (!Number.isInteger(newAddr)) throw argError("mremap", "newAddr", newAddr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mremap(mm, addr, oldLen, newLen, flags, newAddr);
+    } catch (e) {
+      throw k.trapped("mremap", e);
+    }
+    return k.syscallDone("mremap", r);
   }
 
   madvise(addr: number, len: number, advice: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("advice", advice);
-    const r = this.kernel.syscall("madvise", () => c.madvise(this.cur, addr, len, advice | 0));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("madvise", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("madvise", "len", len);
+    if (!Number.isInteger(advice)) throw argError("madvise", "advice", advice);
+    const k = this.kernel;
+    const c = k.core;
+    let r: number;
+    try {
+      r = c.madvise(mm, addr, len, advice | 0);
+    } catch (e) {
+      throw k.trapped("madvise", e);
+    }
+    r = k.syscallDone("madvise", r);
     // MADV_POPULATE_* over [vdso]: the kernel would fault its pages in; vmasim has none
     if (r === -EFAULT && c.engine_take_not_modelled()) throw new NotModelledAccessError(addr);
     return r;
   }
 
   mlock(addr: number, len: number, flags: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("flags", flags);
-    return this.kernel.syscall("mlock", () => c.mlock(this.cur, addr, len, flags >>> 0));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("mlock", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mlock", "len", len);
+    if (!Number.isInteger(flags)) throw argError("mlock", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mlock(mm, addr, len, flags);
+    } catch (e) {
+      throw k.trapped("mlock", e);
+    }
+    return k.syscallDone("mlock", r);
   }
 
   munlock(addr: number, len: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
-    return this.kernel.syscall("munlock", () => c.munlock(this.cur, addr, len));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("munlock", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("munlock", "len", len);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munlock(mm, addr, len);
+    } catch (e) {
+      throw k.trapped("munlock", e);
+    }
+    return k.syscallDone("munlock", r);
   }
 
   mlockall(flags: number): number {
-    const c = this.kernel.core;
-    int("flags", flags);
-    return this.kernel.syscall("mlockall", () => c.mlockall(this.cur, flags >>> 0));
+    const mm = this.cur;
+    if (!Number.isInteger(flags)) throw argError("mlockall", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.mlockall(mm, flags);
+    } catch (e) {
+      throw k.trapped("mlockall", e);
+    }
+    return k.syscallDone("mlockall", r);
   }
 
   munlockall(): number {
-    const c = this.kernel.core;
-    return this.kernel.syscall("munlockall", () => c.munlockall(this.cur));
+    const mm = this.cur;
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.munlockall(mm);
+    } catch (e) {
+      throw k.trapped("munlockall", e);
+    }
+    return k.syscallDone("munlockall", r);
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len);
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("setAnonName", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("setAnonName", "len", len);
+    checkNameArg("setAnonName", "name", name);
     // the name is a C string: it ends at its first NUL
     const cname = name === null ? null : name.split("\0")[0];
     if (cname !== null && !validAnonName(cname)) return -EINVAL;
-    const id = cname === null ? 0 : this.kernel.internName(cname);
-    return this.kernel.syscall("setAnonName", () => c.set_anon_name(this.cur, addr, len, id));
+    const k = this.kernel;
+    const id = cname === null ? 0 : k.internName(cname);
+    let r: number;
+    try {
+      r = k.core.set_anon_name(mm, addr, len, id);
+    } catch (e) {
+      throw k.trapped("setAnonName", e);
+    }
+    return k.syscallDone("setAnonName", r);
   }
 
   mseal(addr: number, len: number, flags: number): number {
-    const c = this.kernel.core;
-    int("addr", addr); int("len", len); int("flags", flags);
-    // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
-    return this.kernel.syscall("mseal", () => c.mseal(this.cur, addr, len, flags));
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("mseal", "addr", addr);
+    if (!Number.isInteger(len)) throw argError("mseal", "len", len);
+    if (!Number.isInteger(flags)) throw argError("mseal", "flags", flags);
+    const k = this.kernel;
+    let r: number;
+    try {
+      // mseal(2) arrived in 6.10: the core answers ENOSYS under linux-5.17
+      r = k.core.mseal(mm, addr, len, flags);
+    } catch (e) {
+      throw k.trapped("mseal", e);
+    }
+    return k.syscallDone("mseal", r);
   }
 
   brk(addr: number): number {
-    const c = this.kernel.core;
-    int("addr", addr);
-    const r = this.kernel.call("brk", () => c.brk(this.cur, addr), false);
+    const mm = this.cur;
+    if (!Number.isInteger(addr)) throw argError("brk", "addr", addr);
+    const k = this.kernel;
+    let r: number;
+    try {
+      r = k.core.brk(mm, addr);
+    } catch (e) {
+      throw k.trapped("brk", e);
+    }
     // brk reports failure by returning the old break: read the flag every time
-    if (this.kernel.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (k.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (k.tracing && k.core.trace_room() < k.traceKeep) k.drainMergeEvents();
     return r;
   }
 
@@ -690,46 +889,121 @@ export class Process implements ProcessSim {
   }
 
   /**
-   * Run encoded syscalls in one call (the replay fast path). Each command is
-   * [op, ...args] with op one of "mmap" | "munmap" | "mprotect" | "brk" |
-   * "mremap" | "madvise" | "touch" | "mlock" | "munlock" and the arguments of
-   * the matching method (touch: addr, 1 for a write; the file of mmap: its
-   * identity or 0). Returns the results in order; a touch of a special mapping
-   * gives -2 (not modelled).
+   * The typed batch (docs/batch.md): run `count` commands of BATCH_STRIDE
+   * f64 slots each from `cmds` ([op, 0, arg1..arg6], op a BATCH_OP code),
+   * writing one result per command to `results` (what the per-call method
+   * returns; a touch of a special mapping gives -2). No per-command object
+   * is made on either side. Returns `count`. On an error (an unknown op, an
+   * argument that is not an integer, the engine out of memory) the commands
+   * before the failing one have run and their results are written; the
+   * error's `completed` property says how many.
    */
-  batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
-    const core = this.kernel.core;
-    const results: number[] = [];
-    for (let at = 0; at < cmds.length;) {
-      const n = Math.min(CMD_CAPACITY, cmds.length - at);
-      const cmdBase = core.cmd_buffer() >>> 3;
-      let f64 = this.kernel.views().f64;
-      for (let i = 0; i < n; i++) {
-        const c = cmds[at + i];
-        const o = cmdBase + i * CMD_SLOTS;
-        f64[o] = OP[c[0]];
-        f64[o + 1] = this.cur;
-        for (let k = 1; k < CMD_SLOTS - 1; k++) f64[o + 1 + k] = (c[k] as number | undefined) ?? 0;
+  runBatch(cmds: Float64Array, results: Float64Array, count: number = Math.floor(cmds.length / BATCH_STRIDE)): number {
+    const mm = this.cur;
+    if (!(cmds instanceof Float64Array)) throw new TypeError("runBatch: argument cmds must be a Float64Array");
+    if (!(results instanceof Float64Array)) throw new TypeError("runBatch: argument results must be a Float64Array");
+    if (!Number.isInteger(count) || count < 0 || count * BATCH_STRIDE > cmds.length || count > results.length) {
+      throw new RangeError(`runBatch: argument count must be an integer from 0 to min(cmds.length / ${BATCH_STRIDE}, results.length), got ${count}`);
+    }
+    const k = this.kernel;
+    const core = k.core;
+    const cmdBase = core.cmd_buffer() >>> 3;
+    const resBase = core.result_buffer() >>> 3;
+    for (let at = 0; at < count;) {
+      const n = Math.min(CMD_CAPACITY, count - at);
+      k.f64View().set(cmds.subarray(at * BATCH_STRIDE, (at + n) * BATCH_STRIDE), cmdBase);
+      let ran: number;
+      try {
+        ran = core.run_batch_mm(mm, n);
+      } catch (e) {
+        throw k.trapped("batch", e);
       }
-      const ran = this.kernel.call("batch", () => core.run_batch(n), false);
-      f64 = this.kernel.views().f64;
-      const resBase = core.result_buffer() >>> 3;
-      for (let i = 0; i < ran; i++) results.push(f64[resBase + i]);
+      const f64 = k.f64View();
+      results.set(f64.subarray(resBase, resBase + ran), at);
       if (ran < n) {
-        const op = cmds[at + ran][0];
-        if (!(op in OP)) throw new Error(`batch: unknown op '${String(op)}' at index ${at + ran}`);
-        if (core.engine_take_oom()) {
-          const err = new EngineOutOfMemoryError(`batch command ${at + ran} (${op})`);
-          (err as EngineOutOfMemoryError & { completed: number[] }).completed = results;
-          throw err;
-        }
+        const i = at + ran;
+        const bad = badCommand(cmds, i);
+        if (bad) throw completed(bad, i);
+        if (core.engine_take_oom()) throw completed(new EngineOutOfMemoryError(`batch command ${i} (${OP_NAMES[cmds[i * BATCH_STRIDE]]})`), i);
         // the core stopped early so that the merge-event ring can be drained
-        this.kernel.drainMergeEvents();
+        k.drainMergeEvents();
       }
       at += ran;
     }
-    return results;
+    return count;
   }
+
+  /**
+   * Run syscalls given as tuples in one call: each command is [op, ...args]
+   * with op one of "mmap" | "munmap" | "mprotect" | "brk" | "mremap" |
+   * "madvise" | "touch" | "mlock" | "munlock" and the arguments of the
+   * matching method (touch: addr, 1 for a write; the file of mmap: its
+   * identity or 0; missing arguments are 0). Returns the results in order; a
+   * touch of a special mapping gives -2. An unknown op or an argument that
+   * is not an integer is refused before anything runs. Built on runBatch(),
+   * which avoids the tuples and the result array; its errors carry
+   * `completed`, here the array of the results so far.
+   */
+  batch(cmds: readonly (readonly [keyof typeof OP, ...number[]])[]): number[] {
+    void this.cur;
+    const buf = this.kernel.batchScratch(cmds.length * BATCH_STRIDE);
+    for (let i = 0; i < cmds.length; i++) {
+      const c = cmds[i];
+      const op = OP[c[0]];
+      if (op === undefined) throw new Error(`batch: unknown op '${String(c[0])}' at index ${i}`);
+      const o = i * BATCH_STRIDE;
+      buf[o] = op;
+      buf[o + 1] = 0;
+      const n = c.length;
+      for (let a = 1; a < BATCH_STRIDE - 1; a++) {
+        const x = a < n ? (c[a] as number) : 0;
+        if (!Number.isInteger(x)) throw argError(`batch command ${i} (${c[0]})`, OP_ARGS[c[0]][a - 1] ?? `argument ${a}`, x);
+        buf[o + 1 + a] = x;
+      }
+    }
+    const results = new Float64Array(cmds.length);
+    try {
+      this.runBatch(buf, results, cmds.length);
+    } catch (e) {
+      const done = (e as { completed?: number }).completed;
+      if (typeof done === "number") (e as { completed: unknown }).completed = toArray(results, done);
+      throw e;
+    }
+    return toArray(results, cmds.length);
+  }
+}
+
+/** The argument names of each batch op, in slot order (for error messages). */
+const OP_ARGS: Readonly<Record<keyof typeof OP, readonly string[]>> = {
+  mmap: ["addr", "len", "prot", "flags", "file", "off"], munmap: ["addr", "len"], mprotect: ["addr", "len", "prot"],
+  brk: ["addr"], mremap: ["addr", "oldLen", "newLen", "flags", "newAddr"], madvise: ["addr", "len", "advice"],
+  touch: ["addr", "write"], mlock: ["addr", "len", "flags"], munlock: ["addr", "len"],
+};
+const OP_NAMES = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k])) as Readonly<Record<number, keyof typeof OP>>;
+
+/** Why the core refused typed command i (an unknown op or a non-integer argument), or null. */
+function badCommand(cmds: Float64Array, i: number): Error | null {
+  const o = i * BATCH_STRIDE;
+  const name = OP_NAMES[cmds[o]];
+  if (name === undefined) return new RangeError(`batch: unknown op ${cmds[o]} at command ${i} (ops: ${Object.entries(OP).map(([k, v]) => `${v} ${k}`).join(", ")})`);
+  for (let a = 0; a < BATCH_STRIDE - 2; a++) {
+    const x = cmds[o + 2 + a];
+    if (!Number.isInteger(x)) return argError(`batch command ${i} (${name})`, OP_ARGS[name][a] ?? `slot ${a + 2}`, x);
+  }
+  return null;
+}
+
+/** The first n values of a typed array as a plain array (Array.from iterates generically, slowly). */
+function toArray(xs: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = xs[i];
+  return out;
+}
+
+/** The error of a batch whose first `n` commands ran. */
+function completed(e: Error, n: number): Error {
+  (e as Error & { completed: number }).completed = n;
+  return e;
 }
 
 /** A simulated kernel running on the wasm engine. */

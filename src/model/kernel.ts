@@ -11,6 +11,7 @@
 
 import { PAGE_SIZE } from "../abi/constants.js";
 import { defaultImage } from "../image.js";
+import { KernelDisposedError } from "../types.js";
 import type {
   AnonVmaSnapshot, CommitInfo, KernelConfig, KernelMemorySnapshot, KernelSim, PageRewriteStats, PageSnapshot, Policy, ProcessImage,
   ProcessSim,
@@ -74,11 +75,24 @@ export class KernelModel implements KernelSim {
     this.current = TaskCred.initial(this.cfg);
   }
 
+  private disposed = false;
+
+  /** KernelSim.dispose(): later calls on this kernel or its processes throw. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** Throws once the kernel was disposed (every entry point calls it). */
+  live(): void {
+    if (this.disposed) throw new KernelDisposedError();
+  }
+
   config(): ResolvedConfig {
     return { ...this.cfg };
   }
 
   configure(change: Partial<KernelConfig>): void {
+    this.live();
     const c = checkChange(change);
     Object.assign(this.cfg, c);
     this.sysctl_max_map_count = this.cfg.max_map_count;
@@ -105,11 +119,13 @@ export class KernelModel implements KernelSim {
   }
 
   createFile(path: string, sizePages: number): number {
+    this.live();
     return this.newFile(path, sizePages, false).id;
   }
 
   /** ftruncate(): shrinking unmaps and drops the pages beyond the new end (shmem.ts). */
   resizeFile(file: number, sizePages: number): void {
+    this.live();
     if (!Number.isInteger(sizePages) || sizePages < 0) throw new RangeError(`bad file size: ${sizePages}`);
     shmem_setattr_size(this, this.file(file), sizePages);
   }
@@ -131,6 +147,7 @@ export class KernelModel implements KernelSim {
   }
 
   createProcess(image?: ProcessImage): ProcessModel {
+    this.live();
     const cred = TaskCred.initial(this.cfg);
     return ProcessModel.create(this, image ?? this.execImage(cred), cred);
   }
@@ -163,6 +180,7 @@ export class KernelModel implements KernelSim {
   }
 
   memory(): KernelMemorySnapshot {
+    this.live();
     const pages: PageSnapshot[] = [...this.pages.values()].sort((a, b) => a.id - b.id).map((pg) => ({
       id: pg.id,
       anon: pg.anon,

@@ -147,6 +147,11 @@ export function do_mmap(
 
   if (mm.map_count > mm.kernel.sysctl_max_map_count) return -ENOMEM;
 
+  // get_unmapped_area() returns a MAP_FIXED address unchanged from the arch
+  // hook and then tests IS_ERR_VALUE() on it (mm/mmap.c, 5.17 and 6.x alike):
+  // an address in the top 4095 bytes comes back as that errno (-1 is EPERM).
+  if ((flags & MAP_FIXED) && addrB > U64_MASK - 4095n) return -Number(U64_MASK - addrB + 1n);
+
   // From here on lengths and addresses are numbers (exact below 2^53, see uapi.ts).
   let addr = get_unmapped_area(mm, file, num(addrB), num(lenB), num(pgoffB), flags);
   if (isErr(addr)) return addr;

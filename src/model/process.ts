@@ -38,6 +38,7 @@ import { pgtable_list, ptes_in_range } from "./pgtable.js";
 import { type TaskCred, checkCapability, do_getrlimit, do_setrlimit } from "./resource.js";
 import { smap_usage } from "./smaps.js";
 import { ulong } from "./uapi.js";
+import { checkArg, checkNameArg } from "../abi/args.js";
 
 export class ProcessModel implements ProcessSim {
   readonly kernel: KernelModel;
@@ -72,6 +73,7 @@ export class ProcessModel implements ProcessSim {
   /** The mm, for every operation of a live task; the task becomes `current`. */
   private live(): MmStruct {
     if (this.dead) throw new Error(`process ${this.pid} has exited`);
+    this.kernel.live();
     this.kernel.current = this.cred;
     return this.mm;
   }
@@ -97,40 +99,43 @@ export class ProcessModel implements ProcessSim {
   }
 
   mmap(addr: number, len: number, prot: number, flags: number, file: number, off: number): number {
-    return sys_mmap(this.live(), ulong(addr), ulong(len), ulong(prot), ulong(flags), file, ulong(off));
+    const mm = this.live();
+    checkArg("mmap", "file", file);
+    return sys_mmap(mm, u("mmap", "addr", addr), u("mmap", "len", len), u("mmap", "prot", prot), u("mmap", "flags", flags), file, u("mmap", "off", off));
   }
 
   munmap(addr: number, len: number): number {
-    return sys_munmap(this.live(), ulong(addr), ulong(len));
+    return sys_munmap(this.live(), u("munmap", "addr", addr), u("munmap", "len", len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
-    return sys_mprotect(this.live(), ulong(addr), ulong(len), ulong(prot));
+    return sys_mprotect(this.live(), u("mprotect", "addr", addr), u("mprotect", "len", len), u("mprotect", "prot", prot));
   }
 
   brk(addr: number): number {
-    return sys_brk(this.live(), ulong(addr));
+    return sys_brk(this.live(), u("brk", "addr", addr));
   }
 
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
-    return sys_mremap(this.live(), ulong(addr), ulong(oldLen), ulong(newLen), ulong(flags), ulong(newAddr));
+    return sys_mremap(this.live(), u("mremap", "addr", addr), u("mremap", "oldLen", oldLen), u("mremap", "newLen", newLen), u("mremap", "flags", flags),
+      u("mremap", "newAddr", newAddr));
   }
 
   madvise(addr: number, len: number, advice: number): number {
-    return sys_madvise(this.live(), ulong(addr), ulong(len), ulong(advice));
+    return sys_madvise(this.live(), u("madvise", "addr", addr), u("madvise", "len", len), u("madvise", "advice", advice));
   }
 
   /** mlock(2) with flags 0 is mlock2(2) with flags 0: the same do_mlock(). */
   mlock(addr: number, len: number, flags: number): number {
-    return sys_mlock2(this.live(), ulong(addr), ulong(len), ulong(flags));
+    return sys_mlock2(this.live(), u("mlock", "addr", addr), u("mlock", "len", len), u("mlock", "flags", flags));
   }
 
   munlock(addr: number, len: number): number {
-    return sys_munlock(this.live(), ulong(addr), ulong(len));
+    return sys_munlock(this.live(), u("munlock", "addr", addr), u("munlock", "len", len));
   }
 
   mlockall(flags: number): number {
-    return sys_mlockall(this.live(), ulong(flags));
+    return sys_mlockall(this.live(), u("mlockall", "flags", flags));
   }
 
   munlockall(): number {
@@ -138,29 +143,34 @@ export class ProcessModel implements ProcessSim {
   }
 
   setAnonName(addr: number, len: number, name: string | null): number {
-    return prctl_set_vma_anon_name(this.live(), ulong(addr), ulong(len), name);
+    const mm = this.live();
+    const start = u("setAnonName", "addr", addr), length = u("setAnonName", "len", len);
+    checkNameArg("setAnonName", "name", name);
+    return prctl_set_vma_anon_name(mm, start, length, name);
   }
 
   /** mseal(2) does not exist in v5.17: ENOSYS. */
   mseal(addr: number, len: number, flags: number): number {
     this.live();
-    void [addr, len, flags];
+    checkArg("mseal", "addr", addr);
+    checkArg("mseal", "len", len);
+    checkArg("mseal", "flags", flags);
     return -ENOSYS;
   }
 
   touch(addr: number, write: boolean): number {
-    const r = this.access(addr, write);
+    const r = this.access("touch", addr, write);
     return r < 0 ? -r : 0;
   }
 
   peek(addr: number): number {
-    return this.access(addr, false);
+    return this.access("peek", addr, false);
   }
 
   /** A user access: the byte (after a write: its new value), or -signal. A kernel address is SIGSEGV. */
-  private access(addr: number, write: boolean): number {
+  private access(call: string, addr: number, write: boolean): number {
     const mm = this.live();
-    const a = ulong(addr);
+    const a = u(call, "addr", addr);
     if (a >= BigInt(TASK_SIZE)) return -SIGSEGV;
     return user_access(mm, Number(a), write);
   }
@@ -254,4 +264,10 @@ export function snapshotVma(v: Vma): VmaSnapshot {
     anonName: v.anon_name,
     special: v.special,
   };
+}
+
+/** A syscall argument as the kernel sees it, after the boundary check both implementations share (src/abi/args.ts). */
+function u(call: string, name: string, x: number): bigint {
+  checkArg(call, name, x);
+  return ulong(x);
 }

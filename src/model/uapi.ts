@@ -10,6 +10,7 @@
 // because from then on they are only compared against addresses below
 // TASK_SIZE (2^47), where the comparison result is exact.
 
+import { I64_MIN } from "../abi/args.js";
 import { PAGE_SIZE } from "../abi/constants.js";
 
 /** errno values the model needs that are not (yet) in src/abi/constants.ts. */
@@ -21,11 +22,14 @@ const PAGE_MASK_B = ~BigInt(PAGE_SIZE - 1) & U64_MASK;
 /**
  * C conversion of a syscall argument to `unsigned long` (the rule of
  * src/types.ts): negative numbers wrap, numbers at or above 2^64 (what a JS
- * literal 0xffffffffffffffff rounds to) saturate at 2^64 - 1.
+ * literal 0xffffffffffffffff rounds to) saturate at 2^64 - 1, numbers below
+ * -2^63 at -2^63 (as the engine's i64.trunc_sat does). Callers check the
+ * argument with src/abi/args.ts checkArg() first, for its error message.
  */
 export function ulong(x: number): bigint {
   if (!Number.isInteger(x)) throw new TypeError(`syscall argument is not an integer: ${x}`);
   if (x >= 2 ** 64) return U64_MASK;
+  if (x < I64_MIN) return 1n << 63n;
   return BigInt.asUintN(64, BigInt(x));
 }
 
