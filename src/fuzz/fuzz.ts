@@ -9,7 +9,7 @@
 // --replay` runs again.
 import { formatValue } from "../config/config.js";
 import { shrinkScript } from "../kernel/shrink.js";
-import type { KernelConfig, Policy } from "../types.js";
+import type { KernelConfig, KernelSim, Policy } from "../types.js";
 import { documentedDefect } from "./defects.js";
 import { implementations, runLockstep, type Failure } from "./lockstep.js";
 import { rng, seedConfig, subSeed } from "./random.js";
@@ -37,6 +37,8 @@ export interface FuzzOptions {
   onEpisode?: (done: { ops: number; episodes: number; classes: number }) => void;
   /** the clock (tests pass a fake one) */
   now?: () => number;
+  /** the engine's kernel (tests pass a broken one) */
+  createEngine?: (config: KernelConfig) => KernelSim;
 }
 
 export interface FuzzClass {
@@ -87,23 +89,34 @@ export function directives(config: KernelConfig): string[] {
   return out;
 }
 
-/** Shrinks a failing step list to a minimal one with the same failure class. */
-async function shrinkClass(cls: FuzzClass, checkEvery1: { maxTests: number }): Promise<NonNullable<FuzzClass["minimal"]>> {
+/**
+ * Shrinks a failing step list to a minimal one with the same failure class.
+ * Candidates are checked after their last step only (the failing step ends
+ * the list, so a candidate of the class fails there; much faster), then the
+ * result is checked after every step, and shrunk again that way if an
+ * earlier step now fails differently.
+ */
+async function shrinkClass(cls: FuzzClass, maxTests: number, createEngine: FuzzOptions["createEngine"]): Promise<NonNullable<FuzzClass["minimal"]>> {
   const target = cls.signature;
-  const fails = (script: string): boolean => {
-    const lines = script.split("\n");
-    const r = runLockstep(parseSteps(lines), { config: cls.config });
-    return r.failure?.signature === target;
-  };
-  const m = await shrinkScript(cls.lines.join("\n"), fails, { maxTests: checkEvery1.maxTests, parses: stepsParse });
-  const lines = m.script.split("\n").filter((l) => l !== "");
-  const again = runLockstep(parseSteps(lines), { config: cls.config });
+  const run = (lines: readonly string[], checkEvery: number) =>
+    runLockstep(parseSteps(lines), { config: cls.config, createEngine, checkEvery });
+  const failsWith = (checkEvery: number) => (script: string): boolean => run(script.split("\n"), checkEvery).failure?.signature === target;
+  const toLines = (script: string) => script.split("\n").filter((l) => l !== "");
+  let m = await shrinkScript(cls.lines.join("\n"), failsWith(Number.MAX_SAFE_INTEGER), { maxTests, parses: stepsParse });
+  let lines = toLines(m.script);
+  let tests = m.tests;
+  if (run(lines, 1).failure?.signature !== target) {
+    m = await shrinkScript(cls.lines.join("\n"), failsWith(1), { maxTests, parses: stepsParse });
+    lines = toLines(m.script);
+    tests += m.tests;
+  }
+  const again = run(lines, 1);
   const script = [
     `# vmasim fuzz: episode ${cls.episode}, ${cls.signature}`,
     ...directives(cls.config),
     ...lines,
   ].join("\n") + "\n";
-  return { script, detail: again.failure?.detail ?? "(the minimal script no longer fails)", tests: m.tests };
+  return { script, detail: again.failure?.detail ?? "(the minimal script no longer fails)", tests };
 }
 
 /** Fuzzes one policy. */
@@ -122,12 +135,12 @@ export async function fuzzPolicy(opts: FuzzOptions): Promise<PolicyReport> {
     const index = episodes++;
     const config = episodeConfig(opts.policy, opts.seed, index, opts.set);
     const lines = episodeLines(opts.seed, index, Math.min(EPISODE_STEPS, opts.ops - ops));
-    let r = runLockstep(parseSteps(lines), { config, checkEvery });
+    let r = runLockstep(parseSteps(lines), { config, checkEvery, createEngine: opts.createEngine });
     ops += r.steps;
     checks += r.checks;
     if (r.failure && checkEvery > 1) {
       // a sampled check saw it late: find the step that made it
-      r = runLockstep(parseSteps(lines.slice(0, r.failure.step + 1)), { config });
+      r = runLockstep(parseSteps(lines.slice(0, r.failure.step + 1)), { config, createEngine: opts.createEngine });
     }
     const f = r.failure;
     if (f) {
@@ -144,7 +157,7 @@ export async function fuzzPolicy(opts: FuzzOptions): Promise<PolicyReport> {
   }
   const list = [...classes.values()].sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
   if (opts.shrink ?? true) {
-    for (const cls of list) cls.minimal = await shrinkClass(cls, { maxTests: opts.maxShrinkTests ?? 400 });
+    for (const cls of list) cls.minimal = await shrinkClass(cls, opts.maxShrinkTests ?? 400, opts.createEngine);
   }
   return { policy: opts.policy, model: use.model, ops, episodes, checks, classes: list, timedOut };
 }
