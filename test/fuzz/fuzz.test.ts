@@ -147,3 +147,12 @@ describe("vmasim fuzz: usage and bad fuzz scripts", () => {
     expect(parseSteps(["# c", "", "  3 fork  # x", "0 exit"]).map((s) => s.text)).toEqual(["3 fork", "0 exit"]);
   });
 });
+
+describe("vmasim fuzz in CI", () => {
+  it(".ci/run fuzzes every policy for at least 200,000 steps", () => {
+    const ci = readFileSync(new URL("../../.ci/run", import.meta.url), "utf8");
+    const m = /node dist\/cli\.js fuzz --policy all --ops (\d+)/.exec(ci);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(200_000);
+  });
+});
