@@ -14,7 +14,17 @@
 //   prctl anon name  the same split as madvise, made EAGAIN by madvise_vma_anon_name()
 //   fork             dup_mmap() does not check: the child inherits the count
 // After each refusal the layout is unchanged and the checkers pass.
+//
+// map-count/max-map-count-paths.script does the same at the default limit
+// (65530) on the running kernel, with no sysctl written: padded by
+// `padvmas`, recorded on Linux 6.18.44 (`vmasim kernel`). The engine under
+// linux-6.18 reproduces the recording; with the native runner the kernel
+// prints what the engine prints. (Not in test/limits/scripts/: the reference
+// model takes minutes over 65530 VMAs.)
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { canRunNative, imageIndependent, runOnKernel } from "../../src/kernel/native.js";
+import { runScenario } from "../../src/scenario/run.js";
 import { EAGAIN, ENOMEM, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE } from "../../src/abi/constants.js";
 import { checkAll } from "../../src/fuzz/lockstep.js";
 import { createKernelSync } from "../../src/engine/index.js";
@@ -98,3 +108,28 @@ for (const [name, create] of IMPLS) {
     });
   });
 }
+
+describe("vm.max_map_count at the default limit, against the running kernel", () => {
+  const script = readFileSync(new URL("./map-count/max-map-count-paths.script", import.meta.url), "utf8");
+  const recording = readFileSync(new URL("./map-count/max-map-count-paths.linux-6.18.out", import.meta.url), "utf8");
+  const engine = () => runScenario(createKernelSync({ policy: "linux-6.18" }), script).output;
+
+  it("the engine under linux-6.18 prints the 6.18 recording", () => {
+    expect(imageIndependent(engine())).toBe(imageIndependent(recording));
+    expect(recording).toContain("madvise 2 1 dontfork => EAGAIN\n");
+  });
+
+  const native = canRunNative();
+  const hostMax = (() => {
+    try {
+      return Number(readFileSync("/proc/sys/vm/max_map_count", "utf8"));
+    } catch {
+      return NaN;
+    }
+  })();
+  const why = !native.ok ? native.reason : hostMax !== 65530 ? `this host's vm.max_map_count is ${hostMax}, not the default 65530` : null;
+  if (why) console.log(`max-map-count-paths on the real kernel skipped: ${why}`);
+  it.skipIf(why !== null)("the running kernel prints what the engine prints", () => {
+    expect(imageIndependent(runOnKernel(script).output)).toBe(imageIndependent(engine()));
+  });
+});
