@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, parseSetting } from "../config/config.js";
 import { documentedDefect } from "../fuzz/defects.js";
 import { formatReport, fuzzPolicy, passed, type PolicyReport } from "../fuzz/fuzz.js";
-import { implementations, runLockstep } from "../fuzz/lockstep.js";
+import { FuzzSetupError, implementations, runLockstep } from "../fuzz/lockstep.js";
 import { parseSteps, StepParseError } from "../fuzz/steps.js";
 import { POLICIES, type KernelConfig, type Policy } from "../types.js";
 import { knobsFromArgs } from "./host.js";
@@ -94,7 +94,14 @@ function replay(io: CliIo, file: string, policyArg: string | undefined, knobs: P
     policy = ps[0]!;
   }
   const config: KernelConfig = { ...script.set, ...knobs, policy };
-  const r = runLockstep(steps, { config });
+  let r;
+  try {
+    r = runLockstep(steps, { config });
+  } catch (e) {
+    if (!(e instanceof FuzzSetupError)) throw e;
+    io.stderr.write(`vmasim: fuzz: ${file}: ${e.message}\n`);
+    return 2;
+  }
   const who = implementations({ config }).model ? "engine == model" : "engine alone";
   if (!r.failure) {
     io.stdout.write(`${file}: ${r.steps} steps under ${policy} (${who}): no failure\n`);
@@ -146,14 +153,22 @@ export async function cmdFuzz(args: string[], io: CliIo): Promise<number> {
   let status = 0;
   for (const policy of policies) {
     const t0 = performance.now();
-    const report: PolicyReport = await fuzzPolicy({
+    let report: PolicyReport;
+    try {
+      report = await fuzzPolicy({
       policy, ops: ops as number, seed: seed as number, set: knobs, checkEvery: every as number,
       timeMs: time === undefined ? undefined : time * 1000, shrink: !values["no-shrink"],
       onEpisode: ({ ops: done, classes }) => {
         const s = (performance.now() - t0) / 1000;
         progress.update(`fuzz ${policy}: ${done}/${ops} ops, ${classes} failure class(es), ${Math.round(done / Math.max(s, 1e-3))} ops/s`);
       },
-    });
+      });
+    } catch (e) {
+      if (!(e instanceof FuzzSetupError)) throw e;
+      progress.done();
+      io.stderr.write(`vmasim: fuzz: ${policy}: ${e.message}\n`);
+      return 2;
+    }
     progress.done();
     const s = (performance.now() - t0) / 1000;
     io.stderr.write(`fuzz ${policy}: ${report.ops} ops in ${s.toFixed(1)} s (${Math.round(report.ops / Math.max(s, 1e-3))} ops/s)${report.timedOut ? ", stopped by --time" : ""}\n`);

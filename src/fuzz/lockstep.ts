@@ -14,6 +14,14 @@ import type { KernelConfig, KernelSim } from "../types.js";
 import { countersState, kernelState, stateDiff, vmaLayerState } from "./state.js";
 import { startTasks, type Step, type Tasks } from "./steps.js";
 
+/** The kernels could not be created (no engine build, a refused config): the run cannot go on. */
+export class FuzzSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FuzzSetupError";
+  }
+}
+
 /** The policies the reference model implements (src/model/policy.ts). */
 export const MODEL_POLICIES: readonly string[] = ["linux-5.17", "seed-v2", "seed"];
 
@@ -95,7 +103,8 @@ export function runLockstep(steps: readonly Step[], opts: LockstepOptions): Lock
     if (use.model) model = startTasks(createModelKernel(opts.config));
     if (use.engine) engine = startTasks((opts.createEngine ?? createKernelSync)(opts.config));
   } catch (e) {
-    return fail(0, `cannot create the kernel: ${(e as Error).message}`, "");
+    // not a finding: the engine is missing or the config refused
+    throw new FuzzSetupError(`cannot create the kernel: ${(e as Error).message}`);
   }
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;

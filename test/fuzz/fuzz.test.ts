@@ -156,3 +156,12 @@ describe("vmasim fuzz in CI", () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(200_000);
   });
 });
+
+describe("vmasim fuzz: a kernel that cannot be created is an error, not a finding", () => {
+  it("a fuzz script whose knobs the kernel refuses: status 2, said on stderr", async () => {
+    const dir = tree({ "k.fuzz": "policy seed\nset overcommit_ratio=-1\n0 fork\n" });
+    const r = await cli(["fuzz", "--replay", join(dir, "k.fuzz")]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+  });
+});
