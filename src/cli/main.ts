@@ -29,7 +29,7 @@ import { canRunNative, hiddenStateAvailable, kernelRelease, layoutOnly, runOnKer
 import { renderMaps } from "../maps.js";
 import { GENERATED_OPS } from "../scenario/generate.js";
 import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
-import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
+import { ArenaSetupError, NotModelledError, runScenario, ScenarioAbortedError } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { ScenarioChecker, formatVerdict, type CheckFailure } from "./checker.js";
 import { kernelPolicy } from "./defaults.js";
@@ -797,6 +797,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof CliError || e instanceof ConfigError || e instanceof BundledNameError) {
       io.stderr.write(`vmasim: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof ScenarioAbortedError) {
+      // a resource limit of the engine (or a trap): what ran is printed, then where it stopped
+      io.stdout.write(e.output);
+      io.stderr.write(`vmasim: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof ArenaSetupError) {
       io.stderr.write(`vmasim: internal error: ${e.message}\n`);
