@@ -35,7 +35,7 @@ describe("vmasim fuzz: failures are found, classed and shrunk", () => {
   const broken = (c: KernelConfig) => createKernelSync({ ...c, zero_page: !(c.zero_page ?? true) });
 
   it("a broken engine diverges; the class's minimal script is short and still diverges", async () => {
-    const r = await fuzzPolicy({ policy: "linux-5.17", ops: 250, seed: 1, createEngine: broken });
+    const r = await fuzzPolicy({ policy: "linux-5.17", ops: 60, seed: 8, createEngine: broken }); // seed 8 meets it at step 34
     expect(passed(r)).toBe(false);
     expect(r.classes.length).toBeGreaterThan(0);
     for (const c of r.classes) {
@@ -74,14 +74,15 @@ describe("vmasim fuzz: failures are found, classed and shrunk", () => {
 
 describe("vmasim fuzz: deterministic", () => {
   it("the same seed and --ops give the same bytes; another seed other ones", async () => {
-    const argv = ["fuzz", "--policy", "linux-5.17,seed", "--ops", "600", "--seed", "9", "--check-every", "3"];
+    const argv = ["fuzz", "--policy", "linux-5.17,seed", "--ops", "300", "--seed", "9", "--check-every", "3"];
     const a = await cli(argv);
     const b = await cli(argv);
     expect(a.status).toBe(0);
     expect(a.stdout).toBe(b.stdout);
-    expect(a.stdout).toMatch(/^linux-5\.17: 600 ops in 3 episodes \(engine == model, checkers; \d+ full checks\): no failure\nseed: 600 ops/);
-    const r1 = await fuzzPolicy({ policy: "seed-v2", ops: 1500, seed: 5, checkEvery: 4, maxShrinkTests: 60 });
-    const r2 = await fuzzPolicy({ policy: "seed-v2", ops: 1500, seed: 5, checkEvery: 4, maxShrinkTests: 60 });
+    expect(a.stdout).toMatch(/^linux-5\.17: 300 ops in 2 episodes \(engine == model, checkers; \d+ full checks\): no failure\nseed: 300 ops/);
+    const r1 = await fuzzPolicy({ policy: "seed-v2", ops: 500, seed: 16, checkEvery: 4, maxShrinkTests: 20 });
+    const r2 = await fuzzPolicy({ policy: "seed-v2", ops: 500, seed: 16, checkEvery: 4, maxShrinkTests: 20 });
+    expect(r1.classes.length).toBeGreaterThan(0);
     expect(formatReport(r1)).toBe(formatReport(r2));
   });
 
