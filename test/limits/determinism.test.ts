@@ -1,8 +1,8 @@
 // Determinism: the same input (and seed) gives the same bytes - `vmasim run`
 // of a generated script, the same script on the release and the debug build
-// of the engine, a replay (its timing fields aside: `engine seconds` and
-// `seconds` are wall-clock figures), and `vmasim fuzz` (test/fuzz/). The
-// browser side is issue 14's.
+// of the engine, a replay (its timing fields aside: the table's `engine ...`
+// rows and the JSON fields src/replay/timing.ts lists are wall-clock figures),
+// and `vmasim fuzz` (test/fuzz/). Node against a browser: test/web/.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createKernelSync } from "../../src/engine/index.js";
@@ -12,11 +12,15 @@ import { kernelState } from "../../src/fuzz/state.js";
 import { parseSteps, startTasks } from "../../src/fuzz/steps.js";
 import { generateScript } from "../../src/scenario/generate.js";
 import { runScenario } from "../../src/scenario/run.js";
+import { type ReplayReport } from "../../src/replay/run.js";
+import { withoutTiming } from "../../src/replay/timing.js";
 import { cli, tree } from "../cli/helpers.js";
 
 const TRACE = new URL("../fixtures/traces/node_alloc.head.perf.txt.gz", import.meta.url).pathname;
-/** A replay's output without its wall-clock figures. */
-const untimed = (s: string) => s.replace(/^engine seconds .*$/m, "").replace(/"seconds": ?[0-9.e-]+/g, '"seconds":0');
+/** A replay's output (its table or its JSON) without its wall-clock figures. */
+const untimed = (s: string) => s.trimStart().startsWith("{")
+  ? JSON.stringify(withoutTiming(JSON.parse(s) as ReplayReport))
+  : s.replace(/^engine (seconds|time) .*$/gm, "");
 
 describe("determinism", () => {
   it("vmasim run: a generated script twice, the same bytes; another seed, another script", async () => {
