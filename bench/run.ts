@@ -6,12 +6,16 @@
 //   npm run bench                 table on stdout
 //   npm run bench -- --json F     also write the figures to F
 //   npm run bench -- --quick      shorter runs
+//   npm run bench -- --smoke      a few milliseconds per task: checks that every
+//                                 benchmark runs and the JSON is complete (CI; figures meaningless)
 //
 // Reported: ns per operation (median, with the median absolute deviation),
 // the ratio of each baseline to the engine, and the engine's memory per VMA.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
@@ -26,7 +30,8 @@ const { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKern
 const { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE } = abi;
 
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
+const smoke = args.includes("--smoke");
+const quick = smoke || args.includes("--quick");
 const jsonAt = args.indexOf("--json");
 const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 
@@ -175,24 +180,85 @@ function engineBytesPerVma(): number {
   return (k.stats().bytesAllocated - before) / n;
 }
 
+/** One engine figure against one baseline (`ratio` = baseline / engine; `scale` = VMAs in the process). */
+interface Comparison {
+  name: string;
+  scale: number;
+  engine_ns_per_op: number;
+  baseline: "kernel" | "model" | "btree";
+  baseline_ns_per_op: number;
+  ratio: number;
+}
+
+/** VMAs in the engine's process of each comparison, taken when its loop is set up. */
+const scales = new Map<string, number>();
+
+/** `loop(p)`, and for the engine the VMAs of `p` once the loop has set up its own, as the scale of comparison `op`. */
+function scaled(op: string, kernel: string, p: ProcessSim, loop: (p: ProcessSim) => () => void): () => void {
+  const run = loop(p);
+  if (kernel === "engine") scales.set(op, p.vmas().length);
+  return run;
+}
+
+/** Bytes of engine memory per resident anonymous page (its page record and its share of the page tables). */
+function engineBytesPerPage(): number {
+  const k = createKernelSync({ policy: "linux-5.17" });
+  const p = k.createProcess();
+  const n = smoke ? 10_000 : 100_000;
+  const a = p.mmap(0, n * PAGE_SIZE, RW, ANON, -1, 0);
+  const before = k.stats().bytesAllocated;
+  for (let i = 0; i < n; i++) p.touch(a + i * PAGE_SIZE, true);
+  return (k.stats().bytesAllocated - before) / n;
+}
+
+/**
+ * Replay throughput per policy (events per second of engine time) and
+ * import throughput (perf-text lines per second) on the bundled real trace,
+ * through the built CLI as users run it.
+ */
+function replayThroughput(): Record<string, number | string> {
+  const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const trace = fileURLToPath(new URL(smoke ? "../test/fixtures/traces/jemalloc_python.head.perf.txt.gz" : "../traces/jemalloc_python.perf.txt.gz", import.meta.url));
+  const report = JSON.parse(execFileSync(process.execPath, [cli, "replay", trace, "--policy", "all", "--json"], { encoding: "utf8", maxBuffer: 1 << 28 })) as {
+    events: number; eventsPerSecond: number; policies: Record<string, { seconds: number }>;
+  };
+  const out: Record<string, number | string> = { trace: trace.replace(/^.*\//, ""), "replay events/s (all policies, with parsing)": report.eventsPerSecond };
+  for (const [p, r] of Object.entries(report.policies)) out[`replay events/s ${p} (engine time)`] = report.events / r.seconds;
+  const dir = mkdtempSync(join(tmpdir(), "vmasim-bench-"));
+  try {
+    const t0 = performance.now();
+    execFileSync(process.execPath, [cli, "import", trace, "-o", join(dir, "t.vt")], { stdio: "pipe" });
+    const s = (performance.now() - t0) / 1000;
+    const lines = Number(execFileSync("sh", ["-c", `gzip -dc '${trace}' | wc -l`], { encoding: "utf8" }).trim());
+    out["import lines/s (perf text, with process start)"] = lines / s;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const time = quick ? 300 : 1000;
-  const bench = new Bench({ name: "vmasim", time, warmupTime: quick ? 100 : 250, timestampProvider: hrtimeNowTimestampProvider });
+  const time = smoke ? 5 : quick ? 300 : 1000;
+  const bench = new Bench({
+    name: "vmasim", time, warmupTime: smoke ? 1 : quick ? 100 : 250, timestampProvider: hrtimeNowTimestampProvider,
+    ...(smoke ? { iterations: 2, warmupIterations: 1 } : {}),
+  });
   const kernels: [string, KernelSim][] = [
     ["engine", createKernelSync({ policy: "linux-5.17" })],
     ["model", createModelKernel({ policy: "linux-5.17" })],
   ];
-  for (const [name, k] of kernels) measure(bench, `${name}: mmap+munmap pair`, pairLoop(k.createProcess()));
-  for (const [name, k] of kernels) measure(bench, `${name}: mprotect split + re-merge (per mprotect)`, splitLoop(k.createProcess()));
+  for (const [name, k] of kernels) measure(bench, `${name}: mmap+munmap pair`, scaled("mmap+munmap pair", name, k.createProcess(), pairLoop));
+  for (const [name, k] of kernels) measure(bench, `${name}: mprotect split + re-merge (per mprotect)`, scaled("mprotect split + re-merge", name, k.createProcess(), splitLoop));
   for (const [name, k] of kernels) {
     if (!("touch" in k.createProcess())) continue;
-    measure(bench, `${name}: write fault`, faultLoop(k.createProcess()));
+    measure(bench, `${name}: write fault`, scaled("write fault", name, k.createProcess(), faultLoop));
   }
-  for (const [name, k] of kernels) measure(bench, `${name}: mremap move of a faulted 1-page VMA`, mremapLoop(k.createProcess()));
+  for (const [name, k] of kernels) measure(bench, `${name}: mremap move of a faulted 1-page VMA`, scaled("mremap move of a faulted 1-page VMA", name, k.createProcess(), mremapLoop));
   // fork of a process with 1,000 faulted VMAs: the child exits right away (not timed)
   for (const [name, k] of kernels) {
     if (!("fork" in k.createProcess())) continue;
     const parent = thousandVmas(k);
+    if (name === "engine") scales.set("fork of 1,000 faulted VMAs", parent.vmas().length);
     bench.add(`${name}: fork of 1,000 faulted VMAs`, () => {
       const t0 = bench.now();
       const child = parent.fork();
@@ -278,7 +344,7 @@ async function main(): Promise<void> {
   let kernelMremap: number | null = null;
   let kernelFork: number | null = null;
   if (native) {
-    const n = quick ? 20_000 : 200_000;
+    const n = smoke ? 2_000 : quick ? 20_000 : 200_000;
     // median of 5 runs
     const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
     kernelPair = med(Array.from({ length: 5 }, () => native("mmap_pair", n)));
@@ -288,11 +354,12 @@ async function main(): Promise<void> {
     kernelFault = med(Array.from({ length: 5 }, () => native("fault", n)));
     kernelMremap = med(Array.from({ length: 5 }, () => native("mremap", n)));
     rows.push({ task: `linux ${release()}: mremap move of a faulted 1-page VMA`, nsP50: kernelMremap, nsMad: NaN, samples: 5 });
-    kernelFork = med(Array.from({ length: 5 }, () => native("fork", quick ? 200 : 1000)));
+    kernelFork = med(Array.from({ length: 5 }, () => native("fork", smoke ? 20 : quick ? 200 : 1000)));
     rows.push({ task: `linux ${release()}: write fault`, nsP50: kernelFault, nsMad: NaN, samples: 5 });
     rows.push({ task: `linux ${release()}: fork of 1,000 faulted VMAs (+ child exit, wait)`, nsP50: kernelFork, nsMad: NaN, samples: 5 });
   }
   const bytesPerVma = engineBytesPerVma();
+  const bytesPerPage = engineBytesPerPage();
 
   const get = (prefix: string) => rows.find((r) => r.task.startsWith(prefix))?.nsP50 ?? NaN;
   const ePair = get("engine: mmap+munmap");
@@ -330,10 +397,37 @@ async function main(): Promise<void> {
   console.log(`${"engine bytes per VMA".padEnd(wr)} ${bytesPerVma.toFixed(1)}`);
   console.error(`(sink ${sink})`);
 
+  console.log(`${"engine bytes per resident page".padEnd(wr)} ${bytesPerPage.toFixed(1)}`);
+
+  // the same figures as a list of comparisons: one engine task against one baseline
+  const comparisons: Comparison[] = [];
+  const compare = (name: string, scale: number, engineTask: string, baseline: Comparison["baseline"], baselineNs: number | null) => {
+    const e = get(engineTask);
+    if (baselineNs === null || Number.isNaN(baselineNs) || Number.isNaN(e)) return;
+    comparisons.push({ name, scale, engine_ns_per_op: e, baseline, baseline_ns_per_op: baselineNs, ratio: baselineNs / e });
+  };
+  const ops: [string, string, string, number | null][] = [
+    ["mmap+munmap pair", "engine: mmap+munmap", "model: mmap+munmap", kernelPair],
+    ["mprotect split + re-merge", "engine: mprotect", "model: mprotect", kernelSplit],
+    ["write fault", "engine: write fault", "model: write fault", kernelFault],
+    ["mremap move of a faulted 1-page VMA", "engine: mremap", "model: mremap", kernelMremap],
+    ["fork of 1,000 faulted VMAs", "engine: fork", "model: fork", kernelFork],
+  ];
+  for (const [name, engineTask, modelTask, kernelNs] of ops) {
+    const scale = scales.get(name) ?? 0;
+    compare(name, scale, engineTask, "kernel", kernelNs);
+    compare(name, scale, engineTask, "model", get(modelTask));
+  }
+  const throughput = replayThroughput();
+  for (const [k, v] of Object.entries(throughput)) console.log(`${k.padEnd(wr)} ${typeof v === "number" ? Math.round(v) : v}`);
+
   if (jsonPath) {
     const out = {
-      node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(),
-      rows, ratios, engineBytesPerVma: bytesPerVma,
+      node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), smoke,
+      comparisons,
+      throughput,
+      memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage },
+      rows, ratios,
     };
     writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
   }
