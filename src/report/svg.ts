@@ -28,6 +28,8 @@ export interface DiagramVma {
   anonVma: number;
   /** the root of its anon_vma's tree (anon_vma->root), when known: a fork's anon_vmas share their parent's */
   anonVmaRoot?: number;
+  /** a file's VMA (set only then): without an anon_vma it is a darker grey than anonymous memory's */
+  file?: boolean;
 }
 
 /** A resident page of the arena: what its present PTE maps. */
@@ -77,6 +79,7 @@ export function arenaVmas(process: ProcessSim, arenaBase: number, arenaPages: nu
     pgoff: v.file ? v.pgoff : v.pgoff - lo / PAGE,
     anonVma: v.anonVma,
     anonVmaRoot: v.anonVmaRoot,
+    ...(v.file ? { file: true } : {}),
   }));
 }
 
@@ -169,7 +172,7 @@ export function addressSpaceSvg(rows: readonly DiagramRow[], title = "", options
       const w = (v.end - v.start) * unit;
       const av = avs.get(v.anonVma) ?? 0;
       const label = `pgoff ${n(v.pgoff)} ${anonVmaName(av)}`;
-      out.push(...vmaBar({ x, y: y + 6, w, h: 32, perms: v.perms, fill: anonVmaFill(av), tooltip: vmaTooltip(`[${v.start}, ${v.end})`, v.perms, n(v.pgoff), anonVmaName(av)) }));
+      out.push(...vmaBar({ x, y: y + 6, w, h: 32, perms: v.perms, fill: anonVmaFill(av, v.file), tooltip: vmaTooltip(`[${v.start}, ${v.end})`, v.perms, n(v.pgoff), anonVmaName(av)) }));
       out.push(`<text x="${n(x + 3)}" y="${y + 52}" font-size="10">${esc(label)}</text>`);
     }
   });
@@ -289,7 +292,7 @@ function annotatedSvg(rows: readonly DiagramRow[], title: string, options: Diagr
       const label = `pgoff ${n(v.pgoff)} ${avName}`;
       out.push(...vmaBar({
         attrs: `class="vma" data-start="${v.start}" data-end="${v.end}" data-perms="${esc(v.perms)}" data-pgoff="${v.pgoff}" data-anon-vma="${av}"${odd ? ` data-differs="1"` : ""}`,
-        x, y: y + 6, w, h: 40, perms: v.perms, fill: anonVmaFill(av), stroke,
+        x, y: y + 6, w, h: 40, perms: v.perms, fill: anonVmaFill(av, v.file), stroke,
         tooltip: vmaTooltip(`[${v.start}, ${v.end})`, v.perms, n(v.pgoff), avName),
       }));
       const short = av ? `av${av}` : "";

@@ -39,6 +39,10 @@ describe("draw.ts: what both address-space pictures share", () => {
       { start: "0x7f0000000000", end: "0x7f0000002000", perms: "rw-p", pgoff: 0, anonVma: 1, name: "" },
       { start: "0x7f0000002000", end: "0x7f0000003000", perms: "r--p", pgoff: 2, anonVma: 2, name: "" },
     ]);
+    // and a file's VMA without an anon_vma is the darker grey in both
+    const fileRow = addressSpaceSvg([{ label: "f", vmas: [{ start: 0, end: 1, perms: "r--p", pgoff: 0, anonVma: 0, file: true }] }], "", {});
+    const fileMap = addressMapSvg([{ start: "0x7f0000000000", end: "0x7f0000001000", perms: "r--p", pgoff: 0, anonVma: 0, name: "/usr/lib/libc.so.6" }]);
+    for (const svg of [fileRow, fileMap]) expect(svg).toContain(`fill="${anonVmaFill(0, true)}"`);
     for (const av of [1, 2]) {
       const fill = `fill="${anonVmaFill(av)}" stroke="#333333" stroke-width="0.6"><title>`;
       expect(page).toContain(fill);
