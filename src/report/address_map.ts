@@ -7,10 +7,11 @@
 // at most SMALL_GAP_PAGES is a thin space, and a larger gap is drawn as a
 // break (a zigzag, its size in its tooltip). The strip wraps into rows, each
 // starting with its address. Every bar has a tooltip (<title>): range, perms,
-// pgoff, anon_vma, name.
+// pgoff, anon_vma, name. The bars and their colours are draw.ts's, the same
+// as the playground's picture (svg.ts).
 
 import type { PictureVma } from "../replay/peak_process.js";
-import { escapeXml as esc, num } from "./escape.js";
+import { anonVmaFill, anonVmaName, escapeXml as esc, num, vmaBar, vmaTooltip } from "./draw.js";
 
 const PAGE = 4096;
 /** Gaps up to this many pages (guard pages, alignment holes) are a thin space; larger ones a break. */
@@ -25,12 +26,6 @@ const SPACE_W = 3;
 /** A bar's width in px for a VMA of `pages` pages: 4 px for one page, +5 px each time the size doubles. */
 export function barWidth(pages: number): number {
   return Math.min(140, 4 + 5 * Math.log2(Math.max(1, pages)));
-}
-
-/** The fill of an anon_vma: hues spread by the golden angle, so neighbouring numbers differ; grey without. */
-export function anonVmaFill(av: number, file: boolean): string {
-  if (av === 0) return file ? "#c4c4c4" : "#ececec";
-  return `hsl(${Math.round((av * 137.508) % 360)}, 62%, ${av % 2 ? 52 : 64}%)`;
 }
 
 function size(bytes: number): string {
@@ -123,10 +118,8 @@ export function addressMapSvg(vmas: readonly PictureVma[], width = 1200): string
       }
       const v = it.v;
       const file = v.name !== "" && !v.name.startsWith("[");
-      const tip = `${v.start}-${v.end} ${v.perms} pgoff 0x${v.pgoff.toString(16)} ${v.anonVma ? `av${v.anonVma}` : "no anon_vma"}`
-        + ` ${size(it.end - it.start)}${v.name ? " " + v.name : ""}`;
-      out.push(`<rect x="${num(x0)}" y="${y}" width="${num(it.w)}" height="${BAR_H}" fill="${anonVmaFill(v.anonVma, file)}" stroke="#333333" stroke-width="0.6"><title>${esc(tip)}</title></rect>`);
-      if (it.w >= 34) out.push(`<text x="${num(x0 + 3)}" y="${y + 15}" pointer-events="none">${esc(v.perms)}</text>`);
+      const tip = vmaTooltip(`${v.start}-${v.end}`, v.perms, `0x${v.pgoff.toString(16)}`, anonVmaName(v.anonVma), size(it.end - it.start), v.name);
+      out.push(...vmaBar({ x: x0, y, w: it.w, h: BAR_H, perms: v.perms, fill: anonVmaFill(v.anonVma, file), tooltip: tip }));
     }
     for (const run of nameRuns(r.items)) {
       const room = Math.floor(run.w / CHAR_W);

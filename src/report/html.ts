@@ -7,7 +7,8 @@
 
 import type { ReplayReport } from "../replay/run.js";
 import { tableRows } from "../replay/table.js";
-import { addressMapSvg, anonVmaFill } from "./address_map.js";
+import { addressMapSvg } from "./address_map.js";
+import { anonVmaFill } from "./draw.js";
 import { type LineSeries, barChart, lineChart } from "./chart.js";
 import { escapeXml as esc } from "./escape.js";
 

@@ -9,9 +9,13 @@
 // by several anon_vmas, outlines what differs between the rows, and gives
 // every bar data- attributes (its extent in arena pages) for tests and tools.
 // Without options the bytes are those of the plain diagram.
+//
+// The bars and their colours are draw.ts's, the same as the replay report's
+// address map (address_map.ts); only the axis differs.
 
 import { vmaPerms } from "../maps.js";
 import type { KernelMemorySnapshot, ProcessSim } from "../types.js";
+import { anonVmaFill, anonVmaName, escapeXml as esc, num as n, vmaBar, vmaTooltip } from "./draw.js";
 
 /** One VMA on the page axis; start, end and pgoff in pages. */
 export interface DiagramVma {
@@ -24,6 +28,8 @@ export interface DiagramVma {
   anonVma: number;
   /** the root of its anon_vma's tree (anon_vma->root), when known: a fork's anon_vmas share their parent's */
   anonVmaRoot?: number;
+  /** a file's VMA (set only then): without an anon_vma it is a darker grey than anonymous memory's */
+  file?: boolean;
 }
 
 /** A resident page of the arena: what its present PTE maps. */
@@ -73,6 +79,7 @@ export function arenaVmas(process: ProcessSim, arenaBase: number, arenaPages: nu
     pgoff: v.file ? v.pgoff : v.pgoff - lo / PAGE,
     anonVma: v.anonVma,
     anonVmaRoot: v.anonVmaRoot,
+    ...(v.file ? { file: true } : {}),
   }));
 }
 
@@ -138,13 +145,6 @@ export class PageHistory {
   }
 }
 
-/** Fill colours for anon_vmas in order of first appearance; grey for none. */
-const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"];
-const NONE = "#d0d0d0";
-
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
-
 /** The SVG document of `rows`, with an optional title; `options` gives the annotated diagram. */
 export function addressSpaceSvg(rows: readonly DiagramRow[], title = "", options?: DiagramOptions): string {
   if (options) return annotatedSvg(rows, title, options);
@@ -170,11 +170,10 @@ export function addressSpaceSvg(rows: readonly DiagramRow[], title = "", options
     for (const v of r.vmas) {
       const x = labelW + v.start * unit;
       const w = (v.end - v.start) * unit;
-      const av = avs.get(v.anonVma);
-      const fill = av ? COLOURS[(av - 1) % COLOURS.length] : NONE;
-      out.push(`<rect x="${n(x)}" y="${y + 6}" width="${n(w)}" height="32" fill="${fill}" stroke="#333333"/>`);
-      out.push(`<text x="${n(x + 4)}" y="${y + 26}">${esc(v.perms)}</text>`);
-      out.push(`<text x="${n(x + 4)}" y="${y + 52}" font-size="10">pgoff ${n(v.pgoff)} ${av ? `av${av}` : "no anon_vma"}</text>`);
+      const av = avs.get(v.anonVma) ?? 0;
+      const label = `pgoff ${n(v.pgoff)} ${anonVmaName(av)}`;
+      out.push(...vmaBar({ x, y: y + 6, w, h: 32, perms: v.perms, fill: anonVmaFill(av, v.file), tooltip: vmaTooltip(`[${v.start}, ${v.end})`, v.perms, n(v.pgoff), anonVmaName(av)) }));
+      out.push(`<text x="${n(x + 3)}" y="${y + 52}" font-size="10">${esc(label)}</text>`);
     }
   });
   // the page axis: a tick per page when there is room, else every 10 pages
@@ -285,22 +284,20 @@ function annotatedSvg(rows: readonly DiagramRow[], title: string, options: Diagr
     for (const v of r.vmas) {
       const x = xOf(v.start);
       const w = xOf(v.end) - x;
-      const av = avs.get(v.anonVma);
-      const fill = av ? COLOURS[(av - 1) % COLOURS.length] : NONE;
+      const av = avs.get(v.anonVma) ?? 0;
       const odd = differs && vmaCount.get(vmaKey(v)) !== rows.length;
-      const stroke = odd ? `stroke="${DIFF}" stroke-width="3" stroke-dasharray="6 3"` : `stroke="#333333"`;
+      const stroke = odd ? `stroke="${DIFF}" stroke-width="3" stroke-dasharray="6 3"` : undefined;
       // labels only where they fit; the bar's title (a tooltip) always has them
-      const root = v.anonVmaRoot && v.anonVmaRoot !== v.anonVma ? ` root av${number(v.anonVmaRoot)}` : "";
-      const label = `pgoff ${n(v.pgoff)} ${av ? `av${av}${root}` : "no anon_vma"}`;
-      out.push(
-        `<rect class="vma" data-start="${v.start}" data-end="${v.end}" data-perms="${esc(v.perms)}" data-pgoff="${v.pgoff}" data-anon-vma="${av ?? 0}"` +
-        `${odd ? ` data-differs="1"` : ""} x="${n(x)}" y="${y + 6}" width="${n(w)}" height="40" fill="${fill}" ${stroke}>` +
-        `<title>${esc(`[${v.start}, ${v.end}) ${v.perms} ${label}`)}</title></rect>`,
-      );
-      if (w >= 34) out.push(`<text x="${n(x + 4)}" y="${y + 20}">${esc(v.perms)}</text>`);
+      const avName = anonVmaName(av, v.anonVmaRoot ? number(v.anonVmaRoot) : 0);
+      const label = `pgoff ${n(v.pgoff)} ${avName}`;
+      out.push(...vmaBar({
+        attrs: `class="vma" data-start="${v.start}" data-end="${v.end}" data-perms="${esc(v.perms)}" data-pgoff="${v.pgoff}" data-anon-vma="${av}"${odd ? ` data-differs="1"` : ""}`,
+        x, y: y + 6, w, h: 40, perms: v.perms, fill: anonVmaFill(av, v.file), stroke,
+        tooltip: vmaTooltip(`[${v.start}, ${v.end})`, v.perms, n(v.pgoff), avName),
+      }));
       const short = av ? `av${av}` : "";
       const shown = w >= 6 * label.length + 4 ? label : w >= 6 * short.length + 4 ? short : "";
-      if (shown) out.push(`<text x="${n(x + 4)}" y="${y + 60}" font-size="10">${esc(shown)}</text>`);
+      if (shown) out.push(`<text x="${n(x + 3)}" y="${y + 60}" font-size="10">${esc(shown)}</text>`);
     }
     for (const p of r.pages ?? []) {
       const x = xOf(p.page) + 2;

@@ -7,6 +7,7 @@ import type { ReplayReport } from "../../src/replay/run.js";
 import { replayTrace } from "../../src/replay/run.js";
 import { SMALL_GAP_PAGES, addressMapSvg, axisItems, barWidth } from "../../src/report/address_map.js";
 import { barChart, lineChart, ticks } from "../../src/report/chart.js";
+import { anonVmaFill } from "../../src/report/draw.js";
 import { escapeXml } from "../../src/report/escape.js";
 import { replayHtml } from "../../src/report/html.js";
 
@@ -137,7 +138,9 @@ describe("address map", () => {
     const rows = svg.match(/<text x="4" y="\d+">0x[0-9a-f]{12}<\/text>/g)!;
     expect(rows.length).toBeGreaterThan(1);
     expect(rows[0]).toContain("0x7f0000000000");
-    expect(svg).toMatch(/fill="hsl\(/);
+    // the anon_vmas in draw.ts's colours (hex since the pictures share draw.ts)
+    expect(svg).toContain(`fill="${anonVmaFill(1)}"`);
+    expect(svg).toContain(`fill="${anonVmaFill(2)}"`);
     expect(svg).toContain(">libc.so.6<");
   });
 });
