@@ -174,10 +174,15 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
     }
     case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
       pprev = vma;
-      const r = faultin_range(vma, start, end, behavior == MADV_POPULATE_WRITE, false);
-      if (r == FAULT_OOM) return -ENOMEM;
-      if (r < 0) return r; // -EINVAL (incompatible mapping) or -EFAULT (SIGBUS/SIGSEGV)
-      if (<u64>r < ((end - start) >> PAGE_SHIFT)) return -14;
+      // v5.17 madvise_populate(): a short count goes on from the page that
+      // failed, whose second fault then gives the error (a private file page
+      // beyond EOF allocates and frees its copy twice)
+      for (let at = start; at < end;) {
+        const r = faultin_range(vma, at, end, behavior == MADV_POPULATE_WRITE, false);
+        if (r == FAULT_OOM) return -ENOMEM;
+        if (r < 0) return r; // -EINVAL (incompatible mapping) or -EFAULT (SIGBUS/SIGSEGV)
+        at += <u64>r << PAGE_SHIFT;
+      }
       return 0;
     }
     case MADV_NORMAL: new_flags &= ~(VM_RAND_READ | VM_SEQ_READ); break;
@@ -245,8 +250,8 @@ function madvise_populate(mm: Mm, start: u64, end: u64, write: bool): i64 {
     const r = faultin_range(vma, start, tmp, write, false);
     if (r == FAULT_OOM) return -ENOMEM;
     if (r < 0) return r; // -EINVAL (incompatible mapping) or -EFAULT (SIGBUS/SIGSEGV)
-    if (<u64>r < ((tmp - start) >> PAGE_SHIFT)) return -14;
-    start = tmp;
+    // a short count goes on from the page that failed (its second fault gives the error)
+    start += <u64>r << PAGE_SHIFT;
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 //   vmasim kernel SCRIPT                        the script on the running Linux kernel
 //   vmasim diff [--policy P] [--layout] SCRIPT  unified diff: kernel vs engine
 //   vmasim fuzz-kernel --seed S --count N ...   random scripts: kernel vs engine
+//   vmasim fuzz [--policy P,...] [--ops N] ...  random calls: engine vs model + checkers (src/cli/fuzz.ts)
 //   vmasim host [--json]                        the host profile (every KernelConfig knob)
 //   vmasim record [-o NAME] [--strace] -- CMD   a perf trace of a real workload (src/cli/record.ts)
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
@@ -31,7 +32,7 @@ import { canRunNative, hiddenStateAvailable, kernelRelease, layoutOnly, runOnKer
 import { renderMaps } from "../maps.js";
 import { GENERATED_OPS } from "../scenario/generate.js";
 import { ARENA_PAGES, type OpName } from "../scenario/parse.js";
-import { ArenaSetupError, NotModelledError, runScenario } from "../scenario/run.js";
+import { ArenaSetupError, NotModelledError, runScenario, ScenarioAbortedError } from "../scenario/run.js";
 import { POLICIES, type KernelConfig, type KernelSim, type Policy } from "../types.js";
 import { ScenarioChecker, formatVerdict, type CheckFailure } from "./checker.js";
 import { kernelPolicy } from "./defaults.js";
@@ -53,6 +54,7 @@ import { cmdReport } from "./report.js";
 import { cmdServe } from "./serve.js";
 import { cmdSweep } from "./sweep.js";
 import { cmdWorker } from "./worker.js";
+import { cmdFuzz as cmdFuzzModel } from "./fuzz.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
 import { type OutputStream, terminalOf } from "./terminal.js";
@@ -148,6 +150,10 @@ Usage:
                                                run N generated scripts on the kernel and in
                                                the engine (default: the kernel's policy); each
                                                mismatch class is shrunk to a minimal script
+  vmasim fuzz [--policy P,...|all] [--ops N] [--seed S] [--time T] [--set K=V]
+                                               random calls on several tasks, engine and
+                                               reference model in lock step with the
+                                               checkers; a minimal fuzz script per failure
   vmasim list                                  the bundled scenarios (@NAME), with their titles
   vmasim host [--json]                         the host profile: every configuration knob of
                                                the running machine, then what else the
@@ -231,7 +237,7 @@ Exit status: run and kernel exit with the scenario's status (2 when a line gave
 EPARSE, unless --keep-going); run exits 1 when an invariant fails; compare exits
 2 when a script has a parse error; diff exits 0 when the outputs agree, 1 when
 they differ, 2 on EPARSE; fuzz-kernel exits 0 when every script agrees, 1 on a
-mismatch; record exits with the recorded command's status (1 when it left no
+mismatch; fuzz exits 0 when no failure (seed-v2: only documented defects), 1 else; record exits with the recorded command's status (1 when it left no
 exit call); any command exits 2 on a usage error, an unreadable script, a bad
 configuration key or value, or an op that the engine does not model yet, and
 70 on an internal error.
@@ -784,6 +790,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdDiff(rest, io);
       case "fuzz-kernel":
         return await cmdFuzz(rest, io);
+      case "fuzz":
+        return await cmdFuzzModel(rest, io);
       case "compare":
         return await cmdCompare(rest, io);
       case "host":
@@ -818,6 +826,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof CliError || e instanceof ConfigError || e instanceof BundledNameError) {
       io.stderr.write(`vmasim: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof ScenarioAbortedError) {
+      // a resource limit of the engine (or a trap): what ran is printed, then where it stopped
+      io.stdout.write(e.output);
+      io.stderr.write(`vmasim: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof ArenaSetupError) {
       io.stderr.write(`vmasim: internal error: ${e.message}\n`);

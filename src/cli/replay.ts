@@ -127,6 +127,10 @@ export function formatReplay(r: ReplayReport): string {
   const unmodelled = Object.entries(r.unmodelled).map(([k, n]) => `${k} ${n}`).join(", ");
   out += `\nnot modelled: ${unmodelled || "none"}\n`;
   for (const l of r.unparsedLines) out += `unparsed: ${l}\n`;
+  // the first policy's view of the tasks (every policy sees the same events)
+  const first = Object.values(r.policies)[0];
+  if (first && first.unknownPidAt.length) out += `events of unknown tasks (not applied): ${first.unknownPidAt.join(", ")}\n`;
+  if (first && first.silentChildren.length) out += `clones whose child never appears: ${first.silentChildren.join(", ")}\n`;
   const ref = r.policies["linux-6.18"];
   if (ref && ref.sidecar.disagreementsTotal > 0) {
     out += `\nside-band disagreements under linux-6.18 (${ref.sidecar.disagreementsTotal}):\n`;

@@ -103,6 +103,36 @@ ${OUTPUT_HELP}  -h, --help   this help
 ${CONFIG}
 Exit status: 0 when every script agrees, 1 on a mismatch, 2 on a usage error.
 `,
+  fuzz: `Usage: vmasim fuzz [options]
+       vmasim fuzz --replay FILE [--policy P] [--set K=V]
+
+Random sequences of every modelled call (mmap, munmap, mprotect, mremap,
+faults, madvise, mlock, mlockall, mseal, brk, anon names, fork, threads, exit,
+exec, setrlimit, capdrop, sysctl writes) on several tasks, in episodes of 250
+steps from a fresh kernel; each runs in the engine and in the reference model
+in lock step (results and mm counters after every step), with the whole state
+compared and the invariant checkers run every --check-every steps. Policies
+without a reference model (${["linux-6.18", "relocate-anon"].join(", ")}) run the engine with the
+checkers alone, and say so. Failures are grouped by class; the first of each
+class is shrunk to a minimal fuzz script (docs/cli.md "vmasim fuzz"), which
+--replay runs again. Under seed-v2 a class that is one of the defects
+documented in docs/policies.md is marked so and does not fail the run. The
+output is the same for the same seed and --ops; timings go to stderr.
+
+Options:
+  --policy P,...   policies to fuzz, or all (default all)
+  --ops N          steps per policy (default 10000)
+  --seed S         the run's seed (default 1; episode i uses a seed derived from S and i)
+  --time T         stop a policy after T seconds (at an episode's end), even before --ops
+  --check-every N  full comparison and checkers every N steps (default 1: every step);
+                   a failure seen late is located again with checks after every step
+  --no-shrink      print each class's failing steps unshrunk
+  --replay FILE    run one fuzz script (- for standard input), checked after every step
+${OUTPUT_HELP}  -h, --help       this help
+${CONFIG}
+Exit status: 0 when no failure (seed-v2: only documented defects), 1 on any
+other failure, 2 on a usage error or a fuzz script that does not parse.
+`,
   host: `Usage: vmasim host [--json]
 
 The host profile: every configuration knob of the running machine, then what

@@ -21,6 +21,11 @@ import { parseScript } from "../scenario/parse.js";
 export interface ShrinkOptions {
   /** Most calls of the test (default 1500). */
   maxTests?: number;
+  /**
+   * Whether a candidate's lines form a valid script (default: the scenario
+   * parser accepts every line); `vmasim fuzz` passes its own language's.
+   */
+  parses?: (lines: readonly string[]) => boolean;
 }
 
 export interface ShrinkResult {
@@ -112,7 +117,7 @@ async function ddmin(lines: string[], test: Test, budget: Budget): Promise<strin
 }
 
 /** Replace lines by simpler variants while the script still fails. */
-async function simplifyLines(lines: string[], test: Test, budget: Budget): Promise<string[]> {
+async function simplifyLines(lines: string[], test: Test, budget: Budget, valid: (lines: readonly string[]) => boolean): Promise<string[]> {
   const cur = [...lines];
   for (let i = 0; i < cur.length && !budget.spent; i++) {
     let changed = true;
@@ -120,7 +125,7 @@ async function simplifyLines(lines: string[], test: Test, budget: Budget): Promi
       changed = false;
       for (const v of lineVariants(cur[i]!)) {
         const cand = [...cur.slice(0, i), v, ...cur.slice(i + 1)];
-        if (!parses(cand)) continue;
+        if (!valid(cand)) continue;
         if (await check(cand, test, budget)) {
           cur[i] = v;
           changed = true;
@@ -146,7 +151,7 @@ export async function shrinkScript(script: string, stillFails: Test, opts: Shrin
   for (;;) {
     const before = lines.join("\n");
     lines = await ddmin(lines, stillFails, budget);
-    lines = await simplifyLines(lines, stillFails, budget);
+    lines = await simplifyLines(lines, stillFails, budget, opts.parses ?? parses);
     if (lines.join("\n") === before || budget.spent) break;
   }
   return { script: lines.join("\n") + "\n", tests: budget.tests };

@@ -72,6 +72,10 @@ export interface ReplayResult {
   faults: { applied: number; write: number; cow: number; kernel: number; signalled: number; notModelled: number };
   /** events of thread groups the replay never saw start (not applied), by kind */
   unknownPid: Record<string, number>;
+  /** where: the first of them, "kind@line pid P" (at most 20) */
+  unknownPidAt: string[];
+  /** clones whose child never showed an event of its own: "kind@line child C" (at most 20) */
+  silentChildren: string[];
   unknownFds: number;
   processes: { forks: number; vmClones: number; threads: number; execs: number; execsWithoutImage: number; exits: number };
   checker: { runs: number; errors: number; messages: string[] };
@@ -99,6 +103,8 @@ const hex = (n: number) => "0x" + n.toString(16);
 export class Replayer {
   private readonly procs = new Map<number, Process>();
   private readonly created = new Set<number>();
+  /** children made by a clone that have not shown an event yet: child -> "kind@line" */
+  private readonly silent = new Map<number, string>();
   private readonly pending = new Map<number, PendingExec>();
   /** pids whose exec is done and whose execve() result is still to come */
   private readonly awaitingExecve = new Set<number>();
@@ -132,7 +138,7 @@ export class Replayer {
       vmas: { peak: 0, final: 0, mean: 0, peakAt: null, headroom: null, series: { bucketMs: 0, peaks: [] }, peakProcess: null },
       pagesReindexed: 0, pagesRepointed: 0, seconds: 0, secondsRatio: null,
       placement: { checked: 0, differed: 0 }, failedCalls: {}, disagreed: {}, disagreements: [], unfinished: {},
-      faults: { applied: 0, write: 0, cow: 0, kernel: 0, signalled: 0, notModelled: 0 }, unknownPid: {}, unknownFds: 0,
+      faults: { applied: 0, write: 0, cow: 0, kernel: 0, signalled: 0, notModelled: 0 }, unknownPid: {}, unknownPidAt: [], silentChildren: [], unknownFds: 0,
       processes: { forks: 0, vmClones: 0, threads: 0, execs: 0, execsWithoutImage: 0, exits: 0 },
       checker: { runs: 0, errors: 0, messages: [] },
       sidecar: { checked: 0, agreed: 0, disagreements: [], disagreementsTotal: 0 },
@@ -150,6 +156,7 @@ export class Replayer {
     if (e.kind === "unparsed") return;
     this.events++;
     this.lastLine = e.line;
+    if (this.silent.size) this.silent.delete(e.tid);
     this.count.tick(e.time);
     const p = this.pending.get(e.pid);
     if (p !== undefined) this.buffer(p, e);
@@ -180,7 +187,7 @@ export class Replayer {
         }
         return;
       case "perf_mmap2":
-        if (!this.procs.has(e.pid)) return void bump(this.r.unknownPid, e.kind);
+        if (!this.procs.has(e.pid)) return void this.unknown(e.kind, e.line, e.pid);
         // a stack grows in a fault (expand_downwards() emits the record there): the fault came first
         if (e.filename === "[stack]") return this.compare(e, this.lastFault.get(e.tid) ?? "none");
         (this.checks.get(e.tid) ?? this.checks.set(e.tid, []).get(e.tid)!).push(e);
@@ -214,10 +221,16 @@ export class Replayer {
     }
   }
 
-  private proc(e: { kind: string; pid: number }): Process | undefined {
+  private proc(e: { kind: string; pid: number; line: number }): Process | undefined {
     const p = this.procs.get(e.pid);
-    if (p === undefined) bump(this.r.unknownPid, e.kind);
+    if (p === undefined) this.unknown(e.kind, e.line, e.pid);
     return p;
+  }
+
+  /** An event of a thread group never seen to start: counted, and where (the first 20). */
+  private unknown(kind: string, line: number, pid: number): void {
+    bump(this.r.unknownPid, kind);
+    if (this.r.unknownPidAt.length < 20) this.r.unknownPidAt.push(`${kind}@${line} pid ${pid}`);
   }
 
   // --- tasks -----------------------------------------------------------------------------------
@@ -226,12 +239,13 @@ export class Replayer {
   private newTask(parentPid: number, child: number, flags: number, line: number): void {
     if (this.created.has(child)) return;
     this.created.add(child);
+    if (line > 0) this.silent.set(child, `clone@${line}`);
     if (flags & CLONE_THREAD) {
       this.r.processes.threads++;
       return;
     }
     const parent = this.procs.get(parentPid);
-    if (parent === undefined) return void bump(this.r.unknownPid, "task_newtask");
+    if (parent === undefined) return void this.unknown("task_newtask", line, parentPid);
     let p: Process;
     if (flags & CLONE_VM) {
       p = parent.cloneVm();
@@ -257,7 +271,7 @@ export class Replayer {
   private exit(pid: number, groupDead: boolean, line: number): void {
     if (!groupDead) return;
     const p = this.procs.get(pid);
-    if (p === undefined) return void bump(this.r.unknownPid, "sched_process_exit");
+    if (p === undefined) return void this.unknown("sched_process_exit", line, pid);
     this.flushChecks();
     const mm = p.mm;
     p.exit();
@@ -475,6 +489,7 @@ export class Replayer {
   finish(): ReplayResult {
     const t0 = performance.now();
     for (const [pid, p] of [...this.pending]) this.finishExec(pid, p, null, this.lastLine);
+    for (const [child, at] of this.silent) if (this.r.silentChildren.length < 20) this.r.silentChildren.push(`${at} child ${child}`);
     this.flushChecks();
     classifyMerges(this.kernel.takeMergeEvents(), this.series);
     if (this.checkEvery > 0) this.check();

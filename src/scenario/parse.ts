@@ -568,9 +568,21 @@ export function parseLine(raw: string, line: number): ScriptEntry | null {
     if (toks.length > MAX_TOKENS) throw new Bad(`more than ${MAX_TOKENS} tokens`);
     return { ...parseTokens(toks, argsOf(toks, null), null), line, text } as Op;
   } catch (e) {
-    if (e instanceof Bad) return { op: "EPARSE", line, text, reason: e.message };
+    if (e instanceof Bad) return { op: "EPARSE", line, text, reason: printable(e.message) };
     throw e;
   }
+}
+
+/**
+ * A reason fit for a terminal whatever the line held: control bytes as \xNN,
+ * a quoted token longer than 40 characters cut (with its length), at most 200
+ * characters in all.
+ */
+function printable(reason: string): string {
+  const r = reason
+    .replace(/'([^']{41,})'/g, (_, t: string) => `'${t.slice(0, 40)}...' (${t.length} characters)`)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return r.length > 200 ? `${r.slice(0, 200)}...` : r;
 }
 
 /** Parses a whole script: one entry per line that prints something, in order. */

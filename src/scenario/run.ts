@@ -73,6 +73,18 @@ export class NotModelledError extends Error {
   }
 }
 
+/**
+ * The implementation failed under a script line (the engine out of wasm
+ * memory, or trapped): which line, the output printed before it, and the
+ * implementation's error. The kernel's statistics stay readable.
+ */
+export class ScenarioAbortedError extends Error {
+  constructor(readonly line: number, readonly text: string, readonly output: string, readonly error: Error) {
+    super(`line ${line} (${text.length > 60 ? `${text.slice(0, 60)}...` : text}): ${error.message}`);
+    this.name = "ScenarioAbortedError";
+  }
+}
+
 /** The arena could not be set up (the implementation refused one of its syscalls). */
 export class ArenaSetupError extends Error {
   constructor(message: string) {
@@ -529,7 +541,13 @@ export function runScenario(kernel: KernelSim, script: string, opts: ScenarioOpt
   opts.onStart?.(runner.process, runner.base);
   for (const e of entries) {
     const before = runner.lines.length;
-    runner.step(e);
+    try {
+      runner.step(e);
+    } catch (err) {
+      // the engine's own failures (EngineOutOfMemoryError, EnginePoisonedError) say where
+      if (err instanceof Error && /^Engine/.test(err.name)) throw new ScenarioAbortedError(e.line, e.text, runner.output, err);
+      throw err;
+    }
     steps.push({ line: e.line, output: runner.lines.slice(before) });
     opts.onStep?.(runner.process, e);
     if (runner.done) break;

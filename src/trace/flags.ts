@@ -66,11 +66,13 @@ export const SIGNALS: FlagTable = {
   SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
 };
 
-/** An integer in C notation: decimal, 0x hex, optionally negative; NaN if not one. */
+/** An integer in C notation: decimal, 0x hex, optionally negative; NaN if not one, or not exact in a double (beyond 2^53). */
 export function parseInteger(s: string): number {
-  if (/^-?0x[0-9a-fA-F]+$/.test(s)) return s[0] === "-" ? -parseInt(s.slice(3), 16) : parseInt(s.slice(2), 16);
-  if (/^-?\d+$/.test(s)) return parseInt(s, 10);
-  return NaN;
+  let v = NaN;
+  if (/^-?0x[0-9a-fA-F]+$/.test(s)) v = s[0] === "-" ? -parseInt(s.slice(3), 16) : parseInt(s.slice(2), 16);
+  else if (/^-?\d+$/.test(s)) v = parseInt(s, 10);
+  // beyond 2^53 a double is not the number written: not a number rather than a wrong one
+  return Number.isSafeInteger(v) ? v : NaN;
 }
 
 /**

@@ -1,8 +1,8 @@
 // One entry point for the importers: detect a file's format, parse it, and
 // interleave a perf trace with its side-band file by time.
 
-import type { ParseOptions, TraceEvent } from "./events.js";
-import { headLines, type ReadCounter, readLines } from "./lines.js";
+import { type ParseOptions, type TraceEvent, TraceParseError } from "./events.js";
+import { headLines, type LineDamage, type ReadCounter, readLines } from "./lines.js";
 import { NATIVE_MAGIC, parseNative } from "./native.js";
 import { parsePerf } from "./perf.js";
 import { parseSidecar } from "./sidecar.js";
@@ -25,18 +25,35 @@ export function detectFormat(head: string[]): TraceFormat | null {
   return null;
 }
 
+/** The format of a file, or null; a file too damaged to tell is an error that says where. */
 export async function detectFile(path: string): Promise<TraceFormat | null> {
-  return detectFormat(await headLines(path, 20));
+  let damage: LineDamage | null = null;
+  const format = detectFormat(await headLines(path, 20, (d) => (damage ??= d)));
+  if (format === null && damage !== null) {
+    const d: LineDamage = damage;
+    throw new Error(`cannot tell the format of '${path}': line ${d.line}: ${d.reason}`);
+  }
+  return format;
 }
 
-/** The events of one file in a given format (`counter`: the file's bytes read so far). */
-export function parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent> {
-  const lines = readLines(path, counter);
+/**
+ * The events of one file in a given format (`counter`: the file's bytes read
+ * so far). Damage to the file (a corrupt or truncated gzip stream, a last
+ * line without a line end: lines.ts) comes after the events as `unparsed`
+ * records with its line, or with `strict` as a TraceParseError.
+ */
+export async function* parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent> {
+  const damage: LineDamage[] = [];
+  const lines = readLines(path, (d) => damage.push(d), counter);
   switch (format) {
-    case "perf": return parsePerf(lines, opts);
-    case "strace": return parseStrace(lines, opts);
-    case "native": return parseNative(lines, opts);
-    case "sidecar": return parseSidecar(lines, opts);
+    case "perf": yield* parsePerf(lines, opts); break;
+    case "strace": yield* parseStrace(lines, opts); break;
+    case "native": yield* parseNative(lines, opts); break;
+    case "sidecar": yield* parseSidecar(lines, opts); break;
+  }
+  for (const d of damage) {
+    if (opts.strict) throw new TraceParseError(d.line, d.text, d.reason);
+    yield { kind: "unparsed", line: d.line, text: d.text, reason: d.reason };
   }
 }
 

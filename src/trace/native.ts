@@ -234,6 +234,9 @@ export async function* parseNative(lines: LineSource, opts: ParseOptions = {}): 
       const pid = Number(m[5]);
       const tid = m[6] === undefined ? pid : Number(m[6]);
       const e: Record<string, unknown> = { kind, line: Number(m[2]), time: m[3] === "-" ? null : Number(m[3]), pid, tid };
+      for (const k of ["line", "time", "pid", "tid"]) {
+        if (e[k] !== null && !Number.isSafeInteger(e[k])) throw new Error(`${k.toUpperCase()} is beyond 2^53`);
+      }
       const c = kv.get("comm");
       if (c !== undefined) {
         comms.set(tid, parseValue("str?", c, "comm") as string | null);

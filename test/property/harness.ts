@@ -16,6 +16,8 @@ import { checkProcess } from "../../src/check/index.js";
 import { createKernelSync, type Process, type Simulator } from "../../src/engine/index.js";
 import { createModelKernel } from "../../src/model/index.js";
 import { runScenario } from "../../src/scenario/run.js";
+import { describeConfig } from "../../src/fuzz/random.js";
+import { kernelState, stateDiff, vmaState } from "../../src/fuzz/state.js";
 import type { KernelConfig, KernelSim, PageRewriteStats, ProcessSim } from "../../src/types.js";
 
 export interface HarnessOptions {
@@ -58,107 +60,13 @@ export interface DifferentialRun {
   stats: PageRewriteStats | null;
 }
 
-/** A deterministic random source: r(n) is in [0, n). xorshift32, seeded. */
-export type Rand = (n: number) => number;
-
-export function rng(seed: number): Rand {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s % n;
-  };
-}
-
-/**
- * The randomised knobs of one run (src/config/config.ts KNOBS): the zero page,
- * overcommit and RLIMIT_MEMLOCK without CAP_IPC_LOCK; the tests spread it over
- * their fixed choices (policy, max_map_count). RLIMIT_AS/DATA and the sysctl
- * and setrlimit words have property tests of their own (rlimits.test.ts,
- * overcommit.test.ts).
- */
-export function randomConfig(r: Rand): Partial<KernelConfig> {
-  const c: Partial<KernelConfig> = {
-    zero_page: r(2) === 0, // about half the runs without the zero page
-  };
-  // a quarter of the runs under strict overcommit with a CommitLimit that a
-  // busy script reaches (the default image alone charges about 60 pages)
-  if (r(4) === 0) {
-    c.overcommit_memory = 2;
-    c.totalram_pages = 1024 + r(8192);
-    c.overcommit_ratio = 50 + r(100);
-    c.cap_sys_admin = r(2) === 0;
-  } else if (r(3) === 0) {
-    c.overcommit_memory = 1;
-  }
-  // a quarter without CAP_IPC_LOCK, RLIMIT_MEMLOCK between 0 and 63 pages
-  if (r(4) === 0) {
-    c.cap_ipc_lock = false;
-    c.rlimit_memlock = 4096 * r(64);
-  }
-  return c;
-}
-
-/** randomConfig() drawn from a run's seed, with a stream of its own (the script's generator is not disturbed). */
-export function seedConfig(seed: number): Partial<KernelConfig> {
-  return randomConfig(rng(0x2545f491 ^ seed));
-}
-
-/** The knobs of a config other than the policy, as `key=value` (for test names and failure reports). */
-export function describeConfig(config: KernelConfig): string {
-  return Object.entries(config)
-    .filter(([k, v]) => k !== "policy" && v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? 1 : 0) : String(v)}`)
-    .join(", ");
-}
-
-function vmaState(p: ProcessSim): string[] {
-  const vmas = p.vmas().map((v) => [
-    v.start.toString(16), v.end.toString(16), v.flags.toString(16), v.flagsHi, v.pgoff.toString(16), v.file,
-    v.anonVma, v.anonVmaRoot, v.anonName, v.special,
-  ].join(" "));
-  const c = p.counters(), l = p.layout();
-  return [...vmas,
-    `map_count=${c.map_count} total_vm=${c.total_vm} data_vm=${c.data_vm} exec_vm=${c.exec_vm} stack_vm=${c.stack_vm} locked_vm=${c.locked_vm}`,
-    `mmap_base=${l.mmap_base} start_brk=${l.start_brk} brk=${l.brk} start_stack=${l.start_stack}`];
-}
-
-/**
- * The whole observable state of a kernel in a canonical text form (field order
- * fixed): every live process's VMAs, counters, layout, anon_vma chains, PTEs,
- * page tables and usage, then the kernel's pages and anon_vmas.
- */
-export function kernelState(k: KernelSim): string {
-  const out: string[] = [];
-  for (const q of k.processes()) {
-    out.push(`pid ${q.pid}`, ...vmaState(q));
-    const m = q.memory();
-    out.push(`mm ${m.mm} rss ${m.rssAnon}/${m.rssFile} pgtables ${m.pgtablesAccounted}: ${m.pgtables.map((t) => `${t.level}@${t.addr.toString(16)}`).join(" ")}`);
-    for (const c of m.chains) if (c.chain.length) out.push(`chain ${c.start.toString(16)}: ${c.chain.join(" ")}`);
-    for (const t of m.ptes) out.push(`pte ${t.addr.toString(16)} ${t.page}${t.write ? " w" : ""}`);
-    out.push(`usage ${q.usage().map((u) => `${u.rss}/${u.anon}/${u.locked}`).join(" ")}`);
-  }
-  const km = k.memory();
-  for (const pg of km.pages) out.push(`page ${pg.id} ${pg.anon ? "anon" : "file"} ${pg.mapping} ${pg.index} map=${pg.mapcount} ref=${pg.refcount} c=${pg.content}`);
-  for (const av of km.anonVmas) {
-    out.push(`av ${av.id} root=${av.root} parent=${av.parent} ref=${av.refcount} degree=${av.degree}: ${av.avcs.map((a) => `${a.mm}:${a.start.toString(16)}:${a.pgoff}`).join(" ")}`);
-  }
-  return out.join("\n");
-}
+// rng, the random configurations and the state texts live in src/fuzz/ (vmasim fuzz uses them too)
+export { describeConfig, randomConfig, rng, seedConfig, type Rand } from "../../src/fuzz/random.js";
+export { kernelState, stateDiff } from "../../src/fuzz/state.js";
 
 /** The state compared after each line: one process's VMA layer, or the whole kernel. */
 function state(k: KernelSim, p: ProcessSim, memory: boolean): string {
   return memory ? kernelState(k) : vmaState(p).join("\n");
-}
-
-/** The first line where two states differ, side by side. */
-export function stateDiff(a: string, b: string): string {
-  const al = a.split("\n"), bl = b.split("\n");
-  for (let i = 0; i < Math.max(al.length, bl.length); i++) {
-    if (al[i] !== bl[i]) return `  model:  ${al[i] ?? "(none)"}\n  engine: ${bl[i] ?? "(none)"}`;
-  }
-  return "";
 }
 
 function runOn(kernel: KernelSim, script: string, engine: boolean, opts: HarnessOptions): Run {

@@ -5,8 +5,9 @@
 // state of both kernels must be identical and the memory invariants must hold
 // on both. A failure prints the sequence of steps that reproduces it.
 //
-// Also the calls the scenario language cannot express: anon names, mlockall,
-// munlockall, MADV_REMOVE, MADV_POPULATE_WRITE, mremap of 0 bytes.
+// The steps are `vmasim fuzz` scripts (src/fuzz/steps.ts): also the calls the
+// scenario language cannot express (anon names, mlockall, munlockall,
+// setrlimit, capdrop, sysctl writes).
 //
 // Scale: VMASIM_PROPERTY_SEEDS (default 24) sequences of 250 steps, each
 // under the knobs seedConfig() draws from its seed (harness.ts).
