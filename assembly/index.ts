@@ -11,7 +11,7 @@ import { raw_alloc, raw_allocated, set_memory_limit } from "./lib/alloc";
 import { FMODE_READ, FMODE_WRITE, FILE_REGULAR, FILE_SHMEM, File, file_by_id, file_create, files_live, fput } from "./fs/file";
 import { BRK_RESERVE, sys_brk } from "./mm/brk";
 import { dup_mmap, mmput } from "./mm/fork";
-import { FAULT_OOM, peek as mm_peek, take_engine_not_modelled, touch as mm_touch } from "./mm/memory";
+import { FAULT_OOM, may_have_ptes_check, peek as mm_peek, take_engine_not_modelled, touch as mm_touch } from "./mm/memory";
 import { insert_image_vma, mm_create } from "./mm/mm";
 import { truncate_pagecache } from "./mm/truncate";
 import { pages_live } from "./mm/page";
@@ -371,9 +371,14 @@ export function mm_tree_corrupt(mm: u32, kind: i32): i32 {
   return vma_tree_corrupt(changetype<Mm>(<usize>mm), kind);
 }
 
-/** Internal consistency of mm's VMA list and tree (0 = OK, else a violation code). */
+/**
+ * Internal consistency of mm's VMA list and tree (0 = OK, else a violation
+ * code: vma_tree_check's, or 17 for a VMA with PTEs but not may_have_ptes).
+ */
 export function mm_check(mm: u32): i32 {
-  return vma_tree_check(changetype<Mm>(<usize>mm));
+  const m = changetype<Mm>(<usize>mm);
+  const code = vma_tree_check(m);
+  return code ? code : may_have_ptes_check(m);
 }
 
 const stats_buf = memory.data(16 * 8, 8);

@@ -67,7 +67,7 @@ export function snapshot_vmas(mm: Mm): usize {
     store<u32>(at, av ? av.id : 0, 36);
     store<u32>(at, av ? av.root!.id : 0, 40);
     store<u32>(at, v.anon_name, 44);
-    store<u32>(at, v.special, 48);
+    store<u32>(at, <u32>v.special, 48);
     store<u32>(at, v.vm_ops, 52);
     at += 64;
     count++;

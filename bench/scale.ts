@@ -15,6 +15,8 @@
 //   mprotect       R <-> RW of the VMA (flags change in place, no split)
 //   munmap+mmap    unmap the VMA and map it again at the same address
 //                  (MAP_FIXED_NOREPLACE): one unlink and one link
+// and, from one run per engine, the mmaps that built the N VMAs (rising
+// addresses; no kernel figure).
 // Reported per op: the median of 5 runs in ns, the kernel's figure and the
 // ratio kernel / engine; the index's depth, the tree nodes visited per op
 // (the core counts them), and the engine's bytes per VMA (records and index).
@@ -108,9 +110,11 @@ function setUp(engine: Engine, n: number, idx: Uint32Array) {
   const k = engine.createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
   const p = k.createProcess();
   const before = k.stats().bytesAllocated;
+  const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     if (p.mmap(BASE + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, FLAGS, -1, 0) !== BASE + 2 * i * PAGE_SIZE) throw new Error(`mmap ${i} failed`);
   }
+  const buildNs = Number(process.hrtime.bigint() - t0) / n;
   const bytesPerVma = (k.stats().bytesAllocated - before) / n;
   const rw = new Uint8Array(n).fill(1);
   const state = { sink: 0 };
@@ -130,7 +134,7 @@ function setUp(engine: Engine, n: number, idx: Uint32Array) {
       }
     },
   };
-  return { k, p, bytesPerVma, loops, state };
+  return { k, p, bytesPerVma, buildNs, loops, state };
 }
 
 function timed(loop: () => void): number {
@@ -181,6 +185,20 @@ async function main(): Promise<void> {
       rows.push(row);
       printRow(row);
     }
+    // building the process: one run per engine (this one first), so a rough figure
+    const st = treeStats(mine.k, mine.p);
+    const build: Row = {
+      op: "mmap, building the VMAs", scale: n, engine_ns_per_op: mine.buildNs, kernel_ns_per_op: null, ratio: null,
+      depth_mean: st?.depthMean ?? NaN, depth_max: st?.depthMax ?? NaN, nodes_visited_per_op: NaN, bytes_per_vma: mine.bytesPerVma,
+    };
+    if (theirs) {
+      build.against = {
+        engine_ns_per_op: theirs.buildNs, ratio: theirs.buildNs / mine.buildNs, depth_mean: null, depth_max: null,
+        nodes_visited_per_op: null, bytes_per_vma: theirs.bytesPerVma,
+      };
+    }
+    rows.push(build);
+    printRow(build);
     for (const [who, e] of [["this", mine], ["--against", theirs]] as const) {
       if (!e) continue;
       if (e.p.checkInternal() !== 0) throw new Error(`${who} engine: index check failed at ${n} VMAs`);

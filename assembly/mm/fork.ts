@@ -70,6 +70,7 @@ export function dup_mmap(oldmm: Mm): Mm | null {
     tmp.vm_policy = mpnt.vm_policy;
     tmp.vm_userfaultfd_ctx = mpnt.vm_userfaultfd_ctx;
     tmp.special = mpnt.special;
+    tmp.may_have_ptes = mpnt.may_have_ptes;
     if (mpnt.vm_flags & VM_WIPEONFORK) {
       // the child gets fresh, empty memory here
       tmp.anon_vma = 0;

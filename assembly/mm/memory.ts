@@ -90,9 +90,10 @@ function fault_reserve(): bool {
   return false;
 }
 
-/** Install a PTE in an existing or new PTE table (tables reserved by fault_reserve). */
-function set_pte(mm: Mm, addr: u64, pte: u64): void {
-  store<u64>(pte_slot_alloc(mm, addr), pte);
+/** Install a PTE in vma at addr, in an existing or new PTE table (tables reserved by fault_reserve). */
+function set_pte(vma: Vma, addr: u64, pte: u64): void {
+  vma.may_have_ptes = true;
+  store<u64>(pte_slot_alloc(vma.vm_mm!, addr), pte);
 }
 
 /**
@@ -105,7 +106,7 @@ function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
   if (vma.vm_flags & VM_SHARED) return SIGBUS; // a shared mapping without vm_ops
   if (!write && zero_page) {
     // the zero page for reads: a special PTE, no page, no anon_vma
-    set_pte(mm, addr, PTE_PRESENT | PTE_SPECIAL);
+    set_pte(vma, addr, PTE_PRESENT | PTE_SPECIAL);
     accessed_page = null;
     return 0;
   }
@@ -117,7 +118,7 @@ function do_anonymous_page(vma: Vma, addr: u64, write: bool): i32 {
   // writable and dirty iff VM_WRITE (6.12 do_anonymous_page): a read fault in
   // a read-only VMA maps its new page read-only and clean
   const bits: u64 = (vma.vm_flags & VM_WRITE) ? PTE_WRITE | PTE_DIRTY : 0;
-  set_pte(mm, addr, mk_pte(changetype<usize>(page), bits));
+  set_pte(vma, addr, mk_pte(changetype<usize>(page), bits));
   page_add_new_anon_rmap(page, vma, addr);
   mm.rss_anon++;
   accessed_page = page;
@@ -143,7 +144,7 @@ function map_file_page(vma: Vma, addr: u64, page: Page, write: bool): void {
   get_page(page);
   let bits: u64 = write ? PTE_DIRTY : 0;
   if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE)) bits |= PTE_WRITE;
-  set_pte(mm, addr, mk_pte(changetype<usize>(page), bits));
+  set_pte(vma, addr, mk_pte(changetype<usize>(page), bits));
   page_dup_rmap(page);
   mm.rss_file++;
 }
@@ -207,7 +208,7 @@ function do_cow_fault(vma: Vma, addr: u64): i32 {
   cow.content = page.content;
   let bits = PTE_DIRTY;
   if (vma.vm_flags & VM_WRITE) bits |= PTE_WRITE;
-  set_pte(mm, addr, mk_pte(changetype<usize>(cow), bits));
+  set_pte(vma, addr, mk_pte(changetype<usize>(cow), bits));
   page_add_new_anon_rmap(cow, vma, addr);
   mm.rss_anon++;
   accessed_page = cow;
@@ -407,6 +408,25 @@ export function zap_page_range(vma: Vma, start: u64, end: u64, drop_markers: boo
   }
 }
 
+/** Is any PTE or PTE marker set in vma's part of [start, end)? (The checks of may_have_ptes.) */
+export function range_has_ptes(vma: Vma, start: u64, end: u64): bool {
+  if (start < vma.vm_start) start = vma.vm_start;
+  if (end > vma.vm_end) end = vma.vm_end;
+  it.init(vma.vm_mm!, start, end);
+  while (it.next()) if (load<u64>(it.slot)) return true;
+  return false;
+}
+
+/** 17 when a VMA of mm without may_have_ptes has a PTE or marker in its range, else 0 (mm_check). */
+export function may_have_ptes_check(mm: Mm): i32 {
+  let v = mm.mmap;
+  while (v) {
+    if (!v.may_have_ptes && range_has_ptes(v, v.vm_start, v.vm_end)) return 17;
+    v = v.vm_next;
+  }
+  return 0;
+}
+
 /** Zap only the page-cache pages of [start, end) (unmap_mapping_range without even_cows). */
 export function zap_file_pages(vma: Vma, start: u64, end: u64): void {
   const mm = vma.vm_mm!;
@@ -433,6 +453,7 @@ export function copy_page_range(dst: Vma, src: Vma): bool {
   const dmm = dst.vm_mm!;
   const smm = src.vm_mm!;
   const cow = (src.vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+  if (src.may_have_ptes) dst.may_have_ptes = true;
   let addr = src.vm_start;
   const end = src.vm_end;
   while (addr < end) {
@@ -590,7 +611,7 @@ export function guard_install_range(vma: Vma, start: u64, end: u64): bool {
       engine_oom_set();
       return false;
     }
-    set_pte(mm, addr, PTE_GUARD);
+    set_pte(vma, addr, PTE_GUARD);
   }
   return true;
 }

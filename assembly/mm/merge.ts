@@ -415,6 +415,12 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
   }
   if (adjust_next != 0) boundary_pages(mm, vma, next!, end, adjust_next);
   while (true) {
+    if (remove_next != 0 || adjust_next != 0) {
+      // the survivor takes over the victim's range (or a part of next's): and any PTEs in it
+      const ptes = vma.may_have_ptes || next!.may_have_ptes;
+      vma.may_have_ptes = ptes;
+      next!.may_have_ptes = ptes;
+    }
     anon_vma_interval_tree_pre_update_vma(vma);
     if (adjust_next != 0) anon_vma_interval_tree_pre_update_vma(next!);
     vma.vm_start = start;

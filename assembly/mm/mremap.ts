@@ -431,12 +431,15 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
       count(C_PGOFF_KEPT);
     }
   }
+  const had_ptes = vma.may_have_ptes;
   const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff);
   if (!new_vma) {
     if (vm_flags & VM_ACCOUNT) vm_unacct_memory(<i64>(to_account >> PAGE_SHIFT));
     return -ENOMEM;
   }
   vma = copy_vma_src!;
+  // the PTEs move into new_vma (and back into vma if the move fails)
+  if (had_ptes) new_vma.may_have_ptes = vma.may_have_ptes = true;
   const moved = move_page_tables(mm, old_addr, new_addr, old_len);
   let err: i64 = 0;
   if (moved < old_len) {

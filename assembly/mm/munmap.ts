@@ -6,7 +6,7 @@ import { EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, TASK_SIZE, VM_ACCOUNT, VM
 import { vm_unacct_memory } from "./commit";
 import { fput } from "../fs/file";
 import { unlink_anon_vmas } from "../rmap/anon_vma";
-import { zap_page_range } from "./memory";
+import { range_has_ptes, zap_page_range } from "./memory";
 import { vm_stat_account } from "./mm";
 import { kver } from "./policy";
 import { PMD_SIZE, free_pgd_range } from "./pgtable";
@@ -79,8 +79,11 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
 export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: u64, start: u64, end: u64): void {
   let v = detached;
   while (v) {
-    // unmap_vmas() zaps with ZAP_FLAG_DROP_MARKER: guard markers go too
-    zap_page_range(v, start, end, true);
+    // unmap_vmas() zaps with ZAP_FLAG_DROP_MARKER: guard markers go too. A
+    // VMA that never had a PTE or marker has nothing to zap (the kernel walks
+    // its tables and finds them empty; the tables themselves go below).
+    if (v.may_have_ptes) zap_page_range(v, start, end, true);
+    else if (!ASC_NO_ASSERT) assert(!range_has_ptes(v, start, end), "unmap_region: PTEs in a VMA without may_have_ptes");
     v = v.vm_next;
   }
   free_pgtables(mm, detached, floor, ceiling);

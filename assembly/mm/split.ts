@@ -30,6 +30,7 @@ export function __split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
   nv.vm_policy = vma.vm_policy;
   nv.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx;
   nv.special = vma.special;
+  nv.may_have_ptes = vma.may_have_ptes;
   const delta = (addr - vma.vm_start) >> PAGE_SHIFT;
   if (new_below) nv.vm_end = addr;
   else {

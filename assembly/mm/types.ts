@@ -42,7 +42,15 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   /** userfaultfd context identity; 0 = none */
   vm_userfaultfd_ctx: u32 = 0;
   /** special mapping kind for /proc/pid/maps naming (1 [vvar], 2 [vdso]); 0 = none */
-  special: u32 = 0;
+  special: u16 = 0;
+  /**
+   * False only while no PTE or PTE marker can be in [vm_start, vm_end): set
+   * wherever one is installed or moved in, inherited by split, fork and
+   * merge, never cleared. Unmapping a VMA without it skips the page walk.
+   * (Not a kernel field: the kernel walks the page tables and finds them
+   * empty; the record keeps its 88 bytes.)
+   */
+  may_have_ptes: bool = false;
 }
 
 @unmanaged export class Mm {
