@@ -15,21 +15,12 @@ import { POLICIES, type KernelConfig, type Policy } from "../types.js";
 import { knobsFromArgs } from "./host.js";
 import type { CliIo } from "./main.js";
 import { progressOn } from "./progress.js";
+import { policiesOf } from "./policy_list.js";
 import { COMMAND_HELP } from "./usage.js";
 
 function usage(io: CliIo, msg: string): number {
   io.stderr.write(`vmasim: fuzz: ${msg}\nTry 'vmasim fuzz --help'.\n`);
   return 2;
-}
-
-function policiesOf(arg: string): Policy[] | string {
-  if (arg === "all") return [...POLICIES];
-  const out: Policy[] = [];
-  for (const p of arg.split(",")) {
-    if (!(POLICIES as readonly string[]).includes(p)) return `unknown policy '${p}' (policies: all, ${POLICIES.join(", ")})`;
-    if (!out.includes(p as Policy)) out.push(p as Policy);
-  }
-  return out;
 }
 
 /** A whole number option in [min, 2^53). */

@@ -8,27 +8,17 @@ import { writeFileSync } from "node:fs";
 import { type ReplayProgress, type ReplayReport, replayTrace } from "../replay/run.js";
 import { tableRows } from "../replay/table.js";
 import { replayHtml } from "../report/html.js";
-import { POLICIES, type Policy } from "../types.js";
 import { BundledNameError } from "./bundled.js";
 import { expandTrace } from "./bundled_traces.js";
 import { knobsFromArgs } from "./host.js";
 import type { CliIo } from "./main.js";
 import { progressOn } from "./progress.js";
+import { policiesOf } from "./policy_list.js";
 import { COMMAND_HELP } from "./usage.js";
 
 function usage(io: CliIo, msg: string): number {
   io.stderr.write(`vmasim: replay: ${msg}\nTry 'vmasim replay --help'.\n`);
   return 2;
-}
-
-function policiesOf(arg: string): Policy[] | string {
-  if (arg === "all") return [...POLICIES];
-  const out: Policy[] = [];
-  for (const p of arg.split(",")) {
-    if (!(POLICIES as readonly string[]).includes(p)) return `unknown policy '${p}' (policies: all, ${POLICIES.join(", ")})`;
-    if (!out.includes(p as Policy)) out.push(p as Policy);
-  }
-  return out;
 }
 
 export async function cmdReplay(args: string[], io: CliIo): Promise<number> {

@@ -2,57 +2,26 @@
 // installs it) started on a free port of 127.0.0.1 with a temporary folder:
 // three worker processes, one killed with SIGKILL in the middle of a job; the
 // RESULT.json equals the thread pool's byte for byte; --resume on the queue.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireBuild, start, sweepDir, vmasim } from "./helpers.js";
+import { type Redis, freePort, redisMissing as missing, startRedis, until } from "./redis.js";
 
-const redisServer = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
-const missing = redisServer.error ? "redis-server is not installed (Debian's redis-server package; .ci/run installs it as root)" : null;
 if (missing) console.log(`skipping the queue tests: ${missing}`);
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 describe.skipIf(missing !== null)("vmasim sweep --queue (BullMQ on a real redis-server)", { timeout: 120_000 }, () => {
-  let redis: ChildProcess;
+  let redis: Redis | undefined;
   let url = "";
-  let redisDir = "";
 
   beforeAll(async () => {
     requireBuild();
-    const port = await freePort();
-    redisDir = mkdtempSync(join(tmpdir(), "vmasim-redis-"));
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    url = `redis://127.0.0.1:${port}`;
-    await until("redis-server", () => spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout?.trim() === "PONG", 10_000);
+    redis = await startRedis();
+    url = redis.url;
   });
 
-  afterAll(() => {
-    redis?.kill("SIGTERM");
-    if (redisDir) rmSync(redisDir, { recursive: true, force: true });
-  });
+  afterAll(() => redis?.stop());
 
   it("three workers, one killed mid-job: RESULT.json equals the pool's byte for byte; --resume takes the finished jobs", async () => {
     const dir = sweepDir({ slow: true });

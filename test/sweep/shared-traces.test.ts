@@ -3,60 +3,30 @@
 // configurations, once on the thread pool and once through a real
 // redis-server with three queue workers, one of them killed with SIGKILL in
 // the middle of a job: the two RESULT.json files are the same bytes.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICIES } from "../../src/types.js";
 import { SHARED } from "../trace/util.js";
 import { requireBuild, start, vmasim } from "./helpers.js";
+import { type Redis, redisMissing, startRedis, until } from "./redis.js";
 
 const traces = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith(".perf.txt.gz")).sort() : [];
-const redisMissing = spawnSync("redis-server", ["--version"]).error !== undefined;
-const skip = traces.length === 0
-  ? `no development traces at ${SHARED}`
-  : redisMissing ? "redis-server is not installed (Debian's redis-server package; .ci/run installs it as root)" : null;
+const skip = traces.length === 0 ? `no development traces at ${SHARED}` : redisMissing;
 if (skip) console.log(`skipping the sweep of the development traces: ${skip}`);
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe.skipIf(skip !== null)("a sweep of the development traces x every policy x 2 configurations", { timeout: 600_000 }, () => {
-  let redis: ChildProcess;
+  let redis: Redis | undefined;
   let url = "";
-  let redisDir = "";
 
   beforeAll(async () => {
     requireBuild();
-    const port = await freePort();
-    redisDir = mkdtempSync(join(tmpdir(), "vmasim-redis-"));
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    url = `redis://127.0.0.1:${port}`;
-    await until("redis-server", () => spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout?.trim() === "PONG", 10_000);
+    redis = await startRedis();
+    url = redis.url;
   });
 
-  afterAll(() => {
-    redis?.kill("SIGTERM");
-    if (redisDir) rmSync(redisDir, { recursive: true, force: true });
-  });
+  afterAll(() => redis?.stop());
 
   it("the pool with 2 threads and 3 queue workers (one killed mid-job) give the same RESULT.json", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vmasim-sweep-shared-"));
