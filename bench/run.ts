@@ -13,12 +13,12 @@
 // the ratio of each baseline to the engine, and the engine's memory per VMA.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
+import { nativeProgram } from "./native.js";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
 // (imported by a computed path so that type-checking a fresh clone needs no build)
@@ -73,18 +73,8 @@ function splitLoop(p: ProcessSim): () => void {
 }
 
 function nativeBench(): ((which: string, n: number) => number) | null {
-  const src = fileURLToPath(new URL("./native/mmap_pair.c", import.meta.url));
-  const dir = fileURLToPath(new URL("../build/native/", import.meta.url));
-  const bin = `${dir}mmap_pair`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-      execFileSync(process.env.CC ?? "cc", ["-O2", "-o", bin, src], { stdio: "pipe" });
-    }
-  } catch (e) {
-    console.error(`real-kernel baseline skipped: cannot build ${src}: ${(e as Error).message}`);
-    return null;
-  }
+  const bin = nativeProgram("mmap_pair");
+  if (bin === null) return null;
   return (which, n) => Number(execFileSync(bin, [which, String(n)], { encoding: "utf8" }).trim());
 }
 

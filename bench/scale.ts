@@ -25,10 +25,11 @@
 // Figures, not assertions: the machine is shared, so read the ratios.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { nativeProgram } from "./native.js";
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../src/abi/constants.js";
 import * as thisEngine from "../src/engine/index.js";
 import type { Process, Simulator } from "../src/engine/index.js";
@@ -74,18 +75,8 @@ function treeStats(k: Simulator, p: Process): TreeStats | null {
 }
 
 function kernelProgram(): ((op: string, n: number, ops: number) => number | null) | null {
-  const src = fileURLToPath(new URL("./native/vma_scale.c", import.meta.url));
-  const dir = fileURLToPath(new URL("../build/native/", import.meta.url));
-  const bin = `${dir}vma_scale`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-      execFileSync(process.env.CC ?? "cc", ["-O2", "-o", bin, src], { stdio: "pipe" });
-    }
-  } catch (e) {
-    console.error(`real-kernel baseline skipped: cannot build ${src}: ${(e as Error).message}`);
-    return null;
-  }
+  const bin = nativeProgram("vma_scale");
+  if (bin === null) return null;
   return (op, n, ops) => {
     try {
       return Number(execFileSync(bin, [op, String(n), String(ops)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim());
