@@ -38,7 +38,7 @@ import { ScenarioChecker, formatVerdict, type CheckFailure } from "./checker.js"
 import { kernelPolicy } from "./defaults.js";
 import { formatParseErrors, scriptName, staticParseErrors } from "./diagnostics.js";
 import { BundledNameError, expandBundled, formatBundledList } from "./bundled.js";
-import { unifiedDiff } from "./diff.js";
+import { unifiedDiff } from "../report/diff.js";
 import { progressOn } from "./progress.js";
 import { scriptPaths } from "./script_paths.js";
 import { traceLine } from "./trace_text.js";

@@ -8,7 +8,7 @@
 // same mismatch (shrink.ts). Deterministic: the i-th script of seed S is
 // generateScript({ seed: scriptSeed(S, i), ... }), whatever else runs.
 
-import { unifiedDiff } from "../cli/diff.js";
+import { unifiedDiff } from "../report/diff.js";
 import { GENERATED_OPS, generateScript } from "../scenario/generate.js";
 import { NotModelledError, runScenario } from "../scenario/run.js";
 import type { KernelConfig, KernelSim, Policy } from "../types.js";

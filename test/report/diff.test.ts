@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unifiedDiff } from "../../src/cli/diff.js";
+import { unifiedDiff } from "../../src/report/diff.js";
 
 const text = (...lines: string[]): string => lines.map((l) => l + "\n").join("");
 
