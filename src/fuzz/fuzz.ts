@@ -75,9 +75,9 @@ export function episodeConfig(policy: Policy, seed: number, index: number, set: 
   return { policy, ...seedConfig(s), ...(s % 3 === 0 ? { max_map_count: 60 } : {}), ...set };
 }
 
-/** The steps of episode `index` (count of them). */
-export function episodeLines(seed: number, index: number, count = EPISODE_STEPS): string[] {
-  return generateSteps(rng(subSeed(seed, index)), count);
+/** The steps of episode `index` (count of them); under relocate-anon mremap also uses that policy's flags. */
+export function episodeLines(seed: number, index: number, count = EPISODE_STEPS, policy?: Policy): string[] {
+  return generateSteps(rng(subSeed(seed, index)), count, { relocateAnon: policy === "relocate-anon" });
 }
 
 /** A fuzz script's directive lines for a config: `policy P` and one `set K=V` per knob. */
@@ -134,7 +134,7 @@ export async function fuzzPolicy(opts: FuzzOptions): Promise<PolicyReport> {
     }
     const index = episodes++;
     const config = episodeConfig(opts.policy, opts.seed, index, opts.set);
-    const lines = episodeLines(opts.seed, index, Math.min(EPISODE_STEPS, opts.ops - ops));
+    const lines = episodeLines(opts.seed, index, Math.min(EPISODE_STEPS, opts.ops - ops), opts.policy);
     let r = runLockstep(parseSteps(lines), { config, checkEvery, createEngine: opts.createEngine });
     ops += r.steps;
     checks += r.checks;

@@ -8,7 +8,7 @@
 //
 //   T mmap P N PROT anon|file F [shared] fixed|noreplace|hint
 //   T munmap P N            T mprotect P N PROT
-//   T mremap P OLDN NEWN [maymove] [fixed NEWP] [dontunmap]
+//   T mremap P OLDN NEWN [maymove] [fixed NEWP] [dontunmap] [relocate_anon] [must_relocate_anon]
 //   T touch P read|write    T peek P
 //   T madvise P N ADVICE    T mlock P N [onfault]    T munlock P N
 //   T mlockall FLAGS        T munlockall             T mseal P N
@@ -23,7 +23,10 @@
 // process; fork and thread append a task; exit removes one (never the last:
 // `skip`); at most MAX_TASKS tasks (`skip`). File F (0 or 1) is a file of
 // FILE_PAGES[F] pages mapped at file page P (the mapping's own page).
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE } from "../abi/constants.js";
+import {
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, MREMAP_MUST_RELOCATE_ANON, MREMAP_RELOCATE_ANON,
+  PAGE_SIZE,
+} from "../abi/constants.js";
 import { ConfigError } from "../config/config.js";
 import { MADVICE, parseProt } from "../scenario/parse.js";
 import type { Capability, KernelConfig, KernelSim, ProcessSim, RlimitResource } from "../types.js";
@@ -152,6 +155,9 @@ function parseVerb(sel: number, verb: string, a: string[], text: string): Step {
       if (a[i] === "maymove") { flags |= 1; i++; }
       if (a[i] === "fixed") { flags |= 3; to = addr(num(a[i + 1], "page")); i += 2; }
       if (a[i] === "dontunmap") { flags |= 5; i++; }
+      // the 2025 proposal's flags, as the scenario language says them: both imply MREMAP_MAYMOVE
+      if (a[i] === "relocate_anon") { flags |= MREMAP_MAYMOVE | MREMAP_RELOCATE_ANON; i++; }
+      if (a[i] === "must_relocate_anon") { flags |= MREMAP_MAYMOVE | MREMAP_MUST_RELOCATE_ANON; i++; }
       done(i);
       return mk((p) => call(() => p.mremap(addr(page), oldn * PAGE_SIZE, newn * PAGE_SIZE, flags, to)));
     }
@@ -293,8 +299,14 @@ const ADVICE = [
   "random", "normal", "sequential", "hugepage", "nohugepage", "guard_install", "guard_remove", "dontneed_locked",
 ] as const;
 
+/** What the generator may use beyond the calls every policy has. */
+export interface GenerateOptions {
+  /** mremap's MREMAP_RELOCATE_ANON / MREMAP_MUST_RELOCATE_ANON (the relocate-anon policy only; others answer EINVAL) */
+  relocateAnon?: boolean;
+}
+
 /** One random line (t: the task selector). */
-function randomLine(r: Rand): string {
+function randomLine(r: Rand, opts: GenerateOptions): string {
   const t = r(1000);
   const pg = r(WINDOW), n = 1 + r(6);
   const k = r(1000);
@@ -309,8 +321,10 @@ function randomLine(r: Rand): string {
   if (k < 270) return line(`munmap ${pg} ${n}`);
   if (k < 350) return line(`mprotect ${pg} ${n} ${PROTS[r(PROTS.length)]}`);
   if (k < 400) {
-    const opts = [["maymove"], [], ["fixed", String(r(WINDOW))], ["maymove", "fixed", String(r(WINDOW))], ["fixed", String(r(WINDOW)), "dontunmap"], ["maymove"]][r(6)]!;
-    return line(["mremap", pg, n, r(3) === 0 ? n : 1 + r(8), ...opts].join(" "));
+    const flags = [["maymove"], [], ["fixed", String(r(WINDOW))], ["maymove", "fixed", String(r(WINDOW))], ["fixed", String(r(WINDOW)), "dontunmap"], ["maymove"]][r(6)]!;
+    // the extra draw only where the flags exist, so the other policies' sequences stay as they were
+    const relocate = opts.relocateAnon ? [["relocate_anon"], ["must_relocate_anon"], ["relocate_anon", "must_relocate_anon"], []][r(4)]! : [];
+    return line(["mremap", pg, n, r(3) === 0 ? n : 1 + r(8), ...flags, ...relocate].join(" "));
   }
   if (k < 640) return line(`touch ${pg} ${r(3) ? "write" : "read"}`);
   if (k < 680) return line(`peek ${pg}`);
@@ -339,8 +353,8 @@ function randomLine(r: Rand): string {
 }
 
 /** `count` random lines from r (deterministic for r's seed). */
-export function generateSteps(r: Rand, count: number): string[] {
+export function generateSteps(r: Rand, count: number, opts: GenerateOptions = {}): string[] {
   const out: string[] = [];
-  for (let i = 0; i < count; i++) out.push(randomLine(r));
+  for (let i = 0; i < count; i++) out.push(randomLine(r, opts));
   return out;
 }

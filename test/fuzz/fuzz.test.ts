@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { splitFuzzScript } from "../../src/cli/fuzz.js";
 import { createKernelSync } from "../../src/engine/index.js";
-import { formatReport, fuzzPolicy, passed } from "../../src/fuzz/fuzz.js";
+import { episodeConfig, episodeLines, formatReport, fuzzPolicy, passed } from "../../src/fuzz/fuzz.js";
 import { runLockstep } from "../../src/fuzz/lockstep.js";
-import { parseStep, parseSteps, StepParseError } from "../../src/fuzz/steps.js";
+import { parseStep, parseSteps, startTasks, StepParseError } from "../../src/fuzz/steps.js";
 import type { KernelConfig } from "../../src/types.js";
 import { cli, tree } from "../cli/helpers.js";
 
@@ -164,5 +164,39 @@ describe("vmasim fuzz: a kernel that cannot be created is an error, not a findin
     const r = await cli(["fuzz", "--replay", join(dir, "k.fuzz")]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("vmasim fuzz: relocate-anon's own mremap flags", () => {
+  /** Results of the mremap lines with relocate_anon / must_relocate_anon in 20 relocate-anon episodes, run under `policy`. */
+  function relocateResults(policy: "relocate-anon" | "linux-6.18"): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const lines = episodeLines(1, i, 250, "relocate-anon");
+      const t = startTasks(createKernelSync(episodeConfig(policy, 1, i)));
+      parseSteps(lines).forEach((s, j) => {
+        const r = s.run(t);
+        if (/relocate_anon/.test(lines[j]!)) out.push(Number(r));
+      });
+    }
+    return out;
+  }
+
+  it("are generated for relocate-anon only, and some relocated moves succeed there", () => {
+    expect(episodeLines(1, 0, 250).some((l) => /relocate_anon/.test(l))).toBe(false);
+    expect(episodeLines(1, 0, 250, "linux-5.17")).toEqual(episodeLines(1, 0, 250));
+    const ok = relocateResults("relocate-anon").filter((r) => r > 0);
+    expect(ok.length).toBeGreaterThan(5);
+  });
+
+  it("the same lines are EINVAL on a kernel without the proposal (linux-6.18)", () => {
+    const rs = relocateResults("linux-6.18");
+    expect(rs.length).toBeGreaterThan(50);
+    expect(new Set(rs)).toEqual(new Set([-22]));
+  });
+
+  it("the fuzz script parser reads the words (both imply MREMAP_MAYMOVE)", () => {
+    expect(parseStep("0 mremap 3 2 4 relocate_anon must_relocate_anon", 1)).not.toBeNull();
+    expect(() => parseStep("0 mremap 3 2 4 must_relocate_anon relocate_anon", 1)).toThrow(StepParseError);
   });
 });
