@@ -31,7 +31,8 @@ const ALLOCATED = 1;
 const DIRTY = 2; // freed, still present
 const MUZZY = 3; // MADV_FREE'd: may be reclaimed
 
-interface Chunk { base: number; state: Uint8Array }
+/** `free`: pages not allocated (a chunk with fewer than a request's pages is skipped) */
+interface Chunk { base: number; state: Uint8Array; free: number }
 interface Extent { chunk: Chunk; page: number; pages: number }
 interface Huge { addr: number; pages: number }
 interface Arena { task: Task; chunks: Chunk[]; live: Extent[]; huge: Huge[] }
@@ -66,6 +67,7 @@ class AllocatorWorker implements Worker {
   /** A first-fit run of `n` pages not allocated, in the arena's chunks. */
   private fit(a: Arena, n: number): Extent | null {
     for (const c of a.chunks) {
+      if (c.free < n) continue;
       let run = 0;
       for (let i = 0; i < CHUNK_PAGES; i++) {
         run = c.state[i] === ALLOCATED ? 0 : run + 1;
@@ -86,7 +88,7 @@ class AllocatorWorker implements Worker {
       const base = p.space.topDown(len);
       p.space.map(base, base + len);
       o.mmap(a.task, p.comm, 0, len, RW, ANON, -1, 0, null, base);
-      a.chunks.push({ base, state: new Uint8Array(CHUNK_PAGES) });
+      a.chunks.push({ base, state: new Uint8Array(CHUNK_PAGES), free: CHUNK_PAGES });
       budget--;
       e = { chunk: a.chunks[a.chunks.length - 1], page: 0, pages: n };
     }
@@ -99,6 +101,7 @@ class AllocatorWorker implements Worker {
       if (s[i] === RETAINED || s[i] === MUZZY) o.fault(a.task, p.comm, e.chunk.base + i * PAGE + this.world.r(PAGE), this.world.ip(p), PF_WRITE);
       s[i] = ALLOCATED;
     }
+    e.chunk.free -= n;
     a.live.push(e);
     return true;
   }
@@ -110,6 +113,7 @@ class AllocatorWorker implements Worker {
     a.live[i] = a.live[a.live.length - 1];
     a.live.pop();
     e.chunk.state.fill(DIRTY, e.page, e.page + e.pages);
+    e.chunk.free += e.pages;
     return true;
   }
 

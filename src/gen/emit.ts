@@ -5,8 +5,19 @@
 // equal to their default left out, `comm=` only when a task's comm changes
 // (test/gen/gen.test.ts reads the lines back and writes them again).
 
-/** Numbers in the format's hex form. */
-export const hex = (n: number): string => "0x" + n.toString(16);
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/**
+ * Numbers in the format's hex form (non-negative, below 2^53). V8 converts a
+ * number beyond 2^31 to radix 16 by a slow floating-point path, the largest
+ * cost of the whole generator; here it is done in small-integer pieces.
+ */
+export function hex(n: number): string {
+  if (n < 0x40000000) return "0x" + n.toString(16);
+  const hi = Math.floor(n / 0x1000000);
+  const lo = n - hi * 0x1000000;
+  return "0x" + hi.toString(16) + HEX2[lo >>> 16] + HEX2[(lo >>> 8) & 255] + HEX2[lo & 255];
+}
 /** A `ret` field: decimal, or hex above 0xffff. */
 const retText = (n: number): string => (n > 0xffff ? hex(n) : String(n));
 
@@ -28,8 +39,20 @@ export class Emitter {
   lines: string[] = [];
   /** each live task's comm as last written (a task forgets it when it exits: memory stays bounded) */
   private readonly comms = new Map<number, string>();
+  /** strings as JSON literals: the generators use a bounded set of names and paths */
+  private readonly quoted = new Map<string, string>();
 
   constructor(private readonly rand: (n: number) => number) {}
+
+  /** `s` as a JSON string literal. */
+  private q(s: string): string {
+    let t = this.quoted.get(s);
+    if (t === undefined) {
+      t = JSON.stringify(s);
+      this.quoted.set(s, t);
+    }
+    return t;
+  }
 
   /** Forgets a task that exited (tids are never reused by the generators). */
   forget(tid: number): void {
@@ -43,7 +66,7 @@ export class Emitter {
     let line = `${kind} ${this.count} ${this.time} ${t.pid === t.tid ? t.tid : `${t.pid}/${t.tid}`}`;
     if (this.comms.get(t.tid) !== comm) {
       this.comms.set(t.tid, comm);
-      line += ` comm=${JSON.stringify(comm)}`;
+      line += ` comm=${this.q(comm)}`;
     }
     this.lines.push(fields === "" ? line : line + fields);
   }
@@ -61,7 +84,7 @@ export class Emitter {
     if (flags) f += ` flags=${hex(flags)}`;
     if (fd) f += ` fd=${fd}`;
     if (off) f += ` off=${hex(off)}`;
-    if (path !== null) f += ` path=${JSON.stringify(path)}`;
+    if (path !== null) f += ` path=${this.q(path)}`;
     this.ev("mmap", t, comm, f + Emitter.result(ret, errno));
   }
 
@@ -92,7 +115,7 @@ export class Emitter {
 
   /** task:task_newtask in the parent. */
   newtask(t: Task, comm: string, child: number, cloneFlags: number): void {
-    this.ev("task_newtask", t, comm, ` child=${child} child_comm=${JSON.stringify(comm)} clone_flags=${hex(cloneFlags)}`);
+    this.ev("task_newtask", t, comm, ` child=${child} child_comm=${this.q(comm)} clone_flags=${hex(cloneFlags)}`);
   }
 
   /** The clone's return in the parent (`child`) or, with child null, in the child (0). */
@@ -107,15 +130,15 @@ export class Emitter {
 
   /** PERF_RECORD_MMAP2 of an exec-time mapping; pgoff in bytes. */
   mmap2(t: Task, comm: string, addr: number, len: number, pgoff: number, prot: number, filename: string): void {
-    this.ev("perf_mmap2", t, comm, ` addr=${hex(addr)} len=${hex(len)}${pgoff ? ` pgoff=${hex(pgoff)}` : ""}${prot ? ` prot=${hex(prot)}` : ""} filename=${JSON.stringify(filename)}`);
+    this.ev("perf_mmap2", t, comm, ` addr=${hex(addr)} len=${hex(len)}${pgoff ? ` pgoff=${hex(pgoff)}` : ""}${prot ? ` prot=${hex(prot)}` : ""} filename=${this.q(filename)}`);
   }
 
   processExec(t: Task, comm: string, filename: string): void {
-    this.ev("sched_process_exec", t, comm, ` filename=${JSON.stringify(filename)} old_pid=${t.tid}`);
+    this.ev("sched_process_exec", t, comm, ` filename=${this.q(filename)} old_pid=${t.tid}`);
   }
 
   execve(t: Task, comm: string, filename: string): void {
-    this.ev("execve", t, comm, ` filename=${JSON.stringify(filename)} ret=0`);
+    this.ev("execve", t, comm, ` filename=${this.q(filename)} ret=0`);
   }
 
   /** exit (one thread) or exit_group: they do not return. */
