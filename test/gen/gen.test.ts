@@ -163,3 +163,39 @@ describe("vmasim gen: the command", async () => {
     expect(await cli(["gen", "build", "--events", "100", "--seed", "1", "-o", "/nonexistent/x.vt"])).toMatchObject({ status: 2, stderr: "vmasim: gen: cannot write '/nonexistent/x.vt': ENOENT\n" });
   });
 });
+
+describe("vmasim gen: the library", () => {
+  it("exports generate, generateChunks, writeGenerated and writeChunks", async () => {
+    const lib = await import("../../src/index.js");
+    for (const f of ["generate", "generateChunks", "writeGenerated", "writeChunks", "genCommand"] as const) expect(typeof lib[f], f).toBe("function");
+    expect(lib.GEN_KINDS).toEqual(["allocator", "server", "build", "adversarial"]);
+  });
+
+  it("writeChunks waits for 'drain' whenever write() says the stream is full", async () => {
+    const { writeChunks } = await import("../../src/gen/write.js");
+    // a stream that is full after every write and drains a tick later
+    let full = false;
+    let drained: (() => void) | undefined;
+    let read = "";
+    const sink = {
+      write(c: string) {
+        expect(full, "a write before 'drain'").toBe(false);
+        read += c;
+        full = true;
+        setImmediate(() => {
+          full = false;
+          drained?.();
+        });
+        return false;
+      },
+      once(_: "drain", f: () => void) {
+        drained = () => {
+          drained = undefined;
+          f();
+        };
+      },
+    };
+    await writeChunks(generateChunks("allocator", { events: 5000, seed: 9 }, 64), sink);
+    expect(read).toBe(text("allocator", 5000, 9));
+  });
+});
