@@ -2,6 +2,7 @@
 // line, what it does, its options and its exit status. The global help
 // (main.ts HELP) lists the commands.
 
+import { MODEL_POLICIES } from "../fuzz/lockstep.js";
 import { POLICIES } from "../types.js";
 import { OUTPUT_HELP } from "./output_file.js";
 
@@ -112,7 +113,7 @@ exec, setrlimit, capdrop, sysctl writes) on several tasks, in episodes of 250
 steps from a fresh kernel; each runs in the engine and in the reference model
 in lock step (results and mm counters after every step), with the whole state
 compared and the invariant checkers run every --check-every steps. Policies
-without a reference model (${["linux-6.18", "relocate-anon"].join(", ")}) run the engine with the
+without a reference model (${POLICIES.filter((p) => !MODEL_POLICIES.includes(p)).join(", ")}) run the engine with the
 checkers alone, and say so. Failures are grouped by class; the first of each
 class is shrunk to a minimal fuzz script (docs/cli.md "vmasim fuzz"), which
 --replay runs again. Under seed-v2 a class that is one of the defects
