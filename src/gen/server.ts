@@ -9,7 +9,7 @@
 
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../abi/constants.js";
 import { SHELL, SPAWN_EVENTS, type Worker, Workload, spawn } from "./workload.js";
-import { FORK_EVENTS, LIBC, PAGE, PF_COW, PF_READ, PF_WRITE, type Proc, World, program } from "./world.js";
+import { FORK_EVENTS, LIBC, PAGE, PF_COW, PF_EXEC, PF_READ, PF_WRITE, type Proc, World, program } from "./world.js";
 
 const MADV_DONTNEED = 4;
 const RW = PROT_READ | PROT_WRITE;
@@ -165,8 +165,9 @@ class ServerWorker implements Worker {
     const i = r(REGION_PAGES);
     const s = g.child[i];
     if (s === PRESENT + 1) {
-      // already the child's own copy: no fault; a read of a page it never had maps the zero page
-      w.out.fault(c.task, c.comm, w.ip(c), w.ip(c), 0x14);
+      // already the child's own copy: no fault there; its code runs instead (an instruction fetch)
+      const ip = w.ip(c);
+      w.out.fault(c.task, c.comm, ip, ip, PF_EXEC);
       return true;
     }
     g.child[i] = PRESENT + 1;

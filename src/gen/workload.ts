@@ -4,7 +4,7 @@
 // the events left once every live process's exit is paid for, so that the
 // trace has exactly the number of events asked for and ends cleanly.
 
-import { EXEC_EVENTS, FORK_EVENTS, type Program, type Proc, World, program } from "./world.js";
+import { EXEC_EVENTS, FORK_EVENTS, PF_EXEC, type Program, type Proc, World, program } from "./world.js";
 
 /** A worker process: one step at a time. */
 export interface Worker {
@@ -55,7 +55,8 @@ export abstract class Workload {
   /** One harmless event: an instruction fetch in the launcher's text (a file page, always there). */
   filler(): void {
     const p = this.launcher;
-    this.world.out.fault(p.task, p.comm, this.world.ip(p), this.world.ip(p), 0x14);
+    const ip = this.world.ip(p);
+    this.world.out.fault(p.task, p.comm, ip, ip, PF_EXEC);
   }
 
   /** Every process exits: the workers, then the launcher. */

@@ -76,7 +76,6 @@ export class Proc {
   /** the executable's text, for fault ips and harmless faults */
   text = BIN;
   textPages = 1;
-  /** pages of the stack known present */
   constructor(readonly pid: number, comm: string) {
     this.comm = comm;
   }
