@@ -53,7 +53,13 @@ export async function cmdGen(args: string[], io: CliIo): Promise<number> {
   const file = values.output === undefined || values.output === "-" ? null : values.output;
   try {
     if (file === null) {
-      await writeChunks(generateChunks(kind, opts), io.stdout as Parameters<typeof writeChunks>[1]);
+      try {
+        await writeChunks(generateChunks(kind, opts), io.stdout as Parameters<typeof writeChunks>[1]);
+      } catch (e) {
+        // the reader of the pipe has gone (vmasim gen ... | head): as much as it wanted was written
+        if ((e as NodeJS.ErrnoException).code === "EPIPE") return 0;
+        throw e;
+      }
       return 0;
     }
     await writeGenerated(kind, opts, file);

@@ -11,14 +11,42 @@ import { type GenOptions, generateChunks } from "./generate.js";
 export interface ChunkSink {
   write(s: string): unknown;
   once?(event: "drain", f: () => void): unknown;
+  on?(event: "error", f: (e: Error) => void): unknown;
+  off?(event: "error", f: (e: Error) => void): unknown;
 }
 
-/** Writes the chunks to `out`, waiting for 'drain' when write() says the stream is full. Returns the bytes written. */
+/**
+ * Writes the chunks to `out`, waiting for 'drain' when write() says the stream
+ * is full. Returns the bytes written; rejects with the stream's error (EPIPE
+ * when the reader of a pipe has gone), after which nothing more is made.
+ */
 export async function writeChunks(chunks: Iterable<string>, out: ChunkSink): Promise<number> {
   let bytes = 0;
-  for (const c of chunks) {
-    bytes += c.length;
-    if (out.write(c) === false && out.once) await new Promise<void>((resolve) => out.once!("drain", resolve));
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  const onError = (e: Error) => {
+    failed ??= e;
+    wake?.();
+  };
+  out.on?.("error", onError);
+  try {
+    let n = 0;
+    for (const c of chunks) {
+      // a stream that never fills still gets to report an error (EPIPE comes on a later tick)
+      if (++n % 16 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (failed) throw failed;
+      bytes += c.length;
+      if (out.write(c) === false && out.once) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          out.once!("drain", resolve);
+        });
+        wake = null;
+      }
+    }
+    if (failed) throw failed;
+  } finally {
+    out.off?.("error", onError);
   }
   return bytes;
 }

@@ -171,6 +171,21 @@ describe("vmasim gen: the library", () => {
     expect(lib.GEN_KINDS).toEqual(["allocator", "server", "build", "adversarial"]);
   });
 
+  it("writeChunks stops at the stream's error (EPIPE: the reader of the pipe has gone)", async () => {
+    const { writeChunks } = await import("../../src/gen/write.js");
+    const { EventEmitter } = await import("node:events");
+    const sink = Object.assign(new EventEmitter(), {
+      writes: 0,
+      write(this: EventEmitter & { writes: number }) {
+        // the write succeeds; its error comes on a later tick, as a pipe's does
+        if (++this.writes === 3) process.nextTick(() => this.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" })));
+        return true;
+      },
+    });
+    await expect(writeChunks(generateChunks("server", { events: 1e9, seed: 1 }), sink)).rejects.toMatchObject({ code: "EPIPE" });
+    expect(sink.writes).toBeLessThan(40);
+  });
+
   it("writeChunks waits for 'drain' whenever write() says the stream is full", async () => {
     const { writeChunks } = await import("../../src/gen/write.js");
     // a stream that is full after every write and drains a tick later
