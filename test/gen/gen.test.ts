@@ -3,6 +3,7 @@
 // valid: every kind replays under every policy with nothing unmodelled,
 // nothing disagreeing and the checker clean (seed-v2: its documented defects
 // only); the adversarial kind's ENOMEM results are the engine's own.
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createKernel } from "../../src/engine/simulator.js";
@@ -173,7 +174,6 @@ describe("vmasim gen: the library", () => {
 
   it("writeChunks stops at the stream's error (EPIPE: the reader of the pipe has gone)", async () => {
     const { writeChunks } = await import("../../src/gen/write.js");
-    const { EventEmitter } = await import("node:events");
     const sink = Object.assign(new EventEmitter(), {
       writes: 0,
       write(this: EventEmitter & { writes: number }) {
