@@ -5,6 +5,7 @@
 // only); the adversarial kind's ENOMEM results are the engine's own.
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createKernel } from "../../src/engine/simulator.js";
 import { documentedDefect } from "../../src/fuzz/defects.js";
@@ -110,6 +111,24 @@ describe("vmasim gen: every kind replays cleanly under every policy", () => {
   }
 });
 
+describe("vmasim gen --pids: several workers at once replay as cleanly", () => {
+  it("allocator, server and adversarial with 3 processes, build with -j8", async () => {
+    for (const [kind, pids] of [["allocator", 3], ["server", 3], ["build", 8], ["adversarial", 3]] as const) {
+      const max = kind === "adversarial" ? { maxMapCount: 300 } : {};
+      const t = text(kind, 8000, 21, { pids, ...max });
+      const r = new Replayer(await createKernel({ policy: "seed", max_map_count: 300 }), { checkEvery: 4000 });
+      for await (const e of parseNative(t.split("\n"), { strict: true })) r.apply(e);
+      const res = r.finish();
+      expect(res.disagreements, kind).toEqual([]);
+      expect(res.checker.errors, kind).toBe(0);
+      expect(res.faults.signalled, kind).toBe(0);
+      expect(res.processes.exits, kind).toBe(res.processes.forks + res.processes.vmClones + 1);
+      // the launcher and its workers at once
+      if (kind !== "build") expect(res.processes.forks, kind).toBeGreaterThanOrEqual(pids);
+    }
+  }, 60000);
+});
+
 describe("vmasim gen adversarial: the calls it says fail, fail in the engine", () => {
   it("every ENOMEM is the engine's, and changes nothing", async () => {
     const t = text("adversarial", 12000, 5, { maxMapCount: 500 });
@@ -148,6 +167,7 @@ describe("vmasim gen: the command", async () => {
     const r = await cli(["gen", "adversarial", "--events", "3000", "--seed", "2", "--max-map-count", "200", "-o", file]);
     expect(r).toEqual({ status: 0, stdout: "", stderr: `vmasim: gen: wrote ${dir}/adv.vt.host.json (max_map_count 200, read by vmasim replay)\n` });
     expect(JSON.parse(readFileSync(`${dir}/adv.vt.host.json`, "utf8"))).toEqual({ max_map_count: 200 });
+    expect(gunzipSync(readFileSync(file)).toString()).toBe(text("adversarial", 3000, 2, { maxMapCount: 200 }));
     const rep = await cli(["replay", file, "--policy", "linux-5.17", "--json"]);
     expect(rep.status).toBe(0);
     const j = JSON.parse(rep.stdout);
