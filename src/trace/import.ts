@@ -146,7 +146,7 @@ export async function* mergeSidecarBatches(main: AsyncIterable<TraceEvent[]>, si
       for (const e of batch) {
         const t = effectTime(e);
         if (t !== null) clock = Math.max(clock, t + PERF_TIME_SLACK);
-        while (sj < sb.length || await more()) {
+        while (sj < sb.length || (!sideDone && await more())) {
           const s = sb[sj];
           const key = effectTime(s) ?? lastSide;
           if (key > clock) break;
