@@ -75,41 +75,11 @@ interface Pending {
   comm: string;
 }
 
-/** Where a hand-scanned line's parts are (PerfParser.scan()); the regular expressions above say the same. */
-interface Scan {
-  /** ns, or null for "?" */
-  time: number | null;
-  duration: number | null;
-  /** the comm is text[commStart, slash), the event starts at `rest` */
-  commStart: number;
-  slash: number;
-  tid: number;
-  rest: number;
-}
-
-const C_0 = 48, C_9 = 57, C_DOT = 46, C_SPACE = 32, C_SLASH = 47, C_PAREN = 40, C_CLOSE = 41, C_COMMA = 44, C_MINUS = 45;
-
-const isDigit = (c: number) => c >= C_0 && c <= C_9;
-/** [A-Za-z_] */
-const isWordStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-/** \w or ':' */
-const isNameChar = (c: number) => isWordStart(c) || isDigit(c) || c === 58;
-/** the value of a hex digit, or -1 ([0-9a-f] only, as the FAULT expression) */
-const hexDigit = (c: number) => (c >= C_0 && c <= C_9 ? c - C_0 : c >= 97 && c <= 102 ? c - 87 : -1);
-
-const CONTINUED_MARK = "... [continued]: ";
-const FAULT_PREFIX = "exceptions:page_fault_";
-
 /**
  * A perf trace parser fed one line at a time (push): `line()` appends the
  * events a line completes to `out`, `end()` those still pending at the end
- * of the trace. parsePerf() is its async form.
- *
- * Page faults are almost every line of a trace: the head of a line, its
- * COMM/TID and a fault's fields are scanned by hand, without a substring or
- * a regular expression. A line the scanner does not recognise exactly (any
- * spacing, field order or character the expressions above would treat
- * differently) takes the expressions' path, so both give the same events.
+ * of the trace. parsePerf() is its async form; parseFileBatches() (import.ts)
+ * feeds it a batch of lines at a time, so that nothing awaits per line.
  */
 export class PerfParser {
   private readonly tasks = new TaskTable();
@@ -117,15 +87,8 @@ export class PerfParser {
   // task_newtask seen in a parent whose clone has not returned yet
   private readonly newtask = new Map<number, { child: number; flags: number }>();
   private lineNo = 0;
-  private readonly sc: Scan = { time: null, duration: null, commStart: 0, slash: 0, tid: 0, rest: 0 };
-  // a fault's fields, from scanFault()
-  private fAddress = 0;
-  private fIp = 0;
-  private fError = 0;
-  private fUser = false;
 
-  /** `scanning` false: the regular expressions only (the reference the tests compare the scanner with). */
-  constructor(private readonly opts: ParseOptions = {}, private readonly scanning = true) {}
+  constructor(private readonly opts: ParseOptions = {}) {}
 
   private unparsed(line: number, text: string, reason: string): UnparsedRecord {
     if (this.opts.strict) throw new TraceParseError(line, text, reason);
@@ -162,147 +125,32 @@ export class PerfParser {
     }
   }
 
-  /**
-   * The head "TIME (DURATION ms): COMM/TID " of a line into this.sc, or false
-   * when the line is not in the shape the scanner knows (spaces only as
-   * perf prints them).
-   */
-  private scan(text: string): boolean {
-    const n = text.length;
-    let i = 0;
-    while (i < n && text.charCodeAt(i) === C_SPACE) i++;
-    const sc = this.sc;
-    if (text.charCodeAt(i) === 63) { // '?'
-      sc.time = null;
-      i++;
-    } else {
-      const t = scanDecimal(text, i);
-      if (t < 0) return false;
-      sc.time = decValue;
-      i = t;
-    }
-    if (text.charCodeAt(i) !== C_SPACE || text.charCodeAt(i + 1) !== C_PAREN) return false;
-    i += 2;
-    while (i < n && text.charCodeAt(i) === C_SPACE) i++;
-    sc.duration = null;
-    if (isDigit(text.charCodeAt(i))) {
-      const t = scanDecimal(text, i);
-      if (t < 0 || text.charCodeAt(t) !== C_SPACE || text.charCodeAt(t + 1) !== 109 || text.charCodeAt(t + 2) !== 115) return false; // " ms"
-      sc.duration = decValue;
-      i = t + 3;
-      while (i < n && text.charCodeAt(i) === C_SPACE) i++;
-    }
-    if (text.charCodeAt(i) !== C_CLOSE || text.charCodeAt(i + 1) !== 58 || text.charCodeAt(i + 2) !== C_SPACE) return false; // "): "
-    i += 3;
-    sc.commStart = i;
-    // the TID: the first '/' followed by digits, a space and the start of an event
-    for (let j = text.indexOf("/", i); j >= 0; j = text.indexOf("/", j + 1)) {
-      let k = j + 1;
-      let tid = 0;
-      while (k < n && isDigit(text.charCodeAt(k))) tid = tid * 10 + text.charCodeAt(k++) - C_0;
-      if (k - j > 16) return false; // Number() of the digits decides beyond 15
-      if (k === j + 1 || text.charCodeAt(k) !== C_SPACE) continue;
-      if (!eventStarts(text, k + 1)) continue;
-      sc.slash = j;
-      sc.tid = tid;
-      sc.rest = k + 1;
-      return true;
-    }
-    return false;
-  }
-
-  /** A page fault at text[i] into this.f*, or false (then the FAULT expression decides). */
-  private scanFault(text: string, i: number): boolean {
-    if (!text.startsWith(FAULT_PREFIX, i)) return false;
-    i += FAULT_PREFIX.length;
-    if (text.startsWith("user(", i)) {
-      this.fUser = true;
-      i += 5;
-    } else if (text.startsWith("kernel(", i)) {
-      this.fUser = false;
-      i += 7;
-    } else {
-      return false;
-    }
-    const n = text.length;
-    let address = 0, ip = 0, error = 0;
-    if (text.startsWith("address: 0x", i)) {
-      let k = i + 11;
-      for (let d = hexDigit(text.charCodeAt(k)); d >= 0; d = hexDigit(text.charCodeAt(++k))) address = address * 16 + d;
-      if (k === i + 11 || k - i - 11 > 13) return false; // beyond 13 digits parseInt's rounding decides
-      i = k;
-      if (text.charCodeAt(i) === C_COMMA && text.charCodeAt(i + 1) === C_SPACE) i += 2;
-      else if (text.charCodeAt(i) !== C_CLOSE) return false;
-    }
-    if (text.startsWith("ip: ", i)) {
-      let k = i + 4;
-      const neg = text.charCodeAt(k) === C_MINUS;
-      if (neg) k++;
-      const from = k;
-      while (k < n && isDigit(text.charCodeAt(k))) ip = ip * 10 + text.charCodeAt(k++) - C_0;
-      if (k === from || k - from > 15) return false;
-      if (neg) ip = -ip;
-      i = k;
-      if (text.charCodeAt(i) === C_COMMA && text.charCodeAt(i + 1) === C_SPACE) i += 2;
-      else if (text.charCodeAt(i) !== C_CLOSE) return false;
-    }
-    if (text.startsWith("error_code: ", i)) {
-      let k = i + 12;
-      while (k < n && isDigit(text.charCodeAt(k))) error = error * 10 + text.charCodeAt(k++) - C_0;
-      if (k === i + 12 || k - i - 12 > 15) return false;
-      i = k;
-    }
-    if (i !== n - 1 || text.charCodeAt(i) !== C_CLOSE) return false;
-    this.fAddress = address;
-    this.fIp = ip;
-    this.fError = error;
-    return true;
-  }
-
   /** One line of the trace: its events (if any) are appended to `out`. */
   line(text: string, out: TraceEvent[]): void {
     const lineNo = ++this.lineNo;
-    const last = text.charCodeAt(text.length - 1);
-    if (!(last > C_SPACE && last < 127) && text.trim() === "") return;
+    if (text.trim() === "") return;
     const tasks = this.tasks;
-    let time: number | null, duration: number | null, comm: string, tid: number, rest: string;
-    if (this.scanning && this.scan(text)) {
-      const sc = this.sc;
-      time = sc.time;
-      duration = sc.duration;
-      tid = sc.tid;
-      comm = text.slice(sc.commStart, sc.slash);
-      if (this.scanFault(text, sc.rest)) {
-        out.push({
-          line: lineNo, time, pid: tasks.pidOf(tid), tid, comm, kind: "page_fault",
-          address: this.fAddress, ip: this.fIp, errorCode: this.fError, user: this.fUser,
-        });
-        return;
-      }
-      rest = text.slice(sc.rest);
-    } else {
-      const head = HEAD.exec(text);
-      if (head === null) {
-        const lost = LOST.exec(text);
-        if (lost) out.push({ kind: "lost", line: lineNo, time: null, pid: 0, tid: 0, comm: null, count: Number(lost[1]) });
-        else out.push(this.unparsed(lineNo, text, "not a perf trace line"));
-        return;
-      }
-      const body = head[3];
-      const task = TASK.exec(body);
-      if (task === null) {
-        out.push(this.unparsed(lineNo, text, "no COMM/TID followed by an event"));
-        return;
-      }
-      comm = body.slice(0, task.index);
-      tid = Number(task[1]);
-      rest = body.slice(task.index + task[0].length);
-      time = head[1] === "?" ? null : decimalToInt(head[1], 6);
-      duration = head[2] === undefined ? null : decimalToInt(head[2], 6);
+    const head = HEAD.exec(text);
+    if (head === null) {
+      const lost = LOST.exec(text);
+      if (lost) out.push({ kind: "lost", line: lineNo, time: null, pid: 0, tid: 0, comm: null, count: Number(lost[1]) });
+      else out.push(this.unparsed(lineNo, text, "not a perf trace line"));
+      return;
     }
+    const body = head[3];
+    const task = TASK.exec(body);
+    if (task === null) {
+      out.push(this.unparsed(lineNo, text, "no COMM/TID followed by an event"));
+      return;
+    }
+    const comm = body.slice(0, task.index);
+    const tid = Number(task[1]);
+    const rest = body.slice(task.index + task[0].length);
+    const time = head[1] === "?" ? null : decimalToInt(head[1], 6);
+    const duration = head[2] === undefined ? null : decimalToInt(head[2], 6);
     const base = (): EventBase => ({ line: lineNo, time, pid: tasks.pidOf(tid), tid, comm });
     try {
-      // perf omits fields equal to 0
+      // the hot path (most lines are faults); perf omits fields equal to 0
       const fault = FAULT.exec(rest);
       if (fault) {
         out.push({
@@ -397,44 +245,6 @@ export class PerfParser {
     for (const [tid, p] of left) out.push(this.flush(tid, p));
     this.pending.clear();
   }
-}
-
-/** The value of the last scanDecimal(): ns (10^-6 of the printed unit, ms or s) */
-let decValue = 0;
-
-/**
- * "\d+\.\d+" at text[i] (at most 15 integer digits, so that the sum is the
- * one decimalToInt() computes): its value × 10^6 into decValue; the index
- * after it, or -1.
- */
-function scanDecimal(text: string, i: number): number {
-  const n = text.length;
-  let int = 0;
-  const from = i;
-  while (i < n && isDigit(text.charCodeAt(i))) int = int * 10 + text.charCodeAt(i++) - C_0;
-  if (i === from || i - from > 15 || text.charCodeAt(i) !== C_DOT) return -1;
-  i++;
-  const fracFrom = i;
-  let frac = 0;
-  while (i < n && isDigit(text.charCodeAt(i))) {
-    if (i - fracFrom < 6) frac = frac * 10 + text.charCodeAt(i) - C_0;
-    i++;
-  }
-  if (i === fracFrom) return -1;
-  for (let d = i - fracFrom; d < 6; d++) frac *= 10;
-  decValue = int * 1e6 + frac;
-  return i;
-}
-
-/** Whether an event starts at text[i]: " *... [continued]: " or a name and '(' (the lookahead of TASK). */
-function eventStarts(text: string, i: number): boolean {
-  let k = i;
-  while (text.charCodeAt(k) === C_SPACE) k++;
-  if (text.startsWith(CONTINUED_MARK, k)) return true;
-  if (!isWordStart(text.charCodeAt(i))) return false;
-  k = i + 1;
-  while (isNameChar(text.charCodeAt(k))) k++;
-  return text.charCodeAt(k) === C_PAREN;
 }
 
 /** Parses perf trace text into events (see events.ts). */
