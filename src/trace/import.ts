@@ -65,7 +65,12 @@ export async function* parseFileBatches(path: string, format: TraceFormat, opts:
     }
     if (parser instanceof PerfParser) {
       const out: TraceEvent[] = [];
-      parser.end(out);
+      try {
+        parser.end(out);
+      } catch (e) {
+        if (out.length) yield out;
+        throw e;
+      }
       if (out.length) yield out;
     }
   } else {
