@@ -6,7 +6,7 @@ import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
 import { TraceParseError } from "../trace/events.js";
-import { type TraceFormat, detectFile, mergeSidecar, parseFile } from "../trace/import.js";
+import { type TraceFormat, detectFile, mergeSidecarBatches, parseFileBatches } from "../trace/import.js";
 import { NativeWriter } from "../trace/native.js";
 import { TraceSummary } from "../trace/summary.js";
 import type { CliIo } from "./main.js";
@@ -74,8 +74,8 @@ export async function cmdImport(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const opts = { strict: values.strict === true };
-  let events = parseFile(input, format, opts);
-  if (values.sidecar !== undefined) events = mergeSidecar(events, parseFile(values.sidecar, "sidecar", opts));
+  let batches = parseFileBatches(input, format, opts);
+  if (values.sidecar !== undefined) batches = mergeSidecarBatches(batches, parseFileBatches(values.sidecar, "sidecar", opts));
 
   const toStdout = values.output === "-";
   const file = toStdout ? null : createWriteStream(values.output);
@@ -97,9 +97,12 @@ export async function cmdImport(args: string[], io: CliIo): Promise<number> {
   const writer = new NativeWriter([`imported from ${input}${values.sidecar ? ` and ${values.sidecar}` : ""} (${format})`]);
   let status = 0;
   try {
-    for await (const e of events) {
-      summary.add(e);
-      const text = writer.write(e);
+    for await (const batch of batches) {
+      let text = "";
+      for (const e of batch) {
+        summary.add(e);
+        text += writer.write(e);
+      }
       if (out) await out.write(text);
       else io.stdout.write(text);
     }

@@ -862,24 +862,42 @@ export class Process implements ProcessSim {
     const { f64, u32 } = this.kernel.views();
     const n = u32[base >>> 2];
     const out: VmaSnapshot[] = [];
+    for (let i = 0; i < n; i++) out.push(this.snapshotRecord(f64, u32, base + SNAP_HEADER + i * SNAP_RECORD_SIZE));
+    return out;
+  }
+
+  /**
+   * The VMA containing `addr` (vm_start <= addr < vm_end), as vmas() has it,
+   * or undefined: one record decoded instead of the whole list (the replay
+   * compares one VMA per side-band record).
+   */
+  vmaAt(addr: number): VmaSnapshot | undefined {
+    const mm = this.mm;
+    const base = this.kernel.reader("vmaAt", () => this.kernel.core.mm_snapshot(mm));
+    const { f64, u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
     for (let i = 0; i < n; i++) {
       const r = base + SNAP_HEADER + i * SNAP_RECORD_SIZE;
-      const ops = u32[(r + SNAP.ops) >>> 2];
-      const special = u32[(r + SNAP.special) >>> 2];
-      out.push({
-        start: f64[(r + SNAP.start) >>> 3],
-        end: f64[(r + SNAP.end) >>> 3],
-        pgoff: f64[(r + SNAP.pgoff) >>> 3],
-        flags: u32[(r + SNAP.flagsLo) >>> 2],
-        flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
-        file: u32[(r + SNAP.file) >>> 2],
-        anonVma: u32[(r + SNAP.anonVma) >>> 2],
-        anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
-        anonName: this.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
-        special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[special] ?? "[special]" : null,
-      });
+      if (f64[(r + SNAP.start) >>> 3] <= addr && addr < f64[(r + SNAP.end) >>> 3]) return this.snapshotRecord(f64, u32, r);
     }
-    return out;
+    return undefined;
+  }
+
+  private snapshotRecord(f64: Float64Array, u32: Uint32Array, r: number): VmaSnapshot {
+    const ops = u32[(r + SNAP.ops) >>> 2];
+    const special = u32[(r + SNAP.special) >>> 2];
+    return {
+      start: f64[(r + SNAP.start) >>> 3],
+      end: f64[(r + SNAP.end) >>> 3],
+      pgoff: f64[(r + SNAP.pgoff) >>> 3],
+      flags: u32[(r + SNAP.flagsLo) >>> 2],
+      flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
+      file: u32[(r + SNAP.file) >>> 2],
+      anonVma: u32[(r + SNAP.anonVma) >>> 2],
+      anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
+      anonName: this.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
+      special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[special] ?? "[special]" : null,
+    };
   }
 
   counters(): MmCounters {

@@ -10,8 +10,10 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_MAYSHARE, VM_SHARED,
 } from "../abi/constants.js";
 import { checkKernel, checkProcess } from "../check/index.js";
+import { BATCH_STRIDE, OP } from "../engine/abi.js";
 import { NotModelledAccessError, type Process, type Simulator } from "../engine/simulator.js";
-import type { CloneEvent, PerfMmap2Event, TraceEvent } from "../trace/events.js";
+import type { ResolvedConfig } from "../config/config.js";
+import type { CloneEvent, PageFaultEvent, PerfMmap2Event, TraceEvent } from "../trace/events.js";
 import { X86_PF_PROT, faultAccess } from "../trace/events.js";
 import { CLONE_VM } from "../trace/flags.js";
 import { ReplayFiles } from "./files.js";
@@ -28,6 +30,10 @@ const CLONE_VFORK = 0x4000;
 const EXEC_BUFFER_MAX = 4096;
 /** listed disagreements and checker messages, at most */
 const LIST_MAX = 50;
+/** faults per typed batch (the engine copies 4096 commands at a time) */
+const FAULT_RUN_MAX = 4096;
+/** a touch result: the access is to a special mapping, not modelled (docs/batch.md) */
+const TOUCH_NOT_MODELLED = -2;
 
 export interface SidecarDisagreement {
   /** side-band line of the MMAP2 record */
@@ -109,8 +115,8 @@ export class Replayer {
   /** pids whose exec is done and whose execve() result is still to come */
   private readonly awaitingExecve = new Set<number>();
   private readonly checks = new Map<number, PerfMmap2Event[]>();
-  /** each task's last fault, "page_fault@LINE" */
-  private readonly lastFault = new Map<number, string>();
+  /** each task's last fault: its line */
+  private readonly lastFault = new Map<number, number>();
   private readonly files: ReplayFiles;
   private readonly count: VmaCount;
   private readonly picture = new PeakPicture();
@@ -120,6 +126,12 @@ export class Replayer {
   private readonly exe = new Map<number, string | null>();
   private readonly series: SeriesCounts = { enabledBySeries: 0, refusedShared: 0 };
   private readonly checkEvery: number;
+  private readonly cfg: ResolvedConfig;
+  /** faults not yet run: touch commands of one process (runProcess), for runFaults() */
+  private readonly runCmds = new Float64Array(FAULT_RUN_MAX * BATCH_STRIDE);
+  private readonly runResults = new Float64Array(FAULT_RUN_MAX);
+  private runLength = 0;
+  private runProcess: Process | null = null;
   private events = 0;
   /** the line of the last event applied */
   private lastLine = 0;
@@ -131,7 +143,9 @@ export class Replayer {
   constructor(readonly kernel: Simulator, opts: ReplayerOptions = {}) {
     this.files = new ReplayFiles(kernel);
     this.checkEvery = opts.checkEvery ?? 0;
-    this.count = new VmaCount(kernel.config().max_map_count);
+    // the replay never changes a knob: read once, not per mmap
+    this.cfg = kernel.config();
+    this.count = new VmaCount(this.cfg.max_map_count);
     kernel.traceMerges();
     this.r = {
       merge: { attempts: 0, ok: 0, failed: 0, byReason: {}, enabledBySeries: 0, refusedShared: 0 },
@@ -150,6 +164,74 @@ export class Replayer {
     const t0 = performance.now();
     this.step(e);
     this.ms += performance.now() - t0;
+  }
+
+  /**
+   * Applies events in trace order, with the same result as apply() on each:
+   * faults of a known process whose exec is not pending (almost every event
+   * of a trace) are queued as touch commands of the engine's typed batch
+   * (docs/batch.md) and run in one call per run of one process's faults;
+   * their per-event bookkeeping is done as they are queued, their results
+   * counted when the run comes back. Any other event runs the queue first.
+   */
+  applyBatch(events: readonly TraceEvent[]): void {
+    const t0 = performance.now();
+    const every = this.checkEvery;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (e.kind !== "page_fault" || (this.pending.size > 0 && this.pending.has(e.pid))) {
+        this.runFaults();
+        this.step(e);
+        continue;
+      }
+      const p = this.procs.get(e.pid);
+      if (p === undefined) {
+        this.runFaults();
+        this.step(e);
+        continue;
+      }
+      // step()'s bookkeeping, then fault()'s
+      this.events++;
+      this.lastLine = e.line;
+      if (this.silent.size) this.silent.delete(e.tid);
+      this.count.tick(e.time);
+      this.lastFault.set(e.tid, e.line);
+      const write = this.countFault(e);
+      if (p !== this.runProcess || this.runLength === FAULT_RUN_MAX) {
+        this.runFaults();
+        this.runProcess = p;
+      }
+      const c = this.runLength++ * BATCH_STRIDE;
+      const cmds = this.runCmds;
+      cmds[c] = OP.touch;
+      cmds[c + 2] = e.address;
+      cmds[c + 3] = write ? 1 : 0;
+      if (every > 0 && this.events % every === 0) {
+        this.runFaults();
+        this.check();
+      }
+    }
+    this.runFaults();
+    this.ms += performance.now() - t0;
+  }
+
+  /** The queued faults, in one typed batch: a signal or a special mapping is counted as fault() counts it. */
+  private runFaults(): void {
+    const n = this.runLength;
+    if (n === 0) return;
+    this.runLength = 0;
+    const p = this.runProcess!;
+    this.runProcess = null;
+    const res = this.runResults;
+    p.runBatch(this.runCmds, res, n);
+    const f = this.r.faults;
+    for (let i = 0; i < n; i++) {
+      const r = res[i];
+      if (r === 0) continue;
+      if (r === TOUCH_NOT_MODELLED) f.notModelled++;
+      else f.signalled++;
+    }
+    classifyMerges(this.kernel.takeMergeEvents(), this.series);
   }
 
   private step(e: TraceEvent): void {
@@ -189,7 +271,10 @@ export class Replayer {
       case "perf_mmap2":
         if (!this.procs.has(e.pid)) return void this.unknown(e.kind, e.line, e.pid);
         // a stack grows in a fault (expand_downwards() emits the record there): the fault came first
-        if (e.filename === "[stack]") return this.compare(e, this.lastFault.get(e.tid) ?? "none");
+        if (e.filename === "[stack]") {
+          const at = this.lastFault.get(e.tid);
+          return this.compare(e, at === undefined ? "none" : `page_fault@${at}`);
+        }
         (this.checks.get(e.tid) ?? this.checks.set(e.tid, []).get(e.tid)!).push(e);
         return;
       case "task_newtask":
@@ -353,19 +438,26 @@ export class Replayer {
   private fault(e: Extract<TraceEvent, { kind: "page_fault" }>): void {
     const p = this.proc(e);
     if (p === undefined) return;
-    this.lastFault.set(e.tid, `page_fault@${e.line}`);
-    const write = faultAccess(e.errorCode) === "write";
+    this.lastFault.set(e.tid, e.line);
+    const write = this.countFault(e);
     const f = this.r.faults;
-    f.applied++;
-    if (write) f.write++;
-    if (write && e.errorCode & X86_PF_PROT) f.cow++;
-    if (!e.user) f.kernel++;
     try {
       if (p.touch(e.address, write) !== 0) f.signalled++;
     } catch (err) {
       if (!(err instanceof NotModelledAccessError)) throw err;
       f.notModelled++;
     }
+  }
+
+  /** A fault's counts before it runs; whether it is a write. */
+  private countFault(e: PageFaultEvent): boolean {
+    const write = faultAccess(e.errorCode) === "write";
+    const f = this.r.faults;
+    f.applied++;
+    if (write) f.write++;
+    if (write && e.errorCode & X86_PF_PROT) f.cow++;
+    if (!e.user) f.kernel++;
+    return write;
   }
 
   // --- system calls ----------------------------------------------------------------------------
@@ -382,7 +474,7 @@ export class Replayer {
         const anon = (e.flags & MAP_ANONYMOUS) !== 0 || e.fd < 0;
         const file = anon ? -1 : this.files.forMmap(e);
         if (!(e.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
-          const cfg = this.kernel.config();
+          const cfg = this.cfg;
           const at = enginePlacement(p.vmas(), e.addr, e.len, p.layout().mmap_base, cfg.mmap_min_addr, cfg.stack_guard_gap_pages * PAGE_SIZE);
           this.r.placement.checked++;
           if (at !== ret) this.r.placement.differed++;
@@ -452,7 +544,7 @@ export class Replayer {
     const p = this.procs.get(r.pid);
     const s = this.r.sidecar;
     s.checked++;
-    const v = p?.vmas().find((x) => x.start <= r.addr && r.addr < x.end);
+    const v = p?.vmaAt(r.addr);
     const anon = isAnonName(r.filename);
     if (v !== undefined && v.file !== 0 && !anon) this.fileNames.set(v.file, r.filename);
     const ok = v !== undefined && v.start === r.addr && v.end === r.addr + r.len && v.pgoff * PAGE_SIZE === r.pgoff

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createKernel } from "../engine/simulator.js";
 import { knobsFromJson, type Knobs } from "../kernel/profile.js";
 import type { TraceEvent } from "../trace/events.js";
-import { detectFile, mergeSidecar, parseFile } from "../trace/import.js";
+import { detectFile, mergeSidecarBatches, parseFileBatches } from "../trace/import.js";
 import type { ReadCounter } from "../trace/lines.js";
 import type { Policy } from "../types.js";
 import { type ReplayResult, Replayer } from "./replayer.js";
@@ -85,9 +85,9 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const sidecar = opts.sidecar === undefined ? (format === "perf" ? defaultSidecar(opts.trace) : null) : opts.sidecar;
   const hostProfile = defaultHostProfile(opts.trace);
   const knobs: Knobs = { ...(hostProfile ? knobsFromJson(readFileSync(hostProfile, "utf8"), hostProfile) : {}), ...opts.knobs };
-  const stream = (counter?: ReadCounter): AsyncIterable<TraceEvent> => {
-    const main = parseFile(opts.trace, format, {}, counter);
-    return sidecar === null ? main : mergeSidecar(main, parseFile(sidecar, "sidecar"));
+  const stream = (counter?: ReadCounter): AsyncIterable<TraceEvent[]> => {
+    const main = parseFileBatches(opts.trace, format, {}, counter);
+    return sidecar === null ? main : mergeSidecarBatches(main, parseFileBatches(sidecar, "sidecar"));
   };
   const replayersOf = async (checkEvery: number): Promise<[Policy, Replayer][]> => {
     const out: [Policy, Replayer][] = [];
@@ -102,9 +102,11 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   if (warm > 0) {
     const throwaway = await replayersOf(0);
     let i = 0;
-    for await (const e of stream()) {
-      if (++i > warm) break;
-      for (const [, r] of throwaway) r.apply(e);
+    for await (const batch of stream()) {
+      const part = batch.length > warm - i ? batch.slice(0, warm - i) : batch;
+      i += part.length;
+      for (const [, r] of throwaway) r.applyBatch(part);
+      if (i >= warm) break;
     }
     for (const [, r] of throwaway) r.finish();
   }
@@ -117,17 +119,28 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   let unparsed = 0;
   const unparsedLines: string[] = [];
   const every = opts.progressEvery ?? 10000;
-  for await (const e of events) {
-    n++;
-    if (e.kind === "unparsed") {
-      unparsed++;
-      if (unparsedLines.length < 20) unparsedLines.push(`${e.line}: ${e.reason}: ${e.text}`);
-      continue;
+  let nextProgress = every;
+  let batches = 0;
+  for await (const batch of events) {
+    n += batch.length;
+    let applied: TraceEvent[] = batch;
+    if (batch.some((e) => e.kind === "unparsed")) {
+      applied = [];
+      for (const e of batch) {
+        if (e.kind !== "unparsed") applied.push(e);
+        else {
+          unparsed++;
+          if (unparsedLines.length < 20) unparsedLines.push(`${e.line}: ${e.reason}: ${e.text}`);
+        }
+      }
     }
-    // each event goes first to another policy in turn: what the first one pays (caches) is shared out
-    const first = n % replayers.length;
-    for (let i = 0; i < replayers.length; i++) replayers[(first + i) % replayers.length][1].apply(e);
-    if (opts.onProgress && n % every === 0) opts.onProgress({ events: n, seconds: (performance.now() - reading) / 1000, bytesRead: counter.bytes, fileBytes });
+    // each batch goes first to another policy in turn: what the first one pays (caches) is shared out
+    const first = batches++ % replayers.length;
+    for (let i = 0; i < replayers.length; i++) replayers[(first + i) % replayers.length][1].applyBatch(applied);
+    // one call per `every` events passed (a batch may pass several)
+    for (; opts.onProgress && nextProgress <= n; nextProgress += every) {
+      opts.onProgress({ events: nextProgress, seconds: (performance.now() - reading) / 1000, bytesRead: counter.bytes, fileBytes });
+    }
   }
   const policies: Record<string, ReplayResult> = {};
   for (const [p, r] of replayers) {

@@ -2,10 +2,10 @@
 // interleave a perf trace with its side-band file by time.
 
 import { type ParseOptions, type TraceEvent, TraceParseError } from "./events.js";
-import { headLines, type LineDamage, type ReadCounter, readLines } from "./lines.js";
+import { headLines, type LineDamage, type ReadCounter, readLineBatches, readLines } from "./lines.js";
 import { NATIVE_MAGIC, parseNative } from "./native.js";
-import { parsePerf } from "./perf.js";
-import { parseSidecar } from "./sidecar.js";
+import { PerfParser } from "./perf.js";
+import { SidecarParser } from "./sidecar.js";
 import { parseStrace } from "./strace.js";
 
 export type TraceFormat = "perf" | "strace" | "native" | "sidecar";
@@ -36,25 +36,71 @@ export async function detectFile(path: string): Promise<TraceFormat | null> {
   return format;
 }
 
+/** Events per batch of a format parsed one event at a time (strace, native). */
+const BATCH_EVENTS = 4096;
+
 /**
  * The events of one file in a given format (`counter`: the file's bytes read
- * so far). Damage to the file (a corrupt or truncated gzip stream, a last
- * line without a line end: lines.ts) comes after the events as `unparsed`
- * records with its line, or with `strict` as a TraceParseError.
+ * so far), in batches: a perf trace or side-band file as its lines are read
+ * (a batch per chunk of text), the others BATCH_EVENTS at a time. Damage to
+ * the file (a corrupt or truncated gzip stream, a last line without a line
+ * end: lines.ts) comes after the events as `unparsed` records with its line,
+ * or with `strict` as a TraceParseError.
  */
-export async function* parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent> {
+export async function* parseFileBatches(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent[]> {
   const damage: LineDamage[] = [];
-  const lines = readLines(path, (d) => damage.push(d), counter);
-  switch (format) {
-    case "perf": yield* parsePerf(lines, opts); break;
-    case "strace": yield* parseStrace(lines, opts); break;
-    case "native": yield* parseNative(lines, opts); break;
-    case "sidecar": yield* parseSidecar(lines, opts); break;
+  const onDamage = (d: LineDamage) => damage.push(d);
+  if (format === "perf" || format === "sidecar") {
+    const parser = format === "perf" ? new PerfParser(opts) : new SidecarParser(opts);
+    for await (const lines of readLineBatches(path, onDamage, counter)) {
+      const out: TraceEvent[] = [];
+      try {
+        for (const text of lines) parser.line(text, out);
+      } catch (e) {
+        // --strict: the events before the bad line are out first, as they would be one by one
+        if (out.length) yield out;
+        throw e;
+      }
+      if (out.length) yield out;
+    }
+    if (parser instanceof PerfParser) {
+      const out: TraceEvent[] = [];
+      try {
+        parser.end(out);
+      } catch (e) {
+        if (out.length) yield out;
+        throw e;
+      }
+      if (out.length) yield out;
+    }
+  } else {
+    const lines = readLines(path, onDamage, counter);
+    let out: TraceEvent[] = [];
+    try {
+      for await (const e of format === "strace" ? parseStrace(lines, opts) : parseNative(lines, opts)) {
+        out.push(e);
+        if (out.length >= BATCH_EVENTS) {
+          yield out;
+          out = [];
+        }
+      }
+    } catch (e) {
+      if (out.length) yield out;
+      throw e;
+    }
+    if (out.length) yield out;
   }
+  const out: TraceEvent[] = [];
   for (const d of damage) {
     if (opts.strict) throw new TraceParseError(d.line, d.text, d.reason);
-    yield { kind: "unparsed", line: d.line, text: d.text, reason: d.reason };
+    out.push({ kind: "unparsed", line: d.line, text: d.text, reason: d.reason });
   }
+  if (out.length) yield out;
+}
+
+/** The events of one file in a given format, one at a time (parseFileBatches() flattened). */
+export async function* parseFile(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent> {
+  for await (const batch of parseFileBatches(path, format, opts, counter)) yield* batch;
 }
 
 /** perf trace times have µs resolution: a printed time may be up to this many ns early. */
@@ -76,28 +122,60 @@ function effectTime(e: TraceEvent): number | null {
  * MMAP2 records of python_glibc_nozp would follow their mmap by 112-209 ns).
  * Events without a time keep their place after the previous one. Side-band `unparsed` reasons are
  * prefixed with "side-band: " since their line numbers are the side-band file's.
+ * Batches in, batches out (a batch of the main events with the side-band
+ * events that go between them).
  */
-export async function* mergeSidecar(main: AsyncIterable<TraceEvent>, side: AsyncIterable<TraceEvent>): AsyncGenerator<TraceEvent> {
+export async function* mergeSidecarBatches(main: AsyncIterable<TraceEvent[]>, side: AsyncIterable<TraceEvent[]>): AsyncGenerator<TraceEvent[]> {
   const si = side[Symbol.asyncIterator]();
-  let next = await si.next();
+  let sb: TraceEvent[] = [];
+  let sj = 0;
+  let sideDone = false;
+  /** Whether a side-band event is left (the next batch is read when this one is used up). */
+  const more = async (): Promise<boolean> => {
+    while (sj >= sb.length && !sideDone) {
+      const r = await si.next();
+      if (r.done) sideDone = true;
+      else {
+        sb = r.value;
+        sj = 0;
+      }
+    }
+    return sj < sb.length;
+  };
   let lastSide = -Infinity;
   const tag = (e: TraceEvent): TraceEvent => (e.kind === "unparsed" ? { ...e, reason: `side-band: ${e.reason}` } : e);
   let clock = -Infinity;
-  for await (const e of main) {
-    const t = effectTime(e);
-    if (t !== null) clock = Math.max(clock, t + PERF_TIME_SLACK);
-    while (!next.done) {
-      const st = effectTime(next.value);
-      const key = st ?? lastSide;
-      if (key > clock) break;
-      lastSide = key;
-      yield tag(next.value);
-      next = await si.next();
+  try {
+    for await (const batch of main) {
+      const out: TraceEvent[] = [];
+      for (const e of batch) {
+        const t = effectTime(e);
+        if (t !== null) clock = Math.max(clock, t + PERF_TIME_SLACK);
+        while (sj < sb.length || (!sideDone && await more())) {
+          const s = sb[sj];
+          const key = effectTime(s) ?? lastSide;
+          if (key > clock) break;
+          lastSide = key;
+          out.push(tag(s));
+          sj++;
+        }
+        out.push(e);
+      }
+      if (out.length) yield out;
     }
-    yield e;
+    const out: TraceEvent[] = [];
+    while (await more()) out.push(tag(sb[sj++]));
+    if (out.length) yield out;
+  } finally {
+    // a consumer that stops early: the side-band file is closed too
+    if (!sideDone) await si.return?.();
   }
-  while (!next.done) {
-    yield tag(next.value);
-    next = await si.next();
+}
+
+/** mergeSidecar() of single events (mergeSidecarBatches() flattened). */
+export async function* mergeSidecar(main: AsyncIterable<TraceEvent>, side: AsyncIterable<TraceEvent>): AsyncGenerator<TraceEvent> {
+  async function* one(xs: AsyncIterable<TraceEvent>): AsyncGenerator<TraceEvent[]> {
+    for await (const x of xs) yield [x];
   }
+  for await (const batch of mergeSidecarBatches(one(main), one(side))) yield* batch;
 }

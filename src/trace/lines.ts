@@ -9,8 +9,8 @@
 
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { PassThrough, type Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 
 /** Where a file is damaged: a 1-based line number, the text there (may be empty) and what is wrong. */
@@ -52,24 +52,80 @@ function gzipReason(e: NodeJS.ErrnoException): string {
   return `cannot decompress (${e.code ?? e.message}): the rest is lost`;
 }
 
+/** Bytes read from the file, and bytes of text handed to the line splitter, at a time. */
+const READ_CHUNK = 1 << 18;
+
+/**
+ * Bytes in, lines out, as readline splits them: a line ends at "\n", "\r\n"
+ * (also split between two chunks) or a lone "\r"; the bytes are UTF-8, a
+ * character split between chunks is joined, bad bytes become U+FFFD.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder("utf8");
+  /** the start of a line whose end is in a later chunk */
+  private carry = "";
+  /** the text so far ended with "\r": a "\n" next ends no line */
+  private skipLf = false;
+
+  /** The lines `chunk` completes, after `first` when it is not null (a line the caller carries over). */
+  push(chunk: Uint8Array, first: string | null = null): string[] {
+    const out: string[] = first === null ? [] : [first];
+    const text = this.decoder.write(chunk as Buffer);
+    if (text.length === 0) return out;
+    const s = this.carry.length ? this.carry + text : text;
+    let start = this.skipLf && s.charCodeAt(0) === 10 ? 1 : 0;
+    this.skipLf = false;
+    if (s.indexOf("\r", start) < 0) {
+      for (let nl = s.indexOf("\n", start); nl >= 0; nl = s.indexOf("\n", start)) {
+        out.push(s.slice(start, nl));
+        start = nl + 1;
+      }
+    } else {
+      for (let i = start; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c !== 10 && c !== 13) continue;
+        out.push(s.slice(start, i));
+        if (c === 13) {
+          if (i + 1 < s.length) {
+            if (s.charCodeAt(i + 1) === 10) i++;
+          } else {
+            this.skipLf = true;
+          }
+        }
+        start = i + 1;
+      }
+    }
+    this.carry = start < s.length ? s.slice(start) : "";
+    return out;
+  }
+
+  /** The text after the last line end (a last line without one), or null; a character cut at the end is dropped. */
+  rest(): string | null {
+    return this.carry.length ? this.carry : null;
+  }
+}
+
 /**
  * The lines of `path` (without their line ends; a last line without a newline
- * is a line). Damage goes to `onDamage` (then the lines end normally); without
- * it, a broken gzip stream is thrown as a TraceDamageError once the lines
- * before it are out.
+ * is a line), a batch per chunk of text: what a caller loops over without an
+ * await per line. Lines end as readline ends them: "\n", "\r\n" or a lone
+ * "\r"; the text is UTF-8 (bad bytes become U+FFFD; a character cut by the
+ * end of the file is dropped). Damage goes to `onDamage` (then the lines end
+ * normally); without it, a broken gzip stream is thrown as a
+ * TraceDamageError once the lines before it are out.
  */
-export async function* readLines(path: string, onDamage?: (d: LineDamage) => void, counter?: ReadCounter): AsyncGenerator<string> {
+export async function* readLineBatches(path: string, onDamage?: (d: LineDamage) => void, counter?: ReadCounter): AsyncGenerator<string[]> {
   const gzip = await isGzip(path); // first: an unreadable file fails here, before a stream exists
-  const file = createReadStream(path);
+  const file = createReadStream(path, { highWaterMark: READ_CHUNK });
   let stream: Readable = file;
   if (counter) file.on("data", (chunk) => (counter.bytes += chunk.length));
-  let lastByte = -1;
   let gzipError: NodeJS.ErrnoException | null = null;
   if (gzip) {
-    const gunzip = createGunzip();
-    // a zlib error must not reach readline (it would reject the loop with the
-    // bare code): readline reads a pass-through that simply ends there
-    const out = new PassThrough();
+    // large output chunks: zlib's default 16 KB made its callbacks a large share of the import
+    const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+    // a zlib error must not reach the loop below (it would reject it with the
+    // bare code): the loop reads a pass-through that simply ends there
+    const out = new PassThrough({ highWaterMark: READ_CHUNK });
     gunzip.on("error", (e: NodeJS.ErrnoException) => {
       gzipError = e;
       out.end();
@@ -77,40 +133,53 @@ export async function* readLines(path: string, onDamage?: (d: LineDamage) => voi
     file.pipe(gunzip).pipe(out);
     stream = out;
   }
-  stream.on("data", (chunk: Buffer) => {
-    if (chunk.length) lastByte = chunk[chunk.length - 1]!;
-  });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
   const report = (d: LineDamage) => {
     if (onDamage) onDamage(d);
     else throw new TraceDamageError(path, d);
   };
+  const split = new LineSplitter();
+  let lastByte = -1;
+  let n = 0; // lines found so far
   // lines go out one behind: the line a broken gzip stream cut is held back
-  let n = 0;
   let held: string | null = null;
   try {
-    for await (const line of rl) {
-      if (held !== null) yield held;
-      held = line;
-      n++;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (chunk.length === 0) continue;
+      lastByte = chunk[chunk.length - 1]!;
+      const batch = split.push(chunk, held);
+      if (batch.length === 0) continue;
+      n += held === null ? batch.length : batch.length - 1;
+      held = batch.pop()!;
+      if (batch.length) yield batch;
     }
   } finally {
-    rl.close();
     stream.destroy();
     file.destroy();
+  }
+  // the text after the last line end is a line too
+  const rest = split.rest();
+  if (rest !== null) {
+    if (held !== null) yield [held];
+    held = rest;
+    n++;
   }
   const complete = n === 0 || lastByte === 0x0a;
   if (gzipError !== null) {
     // a cut line could parse into wrong numbers: it is not used
-    if (complete && held !== null) yield held;
+    if (complete && held !== null) yield [held];
     report({ line: complete ? n + 1 : n, text: complete ? "" : held ?? "", reason: gzipReason(gzipError) });
     return;
   }
-  if (held !== null) yield held;
+  if (held !== null) yield [held];
   if (!complete && onDamage) {
     // not an error (an editor may leave it so), but where a cut file would show
     onDamage({ line: n, text: held ?? "", reason: "the last line has no line end (the file may be cut there); it was read as it is" });
   }
+}
+
+/** The lines of `path` one at a time (readLineBatches() flattened). */
+export async function* readLines(path: string, onDamage?: (d: LineDamage) => void, counter?: ReadCounter): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(path, onDamage, counter)) yield* batch;
 }
 
 /** The first `n` lines of a file (for format detection); damage before them goes to onDamage. */

@@ -75,24 +75,31 @@ interface Pending {
   comm: string;
 }
 
-/** Parses perf trace text into events (see events.ts). */
-export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
-  const tasks = new TaskTable();
-  const pending = new Map<number, Pending>();
+/**
+ * A perf trace parser fed one line at a time (push): `line()` appends the
+ * events a line completes to `out`, `end()` those still pending at the end
+ * of the trace. parsePerf() is its async form; parseFileBatches() (import.ts)
+ * feeds it a batch of lines at a time, so that nothing awaits per line.
+ */
+export class PerfParser {
+  private readonly tasks = new TaskTable();
+  private readonly pending = new Map<number, Pending>();
   // task_newtask seen in a parent whose clone has not returned yet
-  const newtask = new Map<number, { child: number; flags: number }>();
-  let lineNo = 0;
+  private readonly newtask = new Map<number, { child: number; flags: number }>();
+  private lineNo = 0;
 
-  const unparsed = (line: number, text: string, reason: string): UnparsedRecord => {
-    if (opts.strict) throw new TraceParseError(line, text, reason);
+  constructor(private readonly opts: ParseOptions = {}) {}
+
+  private unparsed(line: number, text: string, reason: string): UnparsedRecord {
+    if (this.opts.strict) throw new TraceParseError(line, text, reason);
     return { kind: "unparsed", line, text, reason };
-  };
+  }
 
   /** The event of a call (joined or not); throws the reason if it cannot be decoded. */
-  const call = (
+  private call(
     name: string, args: Record<string, string>, raw: string, b: EventBase, entryLine: number | null,
     duration: number | null, retText: string | null, inChild: boolean,
-  ): TraceEvent => {
+  ): TraceEvent {
     const { ret, errno } = retText === null ? { ret: null, errno: null } : parseRet(retText);
     const base: SyscallBase = { ...b, entryLine, duration, ret, errno, unfinished: retText === null };
     let clone;
@@ -100,39 +107,41 @@ export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): As
       if (inChild) {
         clone = { flags: null, child: null, inChild: true };
       } else {
-        const nt = newtask.get(b.tid);
-        newtask.delete(b.tid);
+        const nt = this.newtask.get(b.tid);
+        this.newtask.delete(b.tid);
         const flags = nt?.flags ?? (args.clone_flags !== undefined ? cloneFlags(args.clone_flags) : null);
         clone = { flags, child: nt?.child ?? (ret !== null && ret > 0 ? ret : null), inChild: false };
       }
     }
-    return makeSyscall(name, args, raw, base, { tasks, clone });
-  };
+    return makeSyscall(name, args, raw, base, { tasks: this.tasks, clone });
+  }
 
   /** A pending entry that never got its result: an unfinished call at its entry line. */
-  const flush = (tid: number, p: Pending): TraceEvent => {
+  private flush(tid: number, p: Pending): TraceEvent {
     try {
-      return call(p.name, p.args, p.raw, { line: p.line, time: p.time, pid: tasks.pidOf(tid), tid, comm: p.comm }, null, null, null, false);
+      return this.call(p.name, p.args, p.raw, { line: p.line, time: p.time, pid: this.tasks.pidOf(tid), tid, comm: p.comm }, null, null, null, false);
     } catch (e) {
-      return unparsed(p.line, p.raw, (e as Error).message);
+      return this.unparsed(p.line, p.raw, (e as Error).message);
     }
-  };
+  }
 
-  for await (const text of lines) {
-    lineNo++;
-    if (text.trim() === "") continue;
+  /** One line of the trace: its events (if any) are appended to `out`. */
+  line(text: string, out: TraceEvent[]): void {
+    const lineNo = ++this.lineNo;
+    if (text.trim() === "") return;
+    const tasks = this.tasks;
     const head = HEAD.exec(text);
     if (head === null) {
       const lost = LOST.exec(text);
-      if (lost) yield { kind: "lost", line: lineNo, time: null, pid: 0, tid: 0, comm: null, count: Number(lost[1]) };
-      else yield unparsed(lineNo, text, "not a perf trace line");
-      continue;
+      if (lost) out.push({ kind: "lost", line: lineNo, time: null, pid: 0, tid: 0, comm: null, count: Number(lost[1]) });
+      else out.push(this.unparsed(lineNo, text, "not a perf trace line"));
+      return;
     }
     const body = head[3];
     const task = TASK.exec(body);
     if (task === null) {
-      yield unparsed(lineNo, text, "no COMM/TID followed by an event");
-      continue;
+      out.push(this.unparsed(lineNo, text, "no COMM/TID followed by an event"));
+      return;
     }
     const comm = body.slice(0, task.index);
     const tid = Number(task[1]);
@@ -144,28 +153,28 @@ export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): As
       // the hot path (most lines are faults); perf omits fields equal to 0
       const fault = FAULT.exec(rest);
       if (fault) {
-        yield {
+        out.push({
           line: lineNo, time, pid: tasks.pidOf(tid), tid, comm, kind: "page_fault",
           address: fault[2] === undefined ? 0 : parseInt(fault[2], 16), ip: fault[3] === undefined ? 0 : Number(fault[3]),
           errorCode: fault[4] === undefined ? 0 : Number(fault[4]), user: fault[1] === "user",
-        };
-        continue;
+        });
+        return;
       }
       const cont = CONTINUED.exec(rest);
       if (cont) {
         const name = cont[1];
-        let p = pending.get(tid);
+        let p = this.pending.get(tid);
         if (p !== undefined && p.name !== name) {
-          pending.delete(tid);
-          yield flush(tid, p);
+          this.pending.delete(tid);
+          out.push(this.flush(tid, p));
           p = undefined;
         }
-        pending.delete(tid);
+        this.pending.delete(tid);
         // no entry: the child's side of a clone, or a call that was running when tracing began
         const inChild = p === undefined && CLONE_CALLS.has(name);
-        yield call(name, p?.args ?? {}, p?.raw ?? "", { ...base(), time: p?.time ?? time, comm: p?.comm ?? comm },
-          p?.line ?? null, duration, cont[2], inChild);
-        continue;
+        out.push(this.call(name, p?.args ?? {}, p?.raw ?? "", { ...base(), time: p?.time ?? time, comm: p?.comm ?? comm },
+          p?.line ?? null, duration, cont[2], inChild));
+        return;
       }
       const tp = TRACEPOINT.exec(rest);
       if (tp) {
@@ -176,59 +185,79 @@ export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): As
             const flags = num(a.clone_flags, "clone_flags");
             const b = base();
             tasks.newTask(tid, child, flags);
-            newtask.set(tid, { child, flags });
-            yield { ...b, kind: "task_newtask", child, childComm: quoted(a.comm), cloneFlags: flags };
+            this.newtask.set(tid, { child, flags });
+            out.push({ ...b, kind: "task_newtask", child, childComm: quoted(a.comm), cloneFlags: flags });
             break;
           }
           case "sched:sched_process_exec": {
             const pid = pidArg(a.pid);
             tasks.exec(tid, pid);
-            yield { ...base(), pid, kind: "sched_process_exec", filename: quoted(a.filename), oldPid: pidArg(a.old_pid) };
+            out.push({ ...base(), pid, kind: "sched_process_exec", filename: quoted(a.filename), oldPid: pidArg(a.old_pid) });
             break;
           }
           case "exceptions:page_fault_user": case "exceptions:page_fault_kernel":
             // fields in an order the fast path does not expect
-            yield {
+            out.push({
               ...base(), kind: "page_fault", address: num(a.address, "address"), ip: num(a.ip, "ip"),
               errorCode: num(a.error_code, "error_code"), user: tp[1].endsWith("user"),
-            };
+            });
             break;
           case "sched:sched_process_exit":
-            yield { ...base(), kind: "sched_process_exit", groupDead: num(a.group_dead, "group_dead") !== 0, exitCode: null, signal: null };
+            out.push({ ...base(), kind: "sched_process_exit", groupDead: num(a.group_dead, "group_dead") !== 0, exitCode: null, signal: null });
             break;
           default:
-            yield {
+            out.push({
               ...base(), kind: "unmodelled", name: tp[1], args: tp[2], entryLine: null, duration, ret: null, errno: null, unfinished: false,
-            };
+            });
         }
-        continue;
+        return;
       }
       const entry = PENDING.exec(rest);
       if (entry) {
-        const old = pending.get(tid);
+        const old = this.pending.get(tid);
         if (old !== undefined) {
-          pending.delete(tid);
-          yield flush(tid, old); // interrupted: the task went on without a result line
+          this.pending.delete(tid);
+          out.push(this.flush(tid, old)); // interrupted: the task went on without a result line
         }
-        pending.set(tid, { name: entry[1], args: perfArgs(entry[2]), raw: entry[2], time, line: lineNo, comm });
-        continue;
+        this.pending.set(tid, { name: entry[1], args: perfArgs(entry[2]), raw: entry[2], time, line: lineNo, comm });
+        return;
       }
       const done = COMPLETE.exec(rest);
       if (done) {
-        const old = pending.get(tid);
+        const old = this.pending.get(tid);
         if (old !== undefined) {
-          pending.delete(tid);
-          yield flush(tid, old);
+          this.pending.delete(tid);
+          out.push(this.flush(tid, old));
         }
-        yield call(done[1], perfArgs(done[2]), done[2], base(), null, duration, done[3], false);
-        continue;
+        out.push(this.call(done[1], perfArgs(done[2]), done[2], base(), null, duration, done[3], false));
+        return;
       }
-      yield unparsed(lineNo, text, "unknown event");
+      out.push(this.unparsed(lineNo, text, "unknown event"));
     } catch (e) {
       if (e instanceof TraceParseError) throw e;
-      yield unparsed(lineNo, text, (e as Error).message);
+      out.push(this.unparsed(lineNo, text, (e as Error).message));
     }
   }
-  const left = [...pending.entries()].sort((x, y) => x[1].line - y[1].line);
-  for (const [tid, p] of left) yield flush(tid, p);
+
+  /** The end of the trace: calls still waiting for their result, as unfinished, in line order. */
+  end(out: TraceEvent[]): void {
+    const left = [...this.pending.entries()].sort((x, y) => x[1].line - y[1].line);
+    for (const [tid, p] of left) out.push(this.flush(tid, p));
+    this.pending.clear();
+  }
+}
+
+/** Parses perf trace text into events (see events.ts). */
+export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
+  const parser = new PerfParser(opts);
+  const out: TraceEvent[] = [];
+  for await (const text of lines) {
+    parser.line(text, out);
+    if (out.length) {
+      yield* out;
+      out.length = 0;
+    }
+  }
+  parser.end(out);
+  yield* out;
 }

@@ -14,20 +14,24 @@ const MMAP2 = /^ (\d+)\/(\d+): \[0x([0-9a-f]+)\(0x([0-9a-f]+)\) @ (0x[0-9a-f]+|\
 const TASK = /^\((\d+):(\d+)\):\((\d+):(\d+)\)$/;
 const COMM = /^( exec)?: (.*):(\d+)\/(\d+)$/s;
 
-/** Parses a side-band file into perf_mmap2 / perf_fork / perf_exit / perf_comm events. */
-export async function* parseSidecar(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
-  let lineNo = 0;
-  const unparsed = (text: string, reason: string): UnparsedRecord => {
-    if (opts.strict) throw new TraceParseError(lineNo, text, reason);
-    return { kind: "unparsed", line: lineNo, text, reason };
-  };
-  for await (const text of lines) {
-    lineNo++;
-    if (text.trim() === "" || text.startsWith("#")) continue;
+/** A side-band parser fed one line at a time: `line()` appends the line's event (if any) to `out`. */
+export class SidecarParser {
+  private lineNo = 0;
+
+  constructor(private readonly opts: ParseOptions = {}) {}
+
+  private unparsed(text: string, reason: string): UnparsedRecord {
+    if (this.opts.strict) throw new TraceParseError(this.lineNo, text, reason);
+    return { kind: "unparsed", line: this.lineNo, text, reason };
+  }
+
+  line(text: string, out: TraceEvent[]): void {
+    const lineNo = ++this.lineNo;
+    if (text.trim() === "" || text.startsWith("#")) return;
     const m = HEAD.exec(text);
     if (m === null) {
-      yield unparsed(text, "not a side-band record");
-      continue;
+      out.push(this.unparsed(text, "not a side-band record"));
+      return;
     }
     const [, comm, headTid, , secs, rec, rest] = m;
     const time = decimalToInt(secs, 9);
@@ -35,36 +39,49 @@ export async function* parseSidecar(lines: LineSource, opts: ParseOptions = {}):
     if (rec === "MMAP2") {
       const r = MMAP2.exec(rest);
       if (r === null) {
-        yield unparsed(text, "bad PERF_RECORD_MMAP2");
-        continue;
+        out.push(this.unparsed(text, "bad PERF_RECORD_MMAP2"));
+        return;
       }
       const pgoff = r[5].startsWith("0x") ? parseInt(r[5].slice(2), 16) : Number(r[5]);
-      yield {
+      out.push({
         ...base(Number(r[1]), Number(r[2])), kind: "perf_mmap2", addr: parseInt(r[3], 16), len: parseInt(r[4], 16), pgoff,
         maj: parseInt(r[6], 16), min: parseInt(r[7], 16), ino: Number(r[8]), inoGeneration: Number(r[9]),
         prot: (r[10] === "r" ? PROT_READ : 0) | (r[11] === "w" ? PROT_WRITE : 0) | (r[12] === "x" ? PROT_EXEC : 0),
         shared: r[13] === "s", filename: r[14],
-      };
+      });
     } else if (rec === "FORK" || rec === "EXIT") {
       const r = TASK.exec(rest);
       if (r === null) {
-        yield unparsed(text, `bad PERF_RECORD_${rec}`);
-        continue;
+        out.push(this.unparsed(text, `bad PERF_RECORD_${rec}`));
+        return;
       }
-      yield { ...base(Number(r[1]), Number(r[2])), kind: rec === "FORK" ? "perf_fork" : "perf_exit", ppid: Number(r[3]), ptid: Number(r[4]) };
+      out.push({ ...base(Number(r[1]), Number(r[2])), kind: rec === "FORK" ? "perf_fork" : "perf_exit", ppid: Number(r[3]), ptid: Number(r[4]) });
     } else if (rec === "COMM") {
       const r = COMM.exec(rest);
       if (r === null) {
-        yield unparsed(text, "bad PERF_RECORD_COMM");
-        continue;
+        out.push(this.unparsed(text, "bad PERF_RECORD_COMM"));
+        return;
       }
-      yield { ...base(Number(r[3]), Number(r[4])), comm: r[2], kind: "perf_comm", exec: r[1] !== undefined };
+      out.push({ ...base(Number(r[3]), Number(r[4])), comm: r[2], kind: "perf_comm", exec: r[1] !== undefined });
     } else {
       const tid = Number(headTid);
-      yield {
+      out.push({
         ...base(tid, tid), kind: "unmodelled", name: `PERF_RECORD_${rec}`, args: rest.trim(),
         entryLine: null, duration: null, ret: null, errno: null, unfinished: false,
-      };
+      });
+    }
+  }
+}
+
+/** Parses a side-band file into perf_mmap2 / perf_fork / perf_exit / perf_comm events. */
+export async function* parseSidecar(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
+  const parser = new SidecarParser(opts);
+  const out: TraceEvent[] = [];
+  for await (const text of lines) {
+    parser.line(text, out);
+    if (out.length) {
+      yield* out;
+      out.length = 0;
     }
   }
 }
