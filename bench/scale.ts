@@ -1,9 +1,13 @@
 // The VMA index at scale: random-access operations among 10^3 .. 10^6 VMAs,
-// the engine next to the real kernel of this machine (bench/native/vma_scale.c,
-// built with the C compiler on first use) in the same run.
+// the engine next to two baselines in the same run, both C programs built with
+// the C compiler on first use: the real kernel of this machine
+// (bench/native/vma_scale.c) and a native 16-wide B-tree with per-child gaps
+// doing the same finds, erases and inserts (bench/native/btree.c: the memory
+// latency any single-threaded index meets; the target is the engine within
+// 1.5x of it, a btree / engine ratio of at least 0.67).
 //
 //   npm run bench:scale                     10^3, 10^4, 6x10^4, 10^5, 10^6 VMAs
-//   npm run bench:scale -- --quick          10^3 .. 6x10^4, fewer operations
+//   npm run bench:scale -- --quick          the same scales, fewer operations
 //   npm run bench:scale -- --json FILE      also write the figures to FILE
 //   npm run bench:scale -- --against DIR    also run the engine built in another checkout
 //                                           (e.g. main's, before a change), interleaved
@@ -17,11 +21,16 @@
 //                  (MAP_FIXED_NOREPLACE): one unlink and one link
 // and, from one run per engine, the mmaps that built the N VMAs (rising
 // addresses; no kernel figure).
-// Reported per op: the median of 5 runs in ns, the kernel's figure and the
-// ratio kernel / engine; the index's depth, the tree nodes visited per op
+// Reported per op: the median of 5 runs in ns, the kernel's and the B-tree's
+// figures and the ratios kernel / engine and btree / engine; the index's depth, the tree nodes visited per op
 // (the core counts them), and the engine's bytes per VMA (records and index).
 // The kernel refuses more VMAs than vm.max_map_count (65530 by default; this
 // benchmark never writes sysctls): those scales show no kernel figure.
+// The B-tree alone also runs a top-down gap search per op (erase a random VMA,
+// find its 3-page hole, map there, put the VMA back): a figure without an
+// engine counterpart, printed after each scale.
+// With --json the file also has `comparisons` ({name, scale, engine_ns_per_op,
+// baseline: "kernel" | "btree", baseline_ns_per_op, ratio = baseline / engine}).
 // Figures, not assertions: the machine is shared, so read the ratios.
 
 import { execFileSync } from "node:child_process";
@@ -41,7 +50,7 @@ const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const againstAt = args.indexOf("--against");
 const againstDir = againstAt >= 0 ? resolve(args[againstAt + 1]) : undefined;
 // 60,000: about the most VMAs the kernel allows by default (vm.max_map_count 65530)
-const SCALES = quick ? [1e3, 1e4, 6e4] : [1e3, 1e4, 6e4, 1e5, 1e6];
+const SCALES = [1e3, 1e4, 6e4, 1e5, 1e6];
 const OPS = quick ? 20_000 : 200_000;
 const RUNS = 5;
 
@@ -74,6 +83,16 @@ function treeStats(k: Simulator, p: Process): TreeStats | null {
   return { vmas: f[0], depthMean: f[1], depthMax: f[2], nodes: f[3], nodeBytes: f[4], visited: f[5] };
 }
 
+/** The native B-tree (bench/native/btree.c): ns and nodes visited per op, or null when it cannot be built. */
+function btreeProgram(): ((op: string, n: number, ops: number) => { ns: number; nodes: number }) | null {
+  const bin = nativeProgram("btree");
+  if (bin === null) return null;
+  return (op, n, ops) => {
+    const [ns, nodes] = execFileSync(bin, [op, String(n), String(ops)], { encoding: "utf8" }).trim().split(" ").map(Number);
+    return { ns, nodes };
+  };
+}
+
 function kernelProgram(): ((op: string, n: number, ops: number) => number | null) | null {
   const bin = nativeProgram("vma_scale");
   if (bin === null) return null;
@@ -89,6 +108,8 @@ function kernelProgram(): ((op: string, n: number, ops: number) => number | null
 
 interface Row {
   op: string; scale: number; engine_ns_per_op: number; kernel_ns_per_op: number | null; ratio: number | null;
+  /** the native B-tree's figures for the same op, and btree / engine */
+  btree_ns_per_op: number | null; btree_ratio: number | null; btree_nodes_per_op: number | null;
   depth_mean: number; depth_max: number; nodes_visited_per_op: number; bytes_per_vma: number;
   /** with --against: the other checkout's engine, measured interleaved with this one */
   against?: { engine_ns_per_op: number; ratio: number; depth_mean: number | null; depth_max: number | null; nodes_visited_per_op: number | null; bytes_per_vma: number };
@@ -136,6 +157,8 @@ function timed(loop: () => void): number {
 
 async function main(): Promise<void> {
   const kernel = kernelProgram();
+  const btree = btreeProgram();
+  const gapRows: { scale: number; btree_ns_per_op: number; btree_nodes_per_op: number }[] = [];
   const other: Engine | null = againstDir
     ? await import(pathToFileURL(`${againstDir}/src/engine/index.ts`).href) as Engine
     : null;
@@ -160,8 +183,11 @@ async function main(): Promise<void> {
       const st = treeStats(mine.k, mine.p);
       const e = median(times);
       const kn = kernel ? medianOrNull(Array.from({ length: RUNS }, () => kernel(key, n, OPS))) : null;
+      const bt = btree ? Array.from({ length: RUNS }, () => btree(key, n, OPS)) : null;
+      const bn = bt ? median(bt.map((b) => b.ns)) : null;
       const row: Row = {
         op, scale: n, engine_ns_per_op: e, kernel_ns_per_op: kn, ratio: kn === null ? null : kn / e,
+        btree_ns_per_op: bn, btree_ratio: bn === null ? null : bn / e, btree_nodes_per_op: bt ? bt[0].nodes : null,
         depth_mean: st?.depthMean ?? NaN, depth_max: st?.depthMax ?? NaN,
         nodes_visited_per_op: st ? (st.visited - v0) / (RUNS * OPS) : NaN, bytes_per_vma: mine.bytesPerVma,
       };
@@ -180,6 +206,7 @@ async function main(): Promise<void> {
     const st = treeStats(mine.k, mine.p);
     const build: Row = {
       op: "mmap, building the VMAs", scale: n, engine_ns_per_op: mine.buildNs, kernel_ns_per_op: null, ratio: null,
+      btree_ns_per_op: null, btree_ratio: null, btree_nodes_per_op: null,
       depth_mean: st?.depthMean ?? NaN, depth_max: st?.depthMax ?? NaN, nodes_visited_per_op: NaN, bytes_per_vma: mine.bytesPerVma,
     };
     if (theirs) {
@@ -190,16 +217,27 @@ async function main(): Promise<void> {
     }
     rows.push(build);
     printRow(build);
+    if (btree) {
+      const g = Array.from({ length: RUNS }, () => btree("gap", n, OPS));
+      const gap = { scale: n, btree_ns_per_op: median(g.map((b) => b.ns)), btree_nodes_per_op: g[0].nodes };
+      gapRows.push(gap);
+      console.log(`  btree alone, erase + top-down gap search + insert (+ erase, insert back): ${gap.btree_ns_per_op.toFixed(0)} ns, ${gap.btree_nodes_per_op.toFixed(1)} nodes per op`);
+    }
     for (const [who, e] of [["this", mine], ["--against", theirs]] as const) {
       if (!e) continue;
       if (e.p.checkInternal() !== 0) throw new Error(`${who} engine: index check failed at ${n} VMAs`);
       if (e.state.sink !== 0) throw new Error(`${who} engine: an operation failed (sum of results ${e.state.sink})`);
     }
   }
+  if (!kernel || SCALES.some((n) => n > 65_530)) console.log("kernel: no figure above vm.max_map_count (65530 by default; never raised here)");
   if (jsonPath) {
+    const comparisons = rows.flatMap((r) => [
+      ...(r.kernel_ns_per_op === null ? [] : [{ name: r.op, scale: r.scale, engine_ns_per_op: r.engine_ns_per_op, baseline: "kernel", baseline_ns_per_op: r.kernel_ns_per_op, ratio: r.kernel_ns_per_op / r.engine_ns_per_op }]),
+      ...(r.btree_ns_per_op === null ? [] : [{ name: r.op, scale: r.scale, engine_ns_per_op: r.engine_ns_per_op, baseline: "btree", baseline_ns_per_op: r.btree_ns_per_op, ratio: r.btree_ns_per_op / r.engine_ns_per_op }]),
+    ]);
     const out = {
       node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), ops_per_run: OPS, runs: RUNS,
-      against: againstDir ?? null, rows,
+      against: againstDir ?? null, comparisons, rows, btree_gap_search: gapRows,
     };
     writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
   }
@@ -211,7 +249,9 @@ function medianOrNull(xs: (number | null)[]): number | null {
 
 let header = false;
 function printRow(r: Row): void {
-  const cols: [string, number][] = [["op", 28], ["VMAs", 8], ["engine ns", 10], ["kernel ns", 10], ["k/e", 6], ["depth", 9], ["nodes/op", 9], ["B/VMA", 6]];
+  const cols: [string, number][] = [
+    ["op", 28], ["VMAs", 8], ["engine ns", 10], ["kernel ns", 10], ["k/e", 6], ["btree ns", 9], ["b/e", 6], ["depth", 9], ["nodes/op", 9], ["b nodes", 8], ["B/VMA", 6],
+  ];
   if (againstDir) cols.push(["other ns", 9], ["o/e", 6], ["o depth", 9], ["o nodes", 8], ["o B/VMA", 8]);
   if (!header) {
     console.log(`linux ${release()}, ${OPS} ops per run, median of ${RUNS} runs${againstDir ? `; other = the engine in ${againstDir}` : ""}`);
@@ -224,7 +264,8 @@ function printRow(r: Row): void {
   const bytes = (b: number) => (r.scale >= 1e5 ? b.toFixed(1) : "-");
   const cells = [
     r.op, String(r.scale), num(r.engine_ns_per_op), num(r.kernel_ns_per_op), r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
-    depth(r.depth_mean, r.depth_max), num(r.nodes_visited_per_op, 1), bytes(r.bytes_per_vma),
+    num(r.btree_ns_per_op), r.btree_ratio === null ? "-" : `${r.btree_ratio.toFixed(2)}x`,
+    depth(r.depth_mean, r.depth_max), num(r.nodes_visited_per_op, 1), num(r.btree_nodes_per_op, 1), bytes(r.bytes_per_vma),
   ];
   if (r.against) {
     const a = r.against;
