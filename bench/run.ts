@@ -8,6 +8,7 @@
 //   npm run bench -- --quick      shorter runs
 //   npm run bench -- --smoke      a few milliseconds per task: checks that every
 //                                 benchmark runs and the JSON is complete (CI; figures meaningless)
+//   npm run bench -- --chart F    write the merge cost chart (SVG) to F
 //   npm run bench -- --only S,..  only these sections: core (the tasks below, throughput,
 //                                 memory), matrix (bench/matrix.ts), merge (bench/merge_cost.ts)
 //
@@ -27,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
 import { nativeProgram } from "./native.js";
 import { type MatrixRow, matrixName, runMatrix } from "./matrix.js";
+import { MERGE_COST_HEADER, mergeCostChart, runMergeCost } from "./merge_cost.js";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
 // (imported by a computed path so that type-checking a fresh clone needs no build)
@@ -43,6 +45,8 @@ const smoke = args.includes("--smoke");
 const quick = smoke || args.includes("--quick");
 const jsonAt = args.indexOf("--json");
 const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+const chartAt = args.indexOf("--chart");
+const chartPath = chartAt >= 0 ? args[chartAt + 1] : undefined;
 const onlyAt = args.indexOf("--only");
 const sections = new Set(onlyAt >= 0 ? args[onlyAt + 1].split(",") : ["core", "matrix", "merge"]);
 for (const s of sections) if (!["core", "matrix", "merge"].includes(s)) throw new Error(`--only: unknown section ${s} (core, matrix, merge)`);
@@ -269,6 +273,16 @@ async function main(): Promise<void> {
     const m = matrixSection();
     comparisons.push(...matrixComparisons(m.rows));
     out.matrix = m;
+  }
+  if (sections.has("merge")) {
+    const pages = smoke ? [1, 10, 100] : [1, 10, 100, 1000, 10_000, 100_000];
+    // configurations per point: fewer for many pages (each is built beforehand)
+    const configs = (p: number) => (smoke ? 3 : Math.max(quick ? 3 : 7, Math.min(quick ? 200 : 500, Math.floor((quick ? 3e5 : 1e6) / p))));
+    console.log(`\nmerge cost per policy (engine, per call; +ns/page: over linux-5.17; reindexed / repointed: pages per op)`);
+    console.log(MERGE_COST_HEADER);
+    const rows = runMergeCost(lib, { pages, configs }, (line) => console.log(line));
+    out.mergeCost = { policies: ["seed", "seed-v2", "linux-5.17"], pages, rows };
+    if (chartPath) writeFileSync(chartPath, mergeCostChart(rows));
   }
   out.comparisons = comparisons;
   if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
