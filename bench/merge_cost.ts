@@ -145,5 +145,7 @@ export function mergeCostChart(rows: readonly MergeCostRow[]): string {
     name: `${kase}, ${policy}`,
     points: rows.filter((r) => r.case === kase && r.policy === policy).map((r) => [Math.log10(r.pages), Math.log10(Math.max(r.ns_per_op, 1))] as [number, number]),
   })));
-  return `${lineChart(series, { xLabel: "log10 resident pages re-indexed / re-pointed by the merge", yLabel: "log10 ns per operation", width: 1000 })}\n`;
+  const svg = lineChart(series, { xLabel: "log10 resident pages re-indexed / re-pointed by the merge", yLabel: "log10 ns per operation", width: 1000 });
+  // a file of its own: the namespace that inline SVG in HTML does without
+  return `${svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ')}\n`;
 }
