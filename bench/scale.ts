@@ -8,6 +8,8 @@
 //
 //   npm run bench:scale                     10^3, 10^4, 6x10^4, 10^5, 10^6 VMAs
 //   npm run bench:scale -- --quick          the same scales, fewer operations
+//   npm run bench:scale -- --smoke          10^3 VMAs, a few operations: checks that it runs
+//                                           and the JSON is complete (CI; figures meaningless)
 //   npm run bench:scale -- --json FILE      also write the figures to FILE
 //   npm run bench:scale -- --against DIR    also run the engine built in another checkout
 //                                           (e.g. main's, before a change), interleaved
@@ -44,15 +46,16 @@ import * as thisEngine from "../src/engine/index.js";
 import type { Process, Simulator } from "../src/engine/index.js";
 
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
+const smoke = args.includes("--smoke");
+const quick = smoke || args.includes("--quick");
 const jsonAt = args.indexOf("--json");
 const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const againstAt = args.indexOf("--against");
 const againstDir = againstAt >= 0 ? resolve(args[againstAt + 1]) : undefined;
 // 60,000: about the most VMAs the kernel allows by default (vm.max_map_count 65530)
-const SCALES = [1e3, 1e4, 6e4, 1e5, 1e6];
-const OPS = quick ? 20_000 : 200_000;
-const RUNS = 5;
+const SCALES = smoke ? [1e3] : [1e3, 1e4, 6e4, 1e5, 1e6];
+const OPS = smoke ? 200 : quick ? 20_000 : 200_000;
+const RUNS = smoke ? 1 : 5;
 
 const RW = PROT_READ | PROT_WRITE;
 const FLAGS = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
