@@ -162,15 +162,21 @@ export function runMatrix(lib: typeof Lib, o: MatrixOptions, log: (line: string)
   // machine a run that was preempted only gets slower (the C side does the same)
   const fastest = (xs: number[]) => Math.min(...xs);
 
-  /** The fastest per-call and batch figures, taking turns after one warm-up each. */
-  function measure(p: Process, what: string, rounds: Round[], counted: number): [number, number] {
-    timeRounds(p, what, rounds, counted, false);
-    timeRounds(p, what, rounds, counted, true);
+  /**
+   * The fastest per-call and batch figures, taking turns after one warm-up
+   * each. `rounds(r)` gives run r's commands (0: the warm-up): random
+   * addresses are drawn again for every run, so that a run finds in the cache
+   * only what the operations themselves leave there.
+   */
+  function measure(p: Process, what: string, rounds: (run: number) => Round[], counted: number): [number, number] {
+    timeRounds(p, what, rounds(0), counted, false);
+    timeRounds(p, what, rounds(0), counted, true);
     const call: number[] = [];
     const batch: number[] = [];
-    for (let r = 0; r < o.runs; r++) {
-      call.push(timeRounds(p, what, rounds, counted, false));
-      batch.push(timeRounds(p, what, rounds, counted, true));
+    for (let r = 1; r <= o.runs; r++) {
+      const rs = rounds(r);
+      call.push(timeRounds(p, what, rs, counted, false));
+      batch.push(timeRounds(p, what, rs, counted, true));
     }
     return [fastest(call), fastest(batch)];
   }
@@ -207,7 +213,6 @@ export function runMatrix(lib: typeof Lib, o: MatrixOptions, log: (line: string)
     check(`building ${n} VMAs`, build, bres);
     const rnd = rng();
     const pick = (c: number) => bg(4 * (rnd() % (n / 4)) + c);
-    const one = (cmds: Cmds): Round[] => [{ timed: cmds, reset: null }];
     const setup = (cmds: Cmds) => {
       const r = new Float64Array(cmds.n);
       p.runBatch(cmds.buf, r, cmds.n);
@@ -236,40 +241,50 @@ export function runMatrix(lib: typeof Lib, o: MatrixOptions, log: (line: string)
       for (const op of ["pair", "split", "mprotect_unfaulted", "mprotect_written", "mremap_unfaulted", "mremap_written"] as const) {
         const written = op === "mprotect_written" || op === "mremap_written";
         if (!random) fixedVma(written);
-        const c = new Cmds(2 * o.ops);
-        for (let i = 0; i < o.ops; i++) {
-          const a = random ? pick(written ? 1 : 0) : FIXED;
-          if (op === "pair") { c.add(OP.munmap, a, 3 * PG); c.add(OP.mmap, a, 3 * PG, RW, NOREPLACE); }
-          else if (op === "split") { c.add(OP.mprotect, a + PG, PG, PROT_READ); c.add(OP.mprotect, a + PG, PG, RW); }
-          else if (op === "mprotect_unfaulted" || op === "mprotect_written") { c.add(OP.mprotect, a, 3 * PG, PROT_READ); c.add(OP.mprotect, a, 3 * PG, RW); }
-          else { c.add(OP.mremap, a, 3 * PG, 3 * PG, MREMAP_MOVE, SCRATCH); c.add(OP.mremap, SCRATCH, 3 * PG, 3 * PG, MREMAP_MOVE, a); }
-        }
-        const [call, batch] = measure(p, `${op} ${mode} at ${n}`, one(c), op === "pair" ? o.ops : 2 * o.ops);
+        const commands = (): Round[] => {
+          const c = new Cmds(2 * o.ops);
+          for (let i = 0; i < o.ops; i++) {
+            const a = random ? pick(written ? 1 : 0) : FIXED;
+            if (op === "pair") { c.add(OP.munmap, a, 3 * PG); c.add(OP.mmap, a, 3 * PG, RW, NOREPLACE); }
+            else if (op === "split") { c.add(OP.mprotect, a + PG, PG, PROT_READ); c.add(OP.mprotect, a + PG, PG, RW); }
+            else if (op === "mprotect_unfaulted" || op === "mprotect_written") { c.add(OP.mprotect, a, 3 * PG, PROT_READ); c.add(OP.mprotect, a, 3 * PG, RW); }
+            else { c.add(OP.mremap, a, 3 * PG, 3 * PG, MREMAP_MOVE, SCRATCH); c.add(OP.mremap, SCRATCH, 3 * PG, 3 * PG, MREMAP_MOVE, a); }
+          }
+          return [{ timed: c, reset: null }];
+        };
+        const fixedRounds = random ? null : commands();
+        const [call, batch] = measure(p, `${op} ${mode} at ${n}`, () => fixedRounds ?? commands(), op === "pair" ? o.ops : 2 * o.ops);
         if (!random) unmapFixed(3);
         record(op, mode, call, batch, `${op} ${mode}`);
       }
       for (const write of [0, 1]) {
-        // rounds of faults on distinct pages, each followed by MADV_DONTNEED of those pages
-        const rounds: Round[] = [];
+        // rounds of faults on distinct pages, each followed by MADV_DONTNEED of
+        // those pages; random: the first pages of the VMAs of the class in a
+        // shuffled order, each run going on where the one before stopped
         const m = random ? n / 4 : 4096;
         const order = Array.from({ length: n / 4 }, (_, i) => 4 * i + 2 + write);
         for (let i = order.length - 1; i > 0; i--) {
           const j = rnd() % (i + 1);
           [order[i], order[j]] = [order[j], order[i]];
         }
-        for (let done = 0; done < o.ops;) {
-          const len = Math.min(m, o.ops - done);
-          const timed = new Cmds(len);
-          const reset = new Cmds(random ? len : 1);
-          for (let i = 0; i < len; i++) {
-            const a = random ? bg(order[i]) : FIXED + i * PG;
-            timed.add(OP.touch, a, write);
-            if (random) reset.add(OP.madvise, a, PG, MADV_DONTNEED);
+        const rounds = (run: number): Round[] => {
+          const out: Round[] = [];
+          let next = run * o.ops;
+          for (let done = 0; done < o.ops;) {
+            const len = Math.min(m, o.ops - done);
+            const timed = new Cmds(len);
+            const reset = new Cmds(random ? len : 1);
+            for (let i = 0; i < len; i++) {
+              const a = random ? bg(order[next++ % m]) : FIXED + i * PG;
+              timed.add(OP.touch, a, write);
+              if (random) reset.add(OP.madvise, a, PG, MADV_DONTNEED);
+            }
+            if (!random) reset.add(OP.madvise, FIXED, 4096 * PG, MADV_DONTNEED);
+            out.push({ timed, reset });
+            done += len;
           }
-          if (!random) reset.add(OP.madvise, FIXED, 4096 * PG, MADV_DONTNEED);
-          rounds.push({ timed, reset });
-          done += len;
-        }
+          return out;
+        };
         if (!random) {
           const c = new Cmds(1);
           c.add(OP.mmap, FIXED, 4096 * PG, RW, NOREPLACE);
@@ -287,7 +302,7 @@ export function runMatrix(lib: typeof Lib, o: MatrixOptions, log: (line: string)
       for (let i = 0; i < 10_000; i++) { timed.add(OP.mmap, FIXED + i * PG, PG, RW, NOREPLACE); timed.add(OP.touch, FIXED + i * PG, 1); }
       const reset = new Cmds(1);
       reset.add(OP.munmap, FIXED, 10_000 * PG);
-      const [call, batch] = measure(p, `adjacent at ${n}`, [{ timed, reset }], 10_000);
+      const [call, batch] = measure(p, `adjacent at ${n}`, () => [{ timed, reset }], 10_000);
       record("adjacent", "fixed", call, batch, "adjacent fixed");
     }
 

@@ -126,22 +126,23 @@ static double run_op(int op) {
  * 4096-page VMA at FIXED in order; random: the first page of distinct random
  * VMAs of class c (a shuffled list, as many per round as there are).
  */
-static double run_faults(int random, int write, long *perm, long m) {
+static double run_faults(int random, int write, long *perm, long m, long run) {
 	volatile char sink = 0;
 	double spent = 0;
-	long done = 0;
+	long done = 0, next = run * mx_ops; /* random: each run goes on where the one before stopped */
 	while (done < mx_ops) {
 		long round = random ? m : 4096;
 		if (round > mx_ops - done) round = mx_ops - done;
+		long first = next;
 		double t0 = now_ns();
 		for (long k = 0; k < round; k++) {
-			char *a = random ? bg(perm[k]) : (char *)FIXED + k * PG;
+			char *a = random ? bg(perm[next++ % m]) : (char *)FIXED + k * PG;
 			if (write) *a = 1;
 			else sink += *(volatile char *)a;
 		}
 		spent += now_ns() - t0;
-		for (long k = 0; k < round && random; k++)
-			if (madvise(bg(perm[k]), PG, MADV_DONTNEED)) die("madvise");
+		for (long k = first; k < next && random; k++)
+			if (madvise(bg(perm[k % m]), PG, MADV_DONTNEED)) die("madvise");
 		if (!random && madvise((char *)FIXED, 4096 * PG, MADV_DONTNEED)) die("madvise");
 		done += round;
 	}
@@ -199,9 +200,13 @@ static int matrix_main(long n, long ops, long runs, long forks) {
 				map_at((char *)FIXED, 3 * PG);
 				if (written) *(char *)FIXED = 1;
 			}
+			/* random: new addresses for every run (a run finds in the cache only what the operations leave there) */
 			draw(random, written ? 1 : 0);
 			run_op(op); /* warm-up */
-			for (long r = 0; r < runs; r++) t[r] = run_op(op);
+			for (long r = 0; r < runs; r++) {
+				if (random) draw(1, written ? 1 : 0);
+				t[r] = run_op(op);
+			}
 			if (!random && munmap((char *)FIXED, 3 * PG)) die("munmap");
 			printf("%s %s %.1f\n", op_names[op], mode, fastest(t, runs));
 		}
@@ -214,7 +219,8 @@ static int matrix_main(long n, long ops, long runs, long forks) {
 				perm[j] = x;
 			}
 			if (!random) map_at((char *)FIXED, 4096 * PG);
-			for (long r = 0; r < runs; r++) t[r] = run_faults(random, write, perm, m);
+			run_faults(random, write, perm, m, 0); /* warm-up */
+			for (long r = 0; r < runs; r++) t[r] = run_faults(random, write, perm, m, r + 1);
 			if (!random && munmap((char *)FIXED, 4096 * PG)) die("munmap");
 			printf("%s %s %.1f\n", write ? "write_fault" : "read_fault", mode, fastest(t, runs));
 		}
