@@ -22,6 +22,7 @@
 //   fork+exit                   with 1,000 written 1-page VMAs (FORKSET) besides the
 //                               background; per fork and child exit; no address (the
 //                               engine forks fewer times from 10^5 VMAs on: each copies them all)
+// Times are CPU time (see cpuNs) but for the fork's (wall time).
 // Each figure is the fastest of RUNS runs (each the mean of OPS operations,
 // the engine's per-call and batch runs taking turns): on a shared machine a
 // run only gets slower when it is preempted.
@@ -80,6 +81,17 @@ export interface MatrixOptions { scales: number[]; ops: number; runs: number; fo
 /** The op's name in `comparisons`: label and address mode (`random` in the name for random addresses). */
 export function matrixName(r: { op: MatrixOp; mode: MatrixRow["mode"] }): string {
   return r.mode === "none" ? MATRIX_OPS[r.op] : `${MATRIX_OPS[r.op]}, ${r.mode} address`;
+}
+
+/**
+ * The process's CPU time in ns (process.cpuUsage(), user and system): what
+ * the figures count, on both sides (the C program: its thread's CPU time), so
+ * that time spent preempted on a shared machine does not. Fork alone is
+ * wall time on both sides (the child's exit is the child's CPU time).
+ */
+export function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
 }
 
 /** xorshift32: the draws of random VMAs (deterministic, seed 1). */
@@ -144,10 +156,10 @@ export function runMatrix(lib: typeof Lib, o: MatrixOptions, log: (line: string)
     let spent = 0;
     for (const { timed, reset } of rounds) {
       const res = new Float64Array(timed.n);
-      const t0 = process.hrtime.bigint();
+      const t0 = cpuNs();
       if (batch) p.runBatch(timed.buf, res, timed.n);
       else perCall(p, timed.buf, timed.n, res);
-      spent += Number(process.hrtime.bigint() - t0);
+      spent += cpuNs() - t0;
       check(what, timed, res);
       if (reset) {
         const rr = new Float64Array(reset.n);

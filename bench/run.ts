@@ -255,10 +255,10 @@ function matrixComparisons(rows: MatrixRow[]): Comparison[] {
 }
 
 function matrixSection(): { rows: MatrixRow[]; notes: string[] } {
-  const o = smoke ? { scales: [100, 1000], ops: 40, runs: 1, forks: 1 }
+  const o = smoke ? { scales: [100, 1000], ops: 200, runs: 1, forks: 1 }
     : quick ? { scales: [100, 1000, 10_000, 100_000, 1_000_000], ops: 2000, runs: 7, forks: 3 }
     : { scales: [100, 1000, 10_000, 100_000, 1_000_000], ops: 20_000, runs: 7, forks: 10 };
-  console.log(`\nmatrix: ${o.ops} ops per run, the fastest of ${o.runs} runs (ns per op; kernel: linux ${release()})`);
+  console.log(`\nmatrix: ${o.ops} ops per run, the fastest of ${o.runs} runs (ns of CPU time per op, fork: wall time; kernel: linux ${release()})`);
   console.log(`${"VMAs".padStart(8)}  ${"op".padEnd(70)} ${"per call".padStart(9)} ${"batch".padStart(9)} ${"kernel".padStart(9)}`);
   const m = runMatrix(lib, o, (line) => console.log(line));
   for (const n of m.notes) console.log(n);

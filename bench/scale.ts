@@ -23,8 +23,9 @@
 //                  (MAP_FIXED_NOREPLACE): one unlink and one link
 // and, from one run per engine, the mmaps that built the N VMAs (rising
 // addresses; no kernel figure).
-// Reported per op: the fastest of 5 runs in ns (each run the mean of OPS
-// operations; on a shared machine a run only gets slower when preempted), the kernel's and the B-tree's
+// Reported per op: the fastest of 5 runs in ns of CPU time (each run the mean
+// of OPS operations; time spent preempted on a shared machine does not count,
+// on any side), the kernel's and the B-tree's
 // figures and the ratios kernel / engine and btree / engine; the index's depth, the tree nodes visited per op
 // (the core counts them), and the engine's bytes per VMA (records and index).
 // The kernel refuses more VMAs than vm.max_map_count (65530 by default; this
@@ -42,6 +43,7 @@ import { cpus, release } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { nativeProgram } from "./native.js";
+import { cpuNs } from "./matrix.js";
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../src/abi/constants.js";
 import * as thisEngine from "../src/engine/index.js";
 import type { Process, Simulator } from "../src/engine/index.js";
@@ -154,10 +156,11 @@ function setUp(engine: Engine, n: number, idx: Uint32Array) {
   return { k, p, bytesPerVma, buildNs, loops, state };
 }
 
+/** ns of CPU time per op (the C programs count their thread's CPU time too: preemption does not count). */
 function timed(loop: () => void): number {
-  const t0 = process.hrtime.bigint();
+  const t0 = cpuNs();
   loop();
-  return Number(process.hrtime.bigint() - t0) / OPS;
+  return (cpuNs() - t0) / OPS;
 }
 
 async function main(): Promise<void> {
