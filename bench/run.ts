@@ -19,6 +19,8 @@
 //
 // Reported: ns per operation (median, with the median absolute deviation),
 // the ratio of each baseline to the engine, and the engine's memory per VMA.
+// The tinybench tasks are wall time in short samples; the C programs and the
+// matrix count CPU time (docs/performance.md, "How the figures are taken").
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
