@@ -14,8 +14,10 @@
 //
 // The matrix (bench/matrix.ts): every operation of the performance issue among
 // 10^2 .. 10^6 VMAs, at a fixed address and at random ones, engine per call,
-// typed batch and kernel. About 1.5 minutes with --quick, 10 with the full run
-// on the 2-core development machine.
+// typed batch and kernel. The merge cost (bench/merge_cost.ts): a merge the
+// seed policies enable, per page it re-points or re-indexes. All of it: about
+// 3 minutes with --quick, 9 with the full run, on the shared 2-core
+// development machine (docs/performance.md).
 //
 // Reported: ns per operation (median, with the median absolute deviation),
 // the ratio of each baseline to the engine, and the engine's memory per VMA.
