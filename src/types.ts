@@ -16,14 +16,22 @@
 // a fraction (src/abi/args.ts).
 
 /**
- * A named kernel behaviour (docs/architecture.md §2): v5.17, the series as
- * posted, the series as intended, the kernel of this machine, and that kernel
- * with the 2025 MREMAP_RELOCATE_ANON proposal (never merged).
+ * A named kernel behaviour (docs/architecture.md §2, docs/policies.md): the
+ * mainline kernels users run (5.10, 5.17, 6.1, 6.12 and 6.18, the kernel of
+ * the machine vmasim was built on), the series as posted and as intended (on
+ * 5.17), and 6.18 with the 2025 MREMAP_RELOCATE_ANON proposal (never merged).
+ * Listed in release order, each series policy after its base.
  */
-export type Policy = "linux-5.17" | "seed-v2" | "seed" | "linux-6.18" | "relocate-anon";
-export const POLICIES: readonly Policy[] = ["linux-5.17", "seed-v2", "seed", "linux-6.18", "relocate-anon"];
+export type Policy =
+  | "linux-5.10" | "linux-5.17" | "seed-v2" | "seed" | "linux-6.1" | "linux-6.12" | "linux-6.18" | "relocate-anon";
+export const POLICIES: readonly Policy[] = [
+  "linux-5.10", "linux-5.17", "seed-v2", "seed", "linux-6.1", "linux-6.12", "linux-6.18", "relocate-anon",
+];
 /** The kernel release (major*100 + minor) whose interfaces each policy has. */
-export const POLICY_RELEASE: Readonly<Record<Policy, number>> = { "linux-5.17": 517, "seed-v2": 517, "seed": 517, "linux-6.18": 618, "relocate-anon": 618 };
+export const POLICY_RELEASE: Readonly<Record<Policy, number>> = {
+  "linux-5.10": 510, "linux-5.17": 517, "seed-v2": 517, "seed": 517,
+  "linux-6.1": 601, "linux-6.12": 612, "linux-6.18": 618, "relocate-anon": 618,
+};
 
 /** One VMA as seen in a state snapshot (a copy, not a live object). */
 export interface VmaSnapshot {

@@ -10,4 +10,6 @@ export {
   type MergeCaller, type MergeEvent, type MergeReason, type MergeRes, type MergeSide, type MergeStats, type PgoffEvent,
   type VmaMergeEvent, formatFtrace, formatMergeEvent, mergeSideText,
 } from "./merge_trace.js";
-export { POLICY_SWITCHES, type PolicySwitches } from "./policy.js";
+export {
+  KERNEL_POLICIES, KERNEL_RELEASES, POLICY_SWITCHES, type PolicySwitches, kernelSwitches, releaseName,
+} from "./policy.js";

@@ -15,10 +15,44 @@ export interface PolicySwitches {
   relocateAnon: number;
 }
 
+/**
+ * The mainline releases a kernel policy can stand for, oldest first, as
+ * major*100+minor: 5.10 .. 5.19, 6.0 .. 6.18. `vmasim bisect` walks them.
+ */
+export const KERNEL_RELEASES: readonly number[] = [
+  ...Array.from({ length: 10 }, (_, i) => 510 + i),
+  ...Array.from({ length: 19 }, (_, i) => 600 + i),
+];
+
+/** "5.10", "6.1": a release number as the kernel names it. */
+export function releaseName(release: number): string {
+  return `${Math.floor(release / 100)}.${release % 100}`;
+}
+
+/**
+ * Mainline's switches at a release: the anon_vma merge rule changed in 6.16
+ * (879bca0a2c4f); everything else a release changed is gated on `release`
+ * inside the rules.
+ */
+export function kernelSwitches(release: number): PolicySwitches {
+  if (!KERNEL_RELEASES.includes(release)) {
+    throw new RangeError(`no modelled kernel release ${String(release)} (modelled: ${releaseName(KERNEL_RELEASES[0]!)} .. ${releaseName(KERNEL_RELEASES[KERNEL_RELEASES.length - 1]!)})`);
+  }
+  return { release, anonMerge: release >= 616 ? 3 : 0, mergePages: 0, movePgoff: 0, relocateAnon: 0 };
+}
+
 export const POLICY_SWITCHES: Record<Policy, PolicySwitches> = {
-  "linux-5.17": { release: POLICY_RELEASE["linux-5.17"], anonMerge: 0, mergePages: 0, movePgoff: 0, relocateAnon: 0 },
+  "linux-5.10": kernelSwitches(POLICY_RELEASE["linux-5.10"]),
+  "linux-5.17": kernelSwitches(POLICY_RELEASE["linux-5.17"]),
   "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1, relocateAnon: 0 },
   "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2, relocateAnon: 0 },
-  "linux-6.18": { release: POLICY_RELEASE["linux-6.18"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 0 },
+  "linux-6.1": kernelSwitches(POLICY_RELEASE["linux-6.1"]),
+  "linux-6.12": kernelSwitches(POLICY_RELEASE["linux-6.12"]),
+  "linux-6.18": kernelSwitches(POLICY_RELEASE["linux-6.18"]),
   "relocate-anon": { release: POLICY_RELEASE["relocate-anon"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 1 },
 };
+
+/** The mainline kernel policies (each one mainline at its release), oldest first. */
+export const KERNEL_POLICIES: readonly Policy[] = (Object.keys(POLICY_SWITCHES) as Policy[])
+  .filter((p) => p.startsWith("linux-"))
+  .sort((a, b) => POLICY_SWITCHES[a].release - POLICY_SWITCHES[b].release);

@@ -19,7 +19,7 @@ import {
 } from "./abi.js";
 import { type EngineBuild, type WasmSource, defaultBuild, loadEngine, loadModule } from "./load.js";
 import { type MergeEvent, type MergeStats, decodeMergeEvent, decodeMergeStats } from "./merge_trace.js";
-import { POLICY_SWITCHES } from "./policy.js";
+import { KERNEL_POLICIES, POLICY_SWITCHES, kernelSwitches } from "./policy.js";
 import { type ResolvedConfig, checkChange, resolveConfig } from "../config/config.js";
 
 /** The core stops a batch early when fewer event slots are left (assembly/index.ts TRACE_BATCH_MARGIN). */
@@ -56,6 +56,12 @@ export interface SimulatorOptions {
   memoryLimitBytes?: number;
   /** createKernel only: the engine itself (bytes, module, Response or URL) instead of the wasm beside the library */
   wasm?: WasmSource;
+  /**
+   * Run a mainline kernel policy (linux-*) as mainline at another release
+   * (major*100+minor, one of KERNEL_RELEASES): `vmasim bisect` uses it. The
+   * policy name stays; its switches become kernelSwitches(release).
+   */
+  release?: number;
 }
 
 const TWO32 = 2 ** 32;
@@ -111,8 +117,13 @@ export class Simulator implements KernelSim {
     this.core = exports as unknown as CoreExports;
     this.core._initialize();
     if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
-    const sw = POLICY_SWITCHES[config.policy];
-    if (!sw) throw new Error(`unknown policy: ${String(config.policy)}`);
+    const named = POLICY_SWITCHES[config.policy];
+    if (!named) throw new Error(`unknown policy: ${String(config.policy)}`);
+    let sw = named;
+    if (options.release !== undefined) {
+      if (!KERNEL_POLICIES.includes(config.policy)) throw new RangeError(`the release option needs a mainline kernel policy (${KERNEL_POLICIES.join(", ")}), not ${config.policy}`);
+      sw = kernelSwitches(options.release);
+    }
     this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
     this.core.kernel_ignore_rlimit_data(this.cfg.ignore_rlimit_data ? 1 : 0);

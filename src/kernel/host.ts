@@ -20,7 +20,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { CONFIG_KEYS, KNOBS, type ConfigKey } from "../config/config.js";
-import type { Policy } from "../types.js";
+import { POLICIES, POLICY_RELEASE, type Policy } from "../types.js";
 import { canRunNative, hiddenStateAvailable, runOnKernel } from "./native.js";
 import { checkedKnob, type HostProfile, type KnobValue, type ProfileKnobs } from "./profile.js";
 
@@ -148,7 +148,7 @@ export const ZERO_PAGE_SCRIPT = "mmap 0 1 rw\ntouch 0 read\ndump full\n";
 
 /**
  * The policy nearest to a release, counting releases between them (5.19 is
- * followed by 6.0): 6.8 and later -> linux-6.18, earlier -> linux-5.17.
+ * followed by 6.0), among the mainline kernel policies (a tie goes to the older).
  */
 export function nearestPolicy(release: string): Policy | null {
   const m = /^(\d+)\.(\d+)/.exec(release);
@@ -161,7 +161,9 @@ export function nearestPolicy(release: string): Policy | null {
     return i + minor;
   };
   const r = index(Number(m[1]), Number(m[2]));
-  const candidates: [Policy, number][] = [["linux-5.17", index(5, 17)], ["linux-6.18", index(6, 18)]];
+  const candidates: [Policy, number][] = POLICIES
+    .filter((p) => p.startsWith("linux-"))
+    .map((p): [Policy, number] => [p, index(Math.floor(POLICY_RELEASE[p] / 100), POLICY_RELEASE[p] % 100)]);
   candidates.sort((a, b) => Math.abs(a[1] - r) - Math.abs(b[1] - r));
   return candidates[0]![0];
 }

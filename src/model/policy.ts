@@ -11,7 +11,8 @@
 //   move_pgoff                   copy_vma(), faulted anon VMA     keep         update_faulted_pgoff()       new_addr >> 12 if exclusive
 //   move_pages                   move_vma() after the PTEs moved  nothing      nothing                      re-index / re-point moved pages
 //
-// linux-6.18 has no model rules yet (the engine has them).
+// The other kernels (linux-5.10, 6.1, 6.12, 6.18) and relocate-anon have no
+// model rules: the engine has them, checked against recordings of each kernel.
 
 import type { Policy } from "../types.js";
 import type { AnonVma } from "./anon_vma.js";
@@ -112,6 +113,7 @@ export function policyRules(policy: Policy): PolicyRules {
     case "seed":
       return SEED;
     default:
-      throw new Error(`unknown policy: ${String(policy)}`);
+      // the other kernels (linux-5.10, 6.1, 6.12, 6.18) and relocate-anon: the engine only
+      throw new Error(`the reference model has no rules for ${String(policy)} (it models linux-5.17, seed-v2 and seed)`);
   }
 }

@@ -57,11 +57,18 @@ describe("host probe parsers", () => {
 
   it("names the nearest policy of a release, counting releases", () => {
     expect(nearestPolicy("6.18.44-fc-v1252")).toBe("linux-6.18");
-    expect(nearestPolicy("6.12.9")).toBe("linux-6.18");
-    expect(nearestPolicy("6.8.0")).toBe("linux-6.18");
-    expect(nearestPolicy("6.7.0")).toBe("linux-5.17");
-    expect(nearestPolicy("6.1.0-56-amd64")).toBe("linux-5.17");
-    expect(nearestPolicy("5.10.0-46-amd64")).toBe("linux-5.17");
+    expect(nearestPolicy("6.12.9")).toBe("linux-6.12");
+    expect(nearestPolicy("6.15.0")).toBe("linux-6.12"); // three from 6.12, three from 6.18: the older
+    expect(nearestPolicy("6.16.0")).toBe("linux-6.18");
+    expect(nearestPolicy("6.6.0")).toBe("linux-6.1");
+    expect(nearestPolicy("6.7.0")).toBe("linux-6.12");
+    expect(nearestPolicy("6.1.0-56-amd64")).toBe("linux-6.1");
+    expect(nearestPolicy("5.19.0")).toBe("linux-5.17"); // two from 5.17, two from 6.1 (5.19 is followed by 6.0): the older
+    expect(nearestPolicy("6.0.0")).toBe("linux-6.1");
+    expect(nearestPolicy("5.15.0")).toBe("linux-5.17");
+    expect(nearestPolicy("5.13.0")).toBe("linux-5.10");
+    expect(nearestPolicy("5.10.0-46-amd64")).toBe("linux-5.10");
+    expect(nearestPolicy("4.19.0")).toBe("linux-5.10");
     expect(nearestPolicy("unknown")).toBeNull();
   });
 });
@@ -199,7 +206,7 @@ describe("a qemu guest's profile (scripts/qemu-profile.ts)", () => {
       total_swap_pages: 0, stack_guard_gap_pages: 256, rlimit_memlock: 8 * MiB, cap_ipc_lock: true, cap_sys_admin: true,
       cap_sys_resource: true,
     });
-    expect(p.host).toMatchObject({ release: "6.1.0-53-cloud-amd64", policy: "linux-5.17", thp: "madvise", root: true, bpf: true, note: "a guest" });
+    expect(p.host).toMatchObject({ release: "6.1.0-53-cloud-amd64", policy: "linux-6.1", thp: "madvise", root: true, bpf: true, note: "a guest" });
     // what the guest did not report is unknown, never a default
     expect(p.overcommit_memory).toBeNull();
     expect(p.ignore_rlimit_data).toBe(false); // from /proc/cmdline

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SweepProgress } from "../../src/sweep/progress.js";
 import { SpecError, parseSpec } from "../../src/sweep/spec.js";
+import { POLICIES } from "../../src/types.js";
 import { ROOT } from "./helpers.js";
 
 function dir(): string {
@@ -42,7 +43,7 @@ describe("SPEC", () => {
   it("policies default to all, configs to the defaults; bad fields are SpecErrors", () => {
     const d = dir();
     const s = parseSpec('{"inputs": [{"generate": {"seed": 1}}]}', join(d, "spec.json"));
-    expect(s.policies.length).toBe(5);
+    expect(s.policies).toEqual([...POLICIES]);
     expect(s.configs).toEqual([{}]);
     const bad = (spec: string) => () => parseSpec(spec, join(d, "spec.json"));
     expect(bad("[]")).toThrow(SpecError);
