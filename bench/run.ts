@@ -8,9 +8,21 @@
 //   npm run bench -- --quick      shorter runs
 //   npm run bench -- --smoke      a few milliseconds per task: checks that every
 //                                 benchmark runs and the JSON is complete (CI; figures meaningless)
+//   npm run bench -- --chart F    write the merge cost chart (SVG) to F
+//   npm run bench -- --only S,..  only these sections: core (the tasks below, throughput,
+//                                 memory), matrix (bench/matrix.ts), merge (bench/merge_cost.ts)
+//
+// The matrix (bench/matrix.ts): every operation of the performance issue among
+// 10^2 .. 10^6 VMAs, at a fixed address and at random ones, engine per call,
+// typed batch and kernel. The merge cost (bench/merge_cost.ts): a merge the
+// seed policies enable, per page it re-points or re-indexes. All of it: about
+// 3 minutes with --quick, 9 with the full run, on the shared 2-core
+// development machine (docs/performance.md).
 //
 // Reported: ns per operation (median, with the median absolute deviation),
 // the ratio of each baseline to the engine, and the engine's memory per VMA.
+// The tinybench tasks are wall time in short samples; the C programs and the
+// matrix count CPU time (docs/performance.md, "How the figures are taken").
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +31,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Bench, hrtimeNowTimestampProvider } from "tinybench";
 import { nativeProgram } from "./native.js";
+import { type MatrixRow, matrixName, runMatrix } from "./matrix.js";
+import { MERGE_COST_HEADER, mergeCostChart, runMergeCost } from "./merge_cost.js";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
 // (imported by a computed path so that type-checking a fresh clone needs no build)
@@ -26,7 +40,8 @@ import type * as Lib from "../src/index.js";
 import type { KernelSim, Process, ProcessSim } from "../src/index.js";
 
 const DIST = "../dist/index.js";
-const { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKernel } = (await import(DIST)) as typeof Lib;
+const lib = (await import(DIST)) as typeof Lib;
+const { BATCH_OP, BATCH_STRIDE, POLICIES, abi, createKernelSync, createModelKernel } = lib;
 const { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE } = abi;
 
 const args = process.argv.slice(2);
@@ -34,6 +49,11 @@ const smoke = args.includes("--smoke");
 const quick = smoke || args.includes("--quick");
 const jsonAt = args.indexOf("--json");
 const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+const chartAt = args.indexOf("--chart");
+const chartPath = chartAt >= 0 ? args[chartAt + 1] : undefined;
+const onlyAt = args.indexOf("--only");
+const sections = new Set(onlyAt >= 0 ? args[onlyAt + 1].split(",") : ["core", "matrix", "merge"]);
+for (const s of sections) if (!["core", "matrix", "merge"].includes(s)) throw new Error(`--only: unknown section ${s} (core, matrix, merge)`);
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -227,7 +247,53 @@ function replayThroughput(): Record<string, number | string> {
   return out;
 }
 
+/** The matrix's rows as comparisons against the kernel: per call and typed batch. */
+function matrixComparisons(rows: MatrixRow[]): Comparison[] {
+  return rows.flatMap((r) => {
+    if (r.kernel_ns === null) return [];
+    const k = r.kernel_ns;
+    const out: Comparison[] = [{ name: `${matrixName(r)} (per call)`, scale: r.scale, engine_ns_per_op: r.call_ns, baseline: "kernel", baseline_ns_per_op: k, ratio: k / r.call_ns }];
+    if (r.batch_ns !== null) out.push({ name: `${matrixName(r)} (typed batch)`, scale: r.scale, engine_ns_per_op: r.batch_ns, baseline: "kernel", baseline_ns_per_op: k, ratio: k / r.batch_ns });
+    return out;
+  });
+}
+
+function matrixSection(): { rows: MatrixRow[]; notes: string[] } {
+  const o = smoke ? { scales: [100, 1000], ops: 200, runs: 1, forks: 1 }
+    : quick ? { scales: [100, 1000, 10_000, 100_000, 1_000_000], ops: 2000, runs: 7, forks: 3 }
+    : { scales: [100, 1000, 10_000, 100_000, 1_000_000], ops: 20_000, runs: 7, forks: 10 };
+  console.log(`\nmatrix: ${o.ops} ops per run, the fastest of ${o.runs} runs (ns of CPU time per op, fork: wall time; kernel: linux ${release()})`);
+  console.log(`${"VMAs".padStart(8)}  ${"op".padEnd(70)} ${"per call".padStart(9)} ${"batch".padStart(9)} ${"kernel".padStart(9)}`);
+  const m = runMatrix(lib, o, (line) => console.log(line));
+  for (const n of m.notes) console.log(n);
+  return m;
+}
+
 async function main(): Promise<void> {
+  const out: Record<string, unknown> = { node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), smoke, quick };
+  const comparisons: Comparison[] = [];
+  if (sections.has("core")) Object.assign(out, await core(comparisons));
+  if (sections.has("matrix")) {
+    const m = matrixSection();
+    comparisons.push(...matrixComparisons(m.rows));
+    out.matrix = m;
+  }
+  if (sections.has("merge")) {
+    const pages = smoke ? [1, 10, 100] : [1, 10, 100, 1000, 10_000, 100_000];
+    // configurations per point: fewer for many pages (each is built beforehand)
+    const configs = (p: number) => (smoke ? 3 : Math.max(quick ? 3 : 7, Math.min(quick ? 200 : 500, Math.floor((quick ? 3e5 : 1e6) / p))));
+    console.log(`\nmerge cost per policy (engine, per call; +ns/page: over linux-5.17; reindexed / repointed: pages per op)`);
+    console.log(MERGE_COST_HEADER);
+    const rows = runMergeCost(lib, { pages, configs }, (line) => console.log(line));
+    out.mergeCost = { policies: ["seed", "seed-v2", "linux-5.17"], pages, rows };
+    if (chartPath) writeFileSync(chartPath, mergeCostChart(rows));
+  }
+  out.comparisons = comparisons;
+  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** The tinybench tasks, throughput and memory: their comparisons go into `comparisons`; returns the other sections. */
+async function core(comparisons: Comparison[]): Promise<Record<string, unknown>> {
   const time = smoke ? 5 : quick ? 300 : 1000;
   const bench = new Bench({
     name: "vmasim", time, warmupTime: smoke ? 1 : quick ? 100 : 250, timestampProvider: hrtimeNowTimestampProvider,
@@ -390,7 +456,6 @@ async function main(): Promise<void> {
   console.log(`${"engine bytes per resident page".padEnd(wr)} ${bytesPerPage.toFixed(1)}`);
 
   // the same figures as a list of comparisons: one engine task against one baseline
-  const comparisons: Comparison[] = [];
   const compare = (name: string, scale: number, engineTask: string, baseline: Comparison["baseline"], baselineNs: number | null) => {
     const e = get(engineTask);
     if (baselineNs === null || Number.isNaN(baselineNs) || Number.isNaN(e)) return;
@@ -411,16 +476,7 @@ async function main(): Promise<void> {
   const throughput = replayThroughput();
   for (const [k, v] of Object.entries(throughput)) console.log(`${k.padEnd(wr)} ${typeof v === "number" ? Math.round(v) : v}`);
 
-  if (jsonPath) {
-    const out = {
-      node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), smoke,
-      comparisons,
-      throughput,
-      memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage },
-      rows, ratios,
-    };
-    writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
-  }
+  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage }, rows, ratios };
 }
 
 await main();
