@@ -108,7 +108,7 @@ describe("every op of the grammar", () => {
     });
     expect(op("mmap 0 2 none fixed anon shared")).toMatchObject({ prot: 0, file: null, shared: true, placement: "fixed", stack: false });
     expect(op("mmap 0 2 rw stack")).toMatchObject({ stack: true });
-    expect(op("mmap 0 2 rw stack stack").op).toBe("EPARSE");
+    expect(parseLine("mmap 0 2 rw stack stack", 1)).toMatchObject({ op: "EPARSE", reason: "mmap: 'stack' given twice" });
     expect(op("mmap 0 2 rwx noreplace")).toMatchObject({ prot: 7, placement: "noreplace" });
     expect(op("mmap 0 1 r file 63 0")).toMatchObject({ file: { id: 63, offset: 0 } });
   });
