@@ -80,6 +80,20 @@ describe("gate scripts", () => {
   }
 });
 
+/**
+ * Gated releases that no scenario script can show, with the reason. Keep it
+ * short: a release leaves this list as soon as a script shows its gate.
+ */
+const NOT_SHOWABLE: Readonly<Record<string, string>> = {
+  // anon_vma_clone()'s reuse test at fork (assembly/rmap/anon_vma.ts): 5.17 and
+  // 6.0 differ only for an anon_vma in the forking VMA's chain, not its own,
+  // used by exactly one VMA and with no child. That needs an ancestor's VMA to
+  // go away (or a reuse that abandons a leaf) AFTER a descendant's fork, while
+  // the descendant runs on: a script runs one process at a time (`fork`
+  // freezes the parent, `fork parent` the child), so it cannot set this up.
+  "6.0": "the fork-time anon_vma reuse test needs two processes acting in turn",
+};
+
 describe("every release gated in assembly/ has a gate script", () => {
   it("finds the gates of the rules (the parser of kver comparisons)", () => {
     expect(gatedReleases("if (kver >= 605 && x) y; // kver < 999\nreturn kver < 616 ? a : b; if (kver > 612) z; if (601 <= kver) w;"))
@@ -95,7 +109,12 @@ describe("every release gated in assembly/ has a gate script", () => {
     }
     expect(gated.size).toBeGreaterThan(0);
     const covered = new Set(gates().map((g) => g.introduced));
-    const missing = [...gated].sort((a, b) => a - b).map(releaseName).filter((r) => !covered.has(r));
+    const missing = [...gated].sort((a, b) => a - b).map(releaseName).filter((r) => !covered.has(r) && NOT_SHOWABLE[r] === undefined);
     expect(missing, "gated releases without a test/bisect/gates script").toEqual([]);
+    // an exception that a script now covers, or that no gate needs any more, must go
+    for (const r of Object.keys(NOT_SHOWABLE)) {
+      expect(covered.has(r), `${r} has a gate script: drop it from NOT_SHOWABLE`).toBe(false);
+      expect([...gated].map(releaseName), `${r} is gated no more: drop it from NOT_SHOWABLE`).toContain(r);
+    }
   });
 });
