@@ -300,7 +300,8 @@ one "same", then the first release where the output changes with a unified
 diff (--- the release before, +++ the changed one), then every later change
 point the same way. The walk is linear, not a binary search: a behaviour may
 change in one release and change back in a later one, and every change point
-is shown. Each range names the named kernel policies it contains (${KERNEL_POLICIES.join(", ")}).
+is shown. Each range names the kernel policies whose release it contains
+(${KERNEL_POLICIES.join(", ")}).
 ${SCRIPT}
 Options:
   --from X.Y          the first release walked (default 5.10)
