@@ -19,6 +19,7 @@
 //   vmasim report REPLAY.json -o report.html    the replay's HTML report (src/cli/report.ts)
 //   vmasim sweep SPEC.json -o RESULT.json       inputs x policies x configs on threads or a queue (src/cli/sweep.ts)
 //   vmasim worker --queue redis://HOST:PORT     takes a queued sweep's jobs (src/cli/worker.ts)
+//   vmasim bisect SCRIPT [--from X.Y] [--to X.Y] the first release that changes a script's output (src/cli/bisect.ts)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -56,6 +57,7 @@ import { cmdReport } from "./report.js";
 import { cmdServe } from "./serve.js";
 import { cmdSweep } from "./sweep.js";
 import { cmdWorker } from "./worker.js";
+import { cmdBisect } from "./bisect.js";
 import { cmdFuzz as cmdFuzzModel } from "./fuzz.js";
 import { OUTPUT_COMMANDS, collectingStdout, takeOutputOption, writeCollected } from "./output_file.js";
 import { sideBySide } from "./side_by_side.js";
@@ -191,6 +193,11 @@ Usage:
   vmasim worker --queue redis://HOST:PORT[/DB] [--concurrency N] [--keep-running]
                                                take a queued sweep's jobs until the queue
                                                is empty
+  vmasim bisect SCRIPT [--from X.Y] [--to X.Y] [--json]
+                                               the script under mainline at every release
+                                               5.10 .. 6.18 in the engine: the first release
+                                               where its output changes, with the diff, then
+                                               every later change point
   vmasim help [COMMAND] | COMMAND --help       the help of one command
   vmasim --help | -V | --version
 
@@ -822,6 +829,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdSweep(rest, io);
       case "worker":
         return await cmdWorker(rest, io);
+      case "bisect":
+        return await cmdBisect(rest, io);
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

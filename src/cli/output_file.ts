@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 
 /** The commands whose standard output is their result. */
-export const OUTPUT_COMMANDS: ReadonlySet<string> = new Set(["run", "compare", "kernel", "diff", "fuzz-kernel", "fuzz", "host", "replay", "report"]);
+export const OUTPUT_COMMANDS: ReadonlySet<string> = new Set(["run", "compare", "kernel", "diff", "fuzz-kernel", "fuzz", "host", "replay", "report", "bisect"]);
 
 /** The help line every such command shows. */
 export const OUTPUT_HELP = "  -o, --output FILE   write the results to FILE instead of standard output (- = stdout)\n";

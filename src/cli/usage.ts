@@ -3,6 +3,7 @@
 // (main.ts HELP) lists the commands.
 
 import { MODEL_POLICIES } from "../fuzz/lockstep.js";
+import { KERNEL_POLICIES } from "../engine/policy.js";
 import { POLICIES } from "../types.js";
 import { OUTPUT_HELP } from "./output_file.js";
 
@@ -320,5 +321,30 @@ Options:
 
 Exit status: the recorded command's status (1 when it left no exit call);
 2 on a usage error, perf missing or not permitted, or existing output files.
+`,
+  bisect: `Usage: vmasim bisect [options] SCRIPT
+
+Runs the script in the engine as mainline at every release from 5.10 to 6.18,
+in order (a behaviour bisection without building kernels), groups the releases
+whose output equals the previous release's, and prints each range: the first
+one "same", then the first release where the output changes with a unified
+diff (--- the release before, +++ the changed one), then every later change
+point the same way. The walk is linear, not a binary search: a behaviour may
+change in one release and change back in a later one, and every change point
+is shown. Each range names the kernel policies whose release it contains
+(${KERNEL_POLICIES.join(", ")}).
+${SCRIPT}
+Options:
+  --from X.Y          the first release walked (default 5.10)
+  --to X.Y            the last release walked (default 6.18)
+  --json              a JSON list of the ranges: {from, to, policies,
+                      firstChangedLine, diff, status}; firstChangedLine is the
+                      1-based output line where the range first differs from
+                      the range before (null for the first range)
+${OUTPUT_HELP}  -h, --help          this help
+${CONFIG}
+Exit status: 0; 2 on a usage error (a release outside 5.10 .. 6.18, --from
+after --to, an unreadable script, a script with parse errors, a bad
+configuration key or value).
 `,
 };
