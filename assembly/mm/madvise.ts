@@ -52,6 +52,8 @@ export const MADV_SOFT_OFFLINE: i32 = 101;
 
 /** madvise_behavior_valid(): v5.17's advice, plus DONTNEED_LOCKED (5.18) and the guards (6.13). */
 function behavior_valid(b: i32): bool {
+  // 5.14 (4ca9b3859dac, "mm/madvise: introduce MADV_POPULATE_(READ|WRITE)"): EINVAL before
+  if (b == MADV_POPULATE_READ || b == MADV_POPULATE_WRITE) return kver >= 514;
   if (b == MADV_DONTNEED_LOCKED) return kver >= 518;
   if (b == MADV_GUARD_INSTALL || b == MADV_GUARD_REMOVE) return kver >= 613;
   return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
@@ -80,8 +82,27 @@ function is_valid_guard_vma(vma: Vma, allow_locked: bool): bool {
 
 let pprev: Vma | null = null;
 
+/**
+ * Before 5.17 madvise_behavior() (mm/madvise.c) returned the map_count
+ * limit's ENOMEM as it is, past the ENOMEM-to-EAGAIN conversion; 5.17's
+ * madvise_vma_behavior() ("mm: rearrange madvise code to allow for reuse",
+ * which split out madvise_update_vma()) converts it too.
+ */
+let limit_enomem = false;
+function limit_refused(): i64 {
+  limit_enomem = kver < 517;
+  return map_count_refused();
+}
+
+/** -ENOMEM as madvise reports it: EAGAIN ("kernel resources temporarily unavailable"), but see limit_refused. */
+function madvise_enomem(err: i64): i64 {
+  if (err != -ENOMEM) return err;
+  return limit_enomem ? err : -EAGAIN;
+}
+
 /** madvise_update_vma(): merge or split like mprotect; anon name unchanged. */
 export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_flags: u64, anon_name: u32): i64 {
+  limit_enomem = false;
   if (new_flags == vma.vm_flags && anon_name == vma.anon_name) {
     pprev = vma;
     return 0;
@@ -95,12 +116,12 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
   } else {
     pprev = vma;
     if (start != vma.vm_start) {
-      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
+      if (mm.map_count >= sysctl_max_map_count) return limit_refused();
       const err = __split_vma(mm, vma, start, true);
       if (err) return err;
     }
     if (end != vma.vm_end) {
-      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
+      if (mm.map_count >= sysctl_max_map_count) return limit_refused();
       const err = __split_vma(mm, vma, end, false);
       if (err) return err;
     }
@@ -214,9 +235,7 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
     case MADV_HUGEPAGE: new_flags = (new_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
     case MADV_NOHUGEPAGE: new_flags = (new_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
   }
-  const err = madvise_update_vma(mm, vma, start, end, new_flags, vma.anon_name);
-  // "kernel resources temporarily unavailable"
-  return err == -ENOMEM ? -EAGAIN : err;
+  return madvise_enomem(madvise_update_vma(mm, vma, start, end, new_flags, vma.anon_name));
 }
 
 /** do_madvise(): 0 or -errno. */
