@@ -8,7 +8,7 @@
 import {
   EACCES, EAGAIN, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB,
   VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_SEQ_READ,
-  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND, VM_MAYBE_GUARD,
+  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND, VM_MAYBE_GUARD, VM_MAYWRITE,
 } from "../abi/constants";
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
@@ -71,6 +71,18 @@ function can_madvise_modify(vma: Vma, behavior: i32): bool {
   // file mappings keep their data in the file; writable memory could be zeroed anyway
   if (vma.vm_file || (vma.vm_flags & VM_SHARED)) return true;
   return (vma.vm_flags & VM_WRITE) != 0;
+}
+
+/**
+ * madvise_remove()'s write test: a shared VMA that is writable now; from 6.7
+ * ("mm: drop the assumption that VM_SHARED always implies writable",
+ * vma_is_shared_maywrite()) one that may be made writable (VM_MAYWRITE), so a
+ * shared mapping mprotected read-only may still punch holes. Debian's 5.10.262
+ * and 6.1.y carry the change as a stable backport (linux-5.10-known.json).
+ */
+function remove_may_write(vma: Vma): bool {
+  const w = kver >= 607 ? VM_MAYWRITE : VM_WRITE;
+  return (vma.vm_flags & (VM_SHARED | w)) == (VM_SHARED | w);
 }
 
 /** is_valid_guard_vma(): no guards in special, hugetlb or (when installing) locked VMAs. */
@@ -165,7 +177,7 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
       pprev = null;
       if (vma.vm_flags & VM_LOCKED) return -EINVAL;
       if (!vma.vm_file) return -EINVAL;
-      if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return -EACCES;
+      if (!remove_may_write(vma)) return -EACCES;
       punch_hole(vma.vm_file!, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), (end - start) >> PAGE_SHIFT);
       return 0;
     }

@@ -10,7 +10,7 @@ import { createKernelSync } from "../../src/engine/index.js";
 import { KERNEL_RELEASES, releaseName } from "../../src/engine/policy.js";
 import { runScenario } from "../../src/scenario/run.js";
 
-const GATES = ["madvise-populate", "madvise-limit-enomem", "mremap-lookup-first", "mremap-dontunmap-shared", "mremap-dontunmap-account"];
+const GATES = ["madvise-populate", "madvise-limit-enomem", "madvise-remove-maywrite", "mremap-lookup-first", "mremap-dontunmap-shared", "mremap-dontunmap-account"];
 const config = resolveConfig({ policy: "linux-5.10" });
 
 function run(script: string, release?: number) {
