@@ -3,7 +3,9 @@
 // EAGAIN); DONTNEED zaps, REMOVE punches a hole in a shared file, POPULATE
 // faults pages in; the others leave the state alone. Unmapped parts of the
 // range are skipped and make the result ENOMEM at the end. Kernel config as
-// Debian's: KSM, THP and MEMORY_FAILURE are built in.
+// Debian's: KSM, THP and MEMORY_FAILURE are built in. Other releases gate on
+// kver: POPULATE_* from 5.14, the map_count ENOMEM unconverted before 5.17,
+// REMOVE's VM_MAYWRITE test from 6.7, newer advice.
 
 import {
   EACCES, EAGAIN, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB,

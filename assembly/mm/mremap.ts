@@ -5,7 +5,10 @@
 // and a faulted anonymous VMA keeps its pgoff when moved.
 // Later releases (policy.ts kver): -EFAULT and growth merging (6.1), sealed
 // VMAs refuse (6.10), and 6.17's do_mremap() with its multi-VMA moves
-// (remap_move, check_prep_vma), at the end of this file. The relocate-anon
+// (remap_move, check_prep_vma), at the end of this file. Earlier releases
+// (5.10 ..): DONTUNMAP of private anonymous VMAs only (until 5.13), no VMA
+// lookup before the shrink and mremap_to (until 5.16), the growth charged in
+// vma_to_resize() (until 5.17). The relocate-anon
 // policy adds the 2025 MREMAP_RELOCATE_ANON proposal (relocate_refusal,
 // copy_vma's second merge, move_vma's re-index; docs/policies.md).
 
