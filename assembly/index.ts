@@ -25,7 +25,7 @@ import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock";
 import { mremap_reserve, sys_mremap } from "./mm/mremap";
 import { engine_is_oom, reserve, take_engine_oom } from "./mm/reserve";
 import { set_max_map_count, set_mmap_min_addr, set_stack_guard_gap, set_zero_page } from "./mm/sysctl";
-import { set_policy } from "./mm/policy";
+import { kver, set_policy } from "./mm/policy";
 import {
   RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIM_INFINITY, set_current, set_current_caps, set_ignore_rlimit_data,
 } from "./mm/rlimit";
@@ -255,6 +255,9 @@ export function munlockall(mm: u32): f64 {
  * interned name id (0 = clear); the host validates the string (EINVAL).
  */
 export function set_anon_name(mm: u32, addr: f64, len_in: f64, name: u32): f64 {
+  // PR_SET_VMA came in 5.17 (9a10064f5625, "mm: add a field to store names for
+  // private anonymous memory"); before, prctl() refuses the unknown option
+  if (kver < 517) return -22;
   const start = to_u64(addr);
   const l = to_u64(len_in);
   if (start & 4095) return -22;

@@ -3,12 +3,14 @@
 // EAGAIN); DONTNEED zaps, REMOVE punches a hole in a shared file, POPULATE
 // faults pages in; the others leave the state alone. Unmapped parts of the
 // range are skipped and make the result ENOMEM at the end. Kernel config as
-// Debian's: KSM, THP and MEMORY_FAILURE are built in.
+// Debian's: KSM, THP and MEMORY_FAILURE are built in. Other releases gate on
+// kver: POPULATE_* from 5.14, the map_count ENOMEM unconverted before 5.17,
+// REMOVE's VM_MAYWRITE test from 6.7, newer advice.
 
 import {
   EACCES, EAGAIN, EINVAL, ENOMEM, EPERM, PAGE_MASK, PAGE_SHIFT, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB,
   VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_SEQ_READ,
-  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND, VM_MAYBE_GUARD,
+  VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, VM_DONTEXPAND, VM_MAYBE_GUARD, VM_MAYWRITE,
 } from "../abi/constants";
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
@@ -52,6 +54,8 @@ export const MADV_SOFT_OFFLINE: i32 = 101;
 
 /** madvise_behavior_valid(): v5.17's advice, plus DONTNEED_LOCKED (5.18) and the guards (6.13). */
 function behavior_valid(b: i32): bool {
+  // 5.14 (4ca9b3859dac, "mm/madvise: introduce MADV_POPULATE_(READ|WRITE)"): EINVAL before
+  if (b == MADV_POPULATE_READ || b == MADV_POPULATE_WRITE) return kver >= 514;
   if (b == MADV_DONTNEED_LOCKED) return kver >= 518;
   if (b == MADV_GUARD_INSTALL || b == MADV_GUARD_REMOVE) return kver >= 613;
   return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
@@ -71,6 +75,18 @@ function can_madvise_modify(vma: Vma, behavior: i32): bool {
   return (vma.vm_flags & VM_WRITE) != 0;
 }
 
+/**
+ * madvise_remove()'s write test: a shared VMA that is writable now; from 6.7
+ * ("mm: drop the assumption that VM_SHARED always implies writable",
+ * vma_is_shared_maywrite()) one that may be made writable (VM_MAYWRITE), so a
+ * shared mapping mprotected read-only may still punch holes. Debian's 5.10.262
+ * and 6.1.y carry the change as a stable backport (linux-5.10-known.json).
+ */
+function remove_may_write(vma: Vma): bool {
+  const w = kver >= 607 ? VM_MAYWRITE : VM_WRITE;
+  return (vma.vm_flags & (VM_SHARED | w)) == (VM_SHARED | w);
+}
+
 /** is_valid_guard_vma(): no guards in special, hugetlb or (when installing) locked VMAs. */
 function is_valid_guard_vma(vma: Vma, allow_locked: bool): bool {
   let disallowed = VM_SPECIAL | VM_HUGETLB;
@@ -80,8 +96,27 @@ function is_valid_guard_vma(vma: Vma, allow_locked: bool): bool {
 
 let pprev: Vma | null = null;
 
+/**
+ * Before 5.17 madvise_behavior() (mm/madvise.c) returned the map_count
+ * limit's ENOMEM as it is, past the ENOMEM-to-EAGAIN conversion; 5.17's
+ * madvise_vma_behavior() ("mm: rearrange madvise code to allow for reuse",
+ * which split out madvise_update_vma()) converts it too.
+ */
+let limit_enomem = false;
+function limit_refused(): i64 {
+  limit_enomem = kver < 517;
+  return map_count_refused();
+}
+
+/** -ENOMEM as madvise reports it: EAGAIN ("kernel resources temporarily unavailable"), but see limit_refused. */
+function madvise_enomem(err: i64): i64 {
+  if (err != -ENOMEM) return err;
+  return limit_enomem ? err : -EAGAIN;
+}
+
 /** madvise_update_vma(): merge or split like mprotect; anon name unchanged. */
 export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_flags: u64, anon_name: u32): i64 {
+  limit_enomem = false;
   if (new_flags == vma.vm_flags && anon_name == vma.anon_name) {
     pprev = vma;
     return 0;
@@ -95,12 +130,12 @@ export function madvise_update_vma(mm: Mm, vma: Vma, start: u64, end: u64, new_f
   } else {
     pprev = vma;
     if (start != vma.vm_start) {
-      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
+      if (mm.map_count >= sysctl_max_map_count) return limit_refused();
       const err = __split_vma(mm, vma, start, true);
       if (err) return err;
     }
     if (end != vma.vm_end) {
-      if (mm.map_count >= sysctl_max_map_count) return map_count_refused();
+      if (mm.map_count >= sysctl_max_map_count) return limit_refused();
       const err = __split_vma(mm, vma, end, false);
       if (err) return err;
     }
@@ -144,7 +179,7 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
       pprev = null;
       if (vma.vm_flags & VM_LOCKED) return -EINVAL;
       if (!vma.vm_file) return -EINVAL;
-      if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return -EACCES;
+      if (!remove_may_write(vma)) return -EACCES;
       punch_hole(vma.vm_file!, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), (end - start) >> PAGE_SHIFT);
       return 0;
     }
@@ -214,9 +249,7 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
     case MADV_HUGEPAGE: new_flags = (new_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
     case MADV_NOHUGEPAGE: new_flags = (new_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
   }
-  const err = madvise_update_vma(mm, vma, start, end, new_flags, vma.anon_name);
-  // "kernel resources temporarily unavailable"
-  return err == -ENOMEM ? -EAGAIN : err;
+  return madvise_enomem(madvise_update_vma(mm, vma, start, end, new_flags, vma.anon_name));
 }
 
 /** do_madvise(): 0 or -errno. */

@@ -5,7 +5,10 @@
 // and a faulted anonymous VMA keeps its pgoff when moved.
 // Later releases (policy.ts kver): -EFAULT and growth merging (6.1), sealed
 // VMAs refuse (6.10), and 6.17's do_mremap() with its multi-VMA moves
-// (remap_move, check_prep_vma), at the end of this file. The relocate-anon
+// (remap_move, check_prep_vma), at the end of this file. Earlier releases
+// (5.10 ..): DONTUNMAP of private anonymous VMAs only (until 5.13), no VMA
+// lookup before the shrink and mremap_to (until 5.16), the growth charged in
+// vma_to_resize() (until 5.17). The relocate-anon
 // policy adds the 2025 MREMAP_RELOCATE_ANON proposal (relocate_refusal,
 // copy_vma's second merge, move_vma's re-index; docs/policies.md).
 
@@ -66,7 +69,7 @@ function vma_to_resize(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32
   if (!vma) { resize_err = -EFAULT; return null; }
   // "duplicate a shm area" with old_len 0 is for shared mappings only
   if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) { resize_err = -EINVAL; return null; }
-  if ((flags & MREMAP_DONTUNMAP) && (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP))) { resize_err = -EINVAL; return null; }
+  if ((flags & MREMAP_DONTUNMAP) && dontunmap_refused(vma)) { resize_err = -EINVAL; return null; }
   if (vma.vm_flags & VM_HUGETLB) { resize_err = -EINVAL; return null; }
   // no remapping across VMA boundaries
   if (old_len > vma.vm_end - addr) { resize_err = -EFAULT; return null; }
@@ -77,7 +80,27 @@ function vma_to_resize(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32
   // a locked VMA's growth must fit under RLIMIT_MEMLOCK
   if (!mlock_future_ok(mm, vma.vm_flags, new_len - old_len)) { resize_err = -EAGAIN; return null; }
   if (!may_expand_vm(mm, vma.vm_flags, (new_len - old_len) >> PAGE_SHIFT)) { resize_err = -ENOMEM; return null; }
+  if (kver < 517 && (vma.vm_flags & VM_ACCOUNT)) {
+    // before 5.17 ("mm/mremap: don't account pages in vma_to_resize()") the
+    // growth was charged here, before any move or expansion was tried
+    const pages = (new_len - old_len) >> PAGE_SHIFT;
+    if (security_vm_enough_memory_mm(mm, pages)) { resize_err = -ENOMEM; return null; }
+    resize_charged = pages;
+  }
   return vma;
+}
+
+/** Pages vma_to_resize() charged (before 5.17), given back when the mremap fails. */
+let resize_charged: u64 = 0;
+
+/**
+ * May MREMAP_DONTUNMAP move this VMA? Not one with VM_DONTEXPAND or
+ * VM_PFNMAP; before 5.13 ("mm: extend MREMAP_DONTUNMAP to non-anonymous
+ * mappings", a4609387859f) only a private anonymous one (vma_to_resize(), 5.10).
+ */
+function dontunmap_refused(vma: Vma): bool {
+  if (kver < 513) return !vma_is_anonymous(vma) || (vma.vm_flags & VM_SHARED) != 0;
+  return (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) != 0;
 }
 
 /** vma_expandable(): can vma grow by delta in place? */
@@ -95,7 +118,10 @@ let locked = false;
 /** sys_mremap(): the new address, or -errno; +EFAULT (14) for an address in no VMA. */
 export function sys_mremap(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64): i64 {
   locked = false;
+  resize_charged = 0;
   const r = mremap_inner(mm, addr, old_len, new_len, flags, new_addr);
+  // sys_mremap()/mremap_to() before 5.17: a failure gives back vma_to_resize()'s charge
+  if (resize_charged && (r < 0 || (r & 4095))) vm_unacct_memory(<i64>resize_charged);
   const ol = (old_len + 4095) & PAGE_MASK;
   const nl = (new_len + 4095) & PAGE_MASK;
   if (locked && r >= 0 && !(r & 4095) && nl > ol) mm_populate(mm, <u64>r + ol, nl - ol, true);
@@ -117,12 +143,17 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
 
   if (kver >= 617) return do_mremap(mm, addr, old_len, new_len, flags, new_addr);
 
-  let vma = find_vma(mm, addr);
-  // v5.17 returns the positive EFAULT here (negative again by 6.1)
-  if (!vma || vma.vm_start > addr) return kver >= 601 ? -EFAULT : EFAULT;
-  // 6.10: a sealed VMA is never remapped
-  if (!can_modify_vma(vma)) return -EPERM;
-  if (vma.vm_flags & VM_HUGETLB) return -EINVAL;
+  // 5.16 (550a7d60bd5e, "mm, hugepages: add mremap() support for hugepage
+  // backed vma") looks the VMA up first; before, only vma_to_resize() does
+  let vma: Vma | null = null;
+  if (kver >= 516) {
+    vma = find_vma(mm, addr);
+    // v5.17 returns the positive EFAULT here (negative again by 6.1)
+    if (!vma || vma.vm_start > addr) return kver >= 601 ? -EFAULT : EFAULT;
+    // 6.10: a sealed VMA is never remapped
+    if (!can_modify_vma(vma)) return -EPERM;
+    if (vma.vm_flags & VM_HUGETLB) return -EINVAL;
+  }
 
   if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) return mremap_to(mm, addr, old_len, new_addr, new_len, flags);
 
@@ -152,7 +183,8 @@ function mremap_inner(mm: Mm, addr: u64, old_len: u64, new_len: u64, flags: u32,
 function expand_vma_in_place(mm: Mm, vma: Vma, addr: u64, delta: u64): i64 {
   const pages = delta >> PAGE_SHIFT;
   let charged: u64 = 0;
-  if (vma.vm_flags & VM_ACCOUNT) {
+  // before 5.17 vma_to_resize() charged the growth already
+  if (kver >= 517 && (vma.vm_flags & VM_ACCOUNT)) {
     if (security_vm_enough_memory_mm(mm, pages)) return -ENOMEM;
     charged = pages;
   }
@@ -410,12 +442,16 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   const vm_flags = vma.vm_flags;
   // avoid failing later in do_munmap, which may split one VMA into three
   if (mm.map_count >= sysctl_max_map_count - 3) return map_count_refused();
-  // vm_ops->may_split: special mappings refuse to be split
+  // vm_ops->may_split: special mappings refuse to be split. Before 5.11 there
+  // was no such hook, but x86's vdso_mremap()/vvar_mremap() (5.10) refuse any
+  // destination not of the whole mapping's size, after the move: EINVAL too
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
   // the growth, or all of new_len when the old range stays (MREMAP_DONTUNMAP);
   // mode 2 checks even a charge of 0 pages
-  const to_account: u64 = (flags & MREMAP_DONTUNMAP) ? new_len : new_len - old_len;
-  if ((vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(mm, to_account >> PAGE_SHIFT)) return -ENOMEM;
+  // (before 5.17 vma_to_resize() charged the growth, and a DONTUNMAP move
+  // was charged after it succeeded, unchecked: 5.10 move_vma())
+  const to_account: u64 = kver < 517 ? 0 : (flags & MREMAP_DONTUNMAP) ? new_len : new_len - old_len;
+  if (kver >= 517 && (vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(mm, to_account >> PAGE_SHIFT)) return -ENOMEM;
   const new_pgoff = vma.vm_pgoff + ((old_addr - vma.vm_start) >> PAGE_SHIFT);
   const src_anon_vma = vma.anon_vma;
   const pgoff = moved_pgoff(mm, vma, old_addr, old_len, new_addr, new_pgoff);
@@ -470,6 +506,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   vm_stat_account(mm, vma.vm_flags, <i64>(new_len >> PAGE_SHIFT));
 
   if (!err && (flags & MREMAP_DONTUNMAP)) {
+    if (kver < 517 && (vm_flags & VM_ACCOUNT)) dontunmap_account_5_10(vma, new_vma, old_addr, old_len, new_len);
     // the old VMA stays, unlocked; its anon_vma links are no longer needed
     vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
     if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) unlink_anon_vmas(vma);
@@ -490,6 +527,20 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     if (split) vma.vm_next!.vm_flags |= VM_ACCOUNT;
   }
   return <i64>new_addr;
+}
+
+/**
+ * A DONTUNMAP move of an accounted VMA before 5.17 ("mm/mremap: don't
+ * account pages in vma_to_resize()" moved the charge into move_vma() and
+ * left VM_ACCOUNT alone): 5.10's move_vma() charges new_len unchecked, and
+ * its "restore VM_ACCOUNT on the pieces" step runs although nothing was
+ * unmapped: when the old range was strictly inside vma (and vma was not
+ * merged into the new one), the VMA after vma gains VM_ACCOUNT.
+ */
+function dontunmap_account_5_10(vma: Vma, new_vma: Vma, old_addr: u64, old_len: u64, new_len: u64): void {
+  vm_acct_memory(<i64>(new_len >> PAGE_SHIFT));
+  const split = old_addr > vma.vm_start && old_addr + old_len < vma.vm_end && new_vma != vma;
+  if (split && vma.vm_next) vma.vm_next!.vm_flags |= VM_ACCOUNT;
 }
 
 /** Reserve what one mremap may need up front (VMA records; tables are reserved per step). */
