@@ -20,12 +20,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GATES = path.join(HERE, "gates");
 const RECORDINGS = path.join(HERE, "recordings");
 
-/**
- * The kernels compared. 5.10 needs the 5.10 rules of the linux-5.10 policy
- * (branch k510): add it here once they are merged (its recordings are
- * compared layout-only: no BPF iterator before 5.12).
- */
-const COMPARED = ["6.1", "6.12", "6.18"];
+/** The kernels compared (5.10 layout-only: no BPF iterator before 5.12). */
+const COMPARED = ["5.10", "6.1", "6.12", "6.18"];
 
 const mask = (s: string): string => imageIndependent(s).replace(/^(repeat \d+ \d+ 64 mmap @ 64 rw => ok )x\d+, then i=\d+ \(page \d+\)/m, "$1(fill)");
 
