@@ -107,8 +107,8 @@ export function kernel_commit_limit(): f64 {
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */
-export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32, relocate_anon: u32): void {
-  set_policy(release, anon_merge, merge_pages, move_pgoff, relocate_anon);
+export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32, relocate_anon: u32, stable: u32): void {
+  set_policy(release, anon_merge, merge_pages, move_pgoff, relocate_anon, stable);
 }
 
 /** Cap the core's linear memory (64 KiB pages): lets tests and embedders bound it. */

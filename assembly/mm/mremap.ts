@@ -21,7 +21,7 @@ import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_r
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mlock_future_ok } from "./rlimit";
 import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
-import { kver, relocate_anon } from "./policy";
+import { STABLE_LTS_DONTUNMAP, kver, relocate_anon, stable_backports } from "./policy";
 import { mm_populate } from "./mlock";
 import { do_munmap } from "./munmap";
 import {
@@ -272,15 +272,22 @@ function must_relocate_check(mm: Mm, vma: Vma | null, addr: u64, len: u64, flags
  * chose, merged with its neighbours if possible. relocate-anon: when
  * reloc_pgoff >= 0 (the move may be relocated) and no ordinary merge happens,
  * the range takes reloc_pgoff and is merged again allowing a neighbour with
- * another anon_vma. NULL when the engine ran out of memory.
+ * another anon_vma. NULL when the engine ran out of memory. keep_source:
+ * MREMAP_DONTUNMAP.
  */
-function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff: i64): Vma | null {
+function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff: i64, keep_source: bool): Vma | null {
   const vma_start = vma.vm_start;
   copy_vma_src = vma;
   const faulted = vma.anon_vma != 0;
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
-  let merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+  // 6.1.y / 6.12.y (stable only; copy_vma() in their mm/mmap.c and mm/vma.c):
+  // a kept unfaulted source must stay apart from its destination, so a
+  // destination adjacent to it is not merged at all
+  const self_adjacent = addr == vma.vm_end || vma.vm_start == addr + len;
+  const no_self_merge = stable_backports == STABLE_LTS_DONTUNMAP && keep_source && vma_is_anonymous(vma) && !faulted && self_adjacent;
+  let merged: Vma | null = null;
+  if (!no_self_merge) merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
   let relocated = false;
   if (!merged && reloc_pgoff >= 0) {
     // relocate-anon: no ordinary merge, so the range is relocated: the
@@ -432,7 +439,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     }
   }
   const had_ptes = vma.may_have_ptes;
-  const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff);
+  const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff, (flags & MREMAP_DONTUNMAP) != 0);
   if (!new_vma) {
     if (vm_flags & VM_ACCOUNT) vm_unacct_memory(<i64>(to_account >> PAGE_SHIFT));
     return -ENOMEM;
@@ -472,7 +479,12 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   if (!err && (flags & MREMAP_DONTUNMAP)) {
     // the old VMA stays, unlocked; its anon_vma links are no longer needed
     vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
-    if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) unlink_anon_vmas(vma);
+    if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) {
+      unlink_anon_vmas(vma);
+      // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): the now
+      // unfaulted anonymous VMA takes the pgoff of a new one at its address
+      if (stable_backports == STABLE_LTS_DONTUNMAP && vma_is_anonymous(vma) && !vma.vm_file) vma.vm_pgoff = vma.vm_start >> PAGE_SHIFT;
+    }
     return <i64>new_addr;
   }
   if (do_munmap(mm, old_addr, old_len) < 0) {

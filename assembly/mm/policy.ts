@@ -35,6 +35,17 @@ export const RELOCATE_ANON_2025: u32 = 1;
 export let relocate_anon: u32 = RELOCATE_ANON_NONE;
 
 /**
+ * The stable (LTS) line's backports that mainline never had: 0 = mainline at
+ * kver; 1 = the 6.1.y / 6.12.y lines as Debian ships them (their
+ * mm/mremap.c: MREMAP_DONTUNMAP resets the kept unfaulted VMA's pgoff and
+ * refuses to merge the destination into that source). Set only by the
+ * linux-6.1 and linux-6.12 policies; `vmasim bisect` walks mainline (0).
+ */
+export const STABLE_NONE: u32 = 0;
+export const STABLE_LTS_DONTUNMAP: u32 = 1;
+export let stable_backports: u32 = STABLE_NONE;
+
+/**
  * The kernel release whose interfaces and remaining rules apply, as
  * major*100+minor (517, 618): mseal, newer madvise advice, mremap growth
  * merging, multi-VMA moves, anon_vma reuse accounting, ...
@@ -46,8 +57,9 @@ export function vm_sticky(): u64 {
   return kver >= 618 ? VM_MAYBE_GUARD : 0;
 }
 
-export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32, relocate: u32): void {
+export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32, relocate: u32, stable: u32): void {
   kver = release;
+  stable_backports = stable;
   anon_merge = anon;
   merge_pages = pages;
   move_pgoff = pgoff;

@@ -10,7 +10,7 @@ export interface CoreExports {
   kernel_overcommit(mode: number, ratio: number, kbytes: number, adminKb: number, userKb: number, ramPages: number, swapPages: number): void;
   kernel_committed_as(): number;
   kernel_commit_limit(): number;
-  kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number): void;
+  kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number, stable: number): void;
   set_sysctl_max_map_count(n: number): void;
   engine_memory_limit(pages: number): void;
   file_open(sizePages: number, shmem: number): number;
