@@ -183,13 +183,23 @@ export function set_merge_relocating(on: bool): void {
 }
 
 /**
+ * 6.12.y (stable only, copy_vma() in its mm/vma.c): an MREMAP_DONTUNMAP
+ * destination must stay apart from its unfaulted source, which copy_vma()
+ * sets here around its merge: that VMA is no neighbour.
+ */
+let excluded: Vma | null = null;
+export function set_merge_excluded(v: Vma | null): void {
+  excluded = v;
+}
+
+/**
  * can_vma_merge_before()/can_vma_merge_after() with the adjacency and
  * mempolicy tests vma_merge makes first: may v (prev or next) absorb the
  * range? `pgoff_ok` is the pgoff continuity of that side.
  */
 function side_verdict(v: Vma | null, adjacent: bool, a: MergeAttrs, pgoff_ok: bool): u32 {
   why = R_OK;
-  if (!v || !adjacent) return refuse(R_NOT_ADJACENT);
+  if (!v || !adjacent || v == excluded) return refuse(R_NOT_ADJACENT);
   const r = is_mergeable_vma(v, a);
   if (r != R_OK) return refuse(r);
   if (!pgoff_ok) return refuse(R_PGOFF);

@@ -17,7 +17,7 @@ import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
 import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/repoint";
 import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_FILE, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
-import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
+import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_excluded, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mlock_future_ok } from "./rlimit";
 import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
@@ -282,12 +282,17 @@ function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
   // 6.1.y / 6.12.y (stable only; copy_vma() in their mm/mmap.c and mm/vma.c):
-  // a kept unfaulted source must stay apart from its destination, so a
-  // destination adjacent to it is not merged at all
+  // a kept unfaulted source must stay apart from its destination: 6.1.y does
+  // not merge a destination adjacent to it at all, 6.12.y leaves it out of
+  // the neighbours
+  const apart = stable_backports == STABLE_LTS_DONTUNMAP && keep_source && vma_is_anonymous(vma) && !faulted;
   const self_adjacent = addr == vma.vm_end || vma.vm_start == addr + len;
-  const no_self_merge = stable_backports == STABLE_LTS_DONTUNMAP && keep_source && vma_is_anonymous(vma) && !faulted && self_adjacent;
   let merged: Vma | null = null;
-  if (!no_self_merge) merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+  if (!(apart && kver < 612 && self_adjacent)) {
+    if (apart && kver >= 612) set_merge_excluded(vma);
+    merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+    set_merge_excluded(null);
+  }
   let relocated = false;
   if (!merged && reloc_pgoff >= 0) {
     // relocate-anon: no ordinary merge, so the range is relocated: the
