@@ -407,7 +407,7 @@ struct op {
     int64_t n2;            /* mremap NEWN; padvmas P; repeat START */
     int64_t newp;          /* mremap fixed NEWP; repeat STEP */
     int prot;
-    int shared, placement, populate, noreserve, locked;
+    int shared, placement, populate, noreserve, locked, stack;
     int file_id;           /* -1 = anonymous */
     int64_t foff;
     int maymove, fixed, dontunmap, relocate_anon, must_relocate_anon;
@@ -539,6 +539,9 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
                     return 0;
             } else if (eq(k, "locked")) {
                 if (op->locked++)
+                    return 0;
+            } else if (eq(k, "stack")) {
+                if (op->stack++)
                     return 0;
             } else {
                 return 0;
@@ -1551,6 +1554,8 @@ static void exec_mmap(const struct op *op, struct res *r)
         flags |= MAP_NORESERVE;
     if (op->locked)
         flags |= MAP_LOCKED;
+    if (op->stack)
+        flags |= MAP_STACK;
     if (op->file_id < 0) {
         flags |= MAP_ANONYMOUS;
     } else {

@@ -1,13 +1,15 @@
 // Records the scenario corpus on the running kernel:
 //
-//   npx tsx scripts/record-corpus.ts [--check] [--out DIR] [NAME...]
+//   npx tsx scripts/record-corpus.ts [--check] [--scripts DIR] [--out DIR] [NAME...]
 //
-// For every test/scenarios/corpus/NN-name.script (or only those whose name
+// For every test/scenarios/corpus/NN-name.script (or every NAME.script of the
+// --scripts directory, e.g. test/scenarios/generated; or only those whose name
 // contains one of the NAME arguments) it runs the native runner
 // (native/scenario-runner.c, through src/kernel/native.ts) and writes the
 // runner's stdout, unchanged, to NN-name.linux-MAJOR.MINOR.out, MAJOR.MINOR
-// being the running kernel's (e.g. linux-6.18), in the corpus directory or
-// in DIR (for recordings under another configuration of the same kernel).
+// being the running kernel's (e.g. linux-6.18), in the scripts' directory or
+// in the --out DIR (for recordings under another configuration of the same
+// kernel, or beside another set of scripts).
 // Beside them it writes host-profile.json, the host profile the recordings
 // were made under (src/kernel/host.ts, as `vmasim host --json` prints it):
 // the tests compare a recording with the live kernel only where the live
@@ -118,12 +120,23 @@ function refuse(why: string): never {
 
 function main(argv: string[]): void {
   const check = argv.includes("--check");
-  const outAt = argv.indexOf("--out");
-  if (outAt >= 0 && argv[outAt + 1] === undefined) refuse("--out needs a directory");
-  const outDir = outAt >= 0 ? path.resolve(argv[outAt + 1]!) : CORPUS;
-  const filters = argv.filter((a, i) => a !== "--check" && (outAt < 0 || (i !== outAt && i !== outAt + 1)));
+  const valued = (flag: string): string | null => {
+    const at = argv.indexOf(flag);
+    if (at < 0) return null;
+    if (argv[at + 1] === undefined) refuse(`${flag} needs a directory`);
+    return path.resolve(argv[at + 1]!);
+  };
+  const scriptsDir = valued("--scripts") ?? CORPUS;
+  const outDir = valued("--out") ?? scriptsDir;
+  const skip = new Set<number>();
+  for (const flag of ["--out", "--scripts"]) {
+    const at = argv.indexOf(flag);
+    if (at >= 0) skip.add(at).add(at + 1);
+  }
+  const filters = argv.filter((a, i) => a !== "--check" && !skip.has(i));
   const unknown = filters.filter((a) => a.startsWith("-"));
-  if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [--out DIR] [NAME...])`);
+  if (unknown.length) refuse(`unknown option ${unknown[0]} (usage: record-corpus.ts [--check] [--scripts DIR] [--out DIR] [NAME...])`);
+  if (!existsSync(scriptsDir)) refuse(`no such directory: ${scriptsDir}`);
   if (!existsSync(outDir)) refuse(`no such directory: ${outDir}`);
 
   const tag = kernelTag();
@@ -137,9 +150,9 @@ function main(argv: string[]): void {
     refuse("the runner's BPF iterator (hidden anon state) is unavailable here (it needs root, /sys/kernel/btf/vmlinux and kernel >= 6.1): anon lines would be incomplete");
   }
 
-  let names = corpusNames();
+  let names = corpusNames(scriptsDir);
   if (filters.length) names = names.filter((n) => filters.some((f) => n.includes(f)));
-  if (names.length === 0) refuse(`no corpus script matches ${filters.join(" ")} in ${CORPUS}`);
+  if (names.length === 0) refuse(`no script matches ${filters.join(" ")} in ${scriptsDir}`);
 
   const live = probeHost();
   const recorded = readRecordingProfile(outDir);
@@ -153,7 +166,7 @@ function main(argv: string[]): void {
   let failures = 0;
   let warnings = 0;
   for (const name of names) {
-    const script = readFileSync(path.join(CORPUS, `${name}.script`), "utf8");
+    const script = readFileSync(path.join(scriptsDir, `${name}.script`), "utf8");
     const outFile = path.join(outDir, `${name}.${tag}.out`);
     const started = Date.now();
     const { output, status } = runOnKernel(script);

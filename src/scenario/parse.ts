@@ -45,6 +45,8 @@ export interface MmapOp extends OpBase {
   populate: boolean;
   noreserve: boolean;
   locked: boolean;
+  /** MAP_STACK (a thread stack: VM_NOHUGEPAGE from 6.7). */
+  stack: boolean;
 }
 export interface MunmapOp extends OpBase { op: "munmap"; page: number; pages: number }
 export interface MprotectOp extends OpBase { op: "mprotect"; page: number; pages: number; prot: number }
@@ -333,7 +335,7 @@ function parseMmap(a: Args): Body<MmapOp> {
         break;
       }
       case "anon": case "shared": case "fixed": case "noreplace": case "hint":
-      case "populate": case "noreserve": case "locked":
+      case "populate": case "noreserve": case "locked": case "stack":
         kw.add(k);
         break;
       default:
@@ -343,7 +345,7 @@ function parseMmap(a: Args): Body<MmapOp> {
   const placement: MmapPlacement = kw.has("fixed") ? "fixed" : kw.has("hint") ? "hint" : "noreplace";
   return {
     op: "mmap", page, pages, prot, file, shared: kw.has("shared"), placement,
-    populate: kw.has("populate"), noreserve: kw.has("noreserve"), locked: kw.has("locked"),
+    populate: kw.has("populate"), noreserve: kw.has("noreserve"), locked: kw.has("locked"), stack: kw.has("stack"),
   };
 }
 

@@ -6,7 +6,7 @@
 
 import {
   MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, MREMAP_MUST_RELOCATE_ANON, MREMAP_RELOCATE_ANON, SIGBUS, SIGSEGV,
-  EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE,
+  EEXIST, ERRNO_NAMES, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED, MAP_NORESERVE, MAP_STACK,
   MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ,
 } from "../abi/constants.js";
 import { isHeapVma, mapsLineCount, SHMEM_ZERO_PATH, smapsVmFlags, vmaPerms } from "../maps.js";
@@ -384,6 +384,7 @@ class Runner {
     if (op.populate) flags |= MAP_POPULATE;
     if (op.noreserve) flags |= MAP_NORESERVE;
     if (op.locked) flags |= MAP_LOCKED;
+    if (op.stack) flags |= MAP_STACK;
     const addr = this.addr(op.page);
     const ret = this.proc.mmap(addr, op.pages * PAGE_SIZE, op.prot, flags, file, off);
     if (ret < 0) return errnoName(ret);

@@ -234,7 +234,43 @@ describe("generateScript", () => {
       { seed: 1, ops: 1, arenaPages: 8 },
       { seed: 1, ops: 1, arenaPages: ARENA_PAGES + 1 },
       { seed: 1, ops: 1, allow: ["mmap", "mmapp"] },
+      { seed: 1, ops: 1, dumpEvery: 0 },
+      { seed: 1, ops: 1, dumpEvery: 2.5 },
+      { seed: 1, ops: 1, advice: "most" as "all" },
     ];
     for (const o of bad) expect(() => generateScript(o), JSON.stringify(o)).toThrow(RangeError);
+  });
+
+  it("dumpEvery N keeps the operations and dumps after every Nth one and after the last", () => {
+    for (const seed of [5, 77, 1601]) {
+      const every = generateScript({ seed, ops: 41, topDown: false });
+      const sparse = generateScript({ seed, ops: 41, topDown: false, dumpEvery: 4 });
+      const ops = (s: string): string[] => s.split("\n").filter((l) => l !== "" && !l.startsWith("#") && l !== "dump");
+      expect(ops(sparse)).toEqual(ops(every));
+      const lines = sparse.split("\n");
+      expect(lines.filter((l) => l === "dump")).toHaveLength(Math.ceil(41 / 4));
+      expect(lines.slice(-3)).toEqual(["dump", "count", ""]);
+      expect(lines[0]).toContain("dumpEvery=4");
+    }
+  });
+
+  it("advice 'all' adds remove, pageout, dontneed_locked and collapse; the defaults are unchanged", () => {
+    // the default options give the same script as naming the defaults
+    expect(generateScript({ seed: 9, ops: 80, advice: "classic", dumpEvery: 1 })).toBe(generateScript({ seed: 9, ops: 80 }));
+    const advice = (opts: Partial<GenerateOptions>): Set<string> => {
+      const seen = new Set<string>();
+      for (const seed of SEEDS.slice(0, 120)) {
+        for (const line of generateScript({ seed, ops: 80, ...opts }).split("\n")) {
+          const m = /^madvise \d+ \d+ (\w+)$/.exec(line);
+          if (m) seen.add(m[1]!);
+        }
+      }
+      return seen;
+    };
+    const all = advice({ advice: "all" });
+    for (const a of ["remove", "pageout", "dontneed_locked", "collapse", "populate_read", "guard_install"]) expect(all, a).toContain(a);
+    for (const a of all) expect(Object.hasOwn(MADVICE, a), a).toBe(true);
+    const classic = advice({});
+    for (const a of ["remove", "pageout", "dontneed_locked", "collapse"]) expect(classic, a).not.toContain(a);
   });
 });

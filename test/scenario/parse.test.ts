@@ -97,7 +97,7 @@ describe("every op of the grammar", () => {
   it("mmap: defaults are private, anonymous, noreplace", () => {
     expect(op("mmap 3 4 rw")).toEqual({
       op: "mmap", line: 1, text: "mmap 3 4 rw", page: 3, pages: 4, prot: 3, file: null, shared: false,
-      placement: "noreplace", populate: false, noreserve: false, locked: false,
+      placement: "noreplace", populate: false, noreserve: false, locked: false, stack: false,
     });
   });
 
@@ -106,7 +106,9 @@ describe("every op of the grammar", () => {
       page: 0, pages: 2, prot: 1, file: { id: 5, offset: 7 }, shared: true, placement: "hint",
       populate: true, noreserve: true, locked: true,
     });
-    expect(op("mmap 0 2 none fixed anon shared")).toMatchObject({ prot: 0, file: null, shared: true, placement: "fixed" });
+    expect(op("mmap 0 2 none fixed anon shared")).toMatchObject({ prot: 0, file: null, shared: true, placement: "fixed", stack: false });
+    expect(op("mmap 0 2 rw stack")).toMatchObject({ stack: true });
+    expect(parseLine("mmap 0 2 rw stack stack", 1)).toMatchObject({ op: "EPARSE", reason: "mmap: 'stack' given twice" });
     expect(op("mmap 0 2 rwx noreplace")).toMatchObject({ prot: 7, placement: "noreplace" });
     expect(op("mmap 0 1 r file 63 0")).toMatchObject({ file: { id: 63, offset: 0 } });
   });
