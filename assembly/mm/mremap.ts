@@ -23,6 +23,7 @@ import { mlock_future_ok } from "./rlimit";
 import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
 import { STABLE_LTS_DONTUNMAP, kver, relocate_anon, stable_backports } from "./policy";
 import { mm_populate } from "./mlock";
+import { split_vma } from "./split";
 import { do_munmap } from "./munmap";
 import {
   PMD_SIZE, PUD_SIZE, PgTable, child, entry_ptr, pgtable_reserve, table_alloc_walk, table_index, table_lookup,
@@ -424,6 +425,15 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   if (mm.map_count >= sysctl_max_map_count - 3) return map_count_refused();
   // vm_ops->may_split: special mappings refuse to be split
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
+  // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): a locked
+  // VMA is split around the range first, so that only the range's part
+  // loses VM_LOCKED when MREMAP_DONTUNMAP keeps it
+  if (stable_backports == STABLE_LTS_DONTUNMAP && (flags & MREMAP_DONTUNMAP) && (vma.vm_flags & VM_LOCKED)) {
+    let err: i64 = 0;
+    if (vma.vm_start != old_addr) err = split_vma(mm, vma, old_addr, true);
+    if (!err && vma.vm_end != old_addr + old_len) err = split_vma(mm, vma, old_addr + old_len, false);
+    if (err) return err;
+  }
   // the growth, or all of new_len when the old range stays (MREMAP_DONTUNMAP);
   // mode 2 checks even a charge of 0 pages
   const to_account: u64 = (flags & MREMAP_DONTUNMAP) ? new_len : new_len - old_len;

@@ -27,6 +27,7 @@ export interface CoreExports {
   touch(mm: number, addr: number, write: number): number;
   peek(mm: number, addr: number): number;
   mm_usage(mm: number): number;
+  mm_anon_vma_addrs(mm: number): number;
   mm_chains(mm: number): number;
   mm_ptes(mm: number): number;
   mm_pgtables(mm: number): number;

@@ -620,6 +620,19 @@ export class Process implements ProcessSim {
     this.kernel.call("exec", () => this.kernel.core.mm_put(old));
   }
 
+  anonVmaAddresses(): { anonVma: number; root: number }[] {
+    const mm = this.mm;
+    const base = this.kernel.reader("anon_vma addresses", () => this.kernel.core.mm_anon_vma_addrs(mm));
+    const { u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
+    const out: { anonVma: number; root: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = (base + SNAP_HEADER + i * 8) >>> 2;
+      out.push({ anonVma: u32[r], root: u32[r + 1] });
+    }
+    return out;
+  }
+
   usage(): VmaUsage[] {
     const mm = this.mm;
     const base = this.kernel.reader("usage", () => this.kernel.core.mm_usage(mm));
