@@ -55,7 +55,7 @@ export const MADV_SOFT_OFFLINE: i32 = 101;
 function behavior_valid(b: i32): bool {
   if (b == MADV_DONTNEED_LOCKED) return kver >= 518;
   if (b == MADV_GUARD_INSTALL || b == MADV_GUARD_REMOVE) return kver >= 613;
-  // 6.1: 7d8faaf15545 "mm/madvise: introduce MADV_COLLAPSE sync hugepage collapse"
+  // 6.1: MADV_COLLAPSE (Zach O'Keefe's series; in 6.1's mm/madvise.c madvise_behavior_valid)
   if (b == MADV_COLLAPSE) return kver >= 601;
   return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
 }

@@ -10,6 +10,6 @@ import { proveRecordings } from "./kernel-proof.js";
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 proveRecordings("linux-6.1", "linux-6.1", [
-  { name: "corpus", recordings: here("./corpus-6.1/"), scripts: here("./corpus/"), builds: ["release", "debug"], atLeast: 78, required: true },
-  { name: "generated", recordings: here("./generated-6.1/"), scripts: here("./generated/"), builds: ["release"], atLeast: 320, required: false },
+  { name: "corpus", recordings: here("./corpus-6.1/"), scripts: here("./corpus/"), builds: ["release", "debug"], atLeast: 78 },
+  { name: "generated", recordings: here("./generated-6.1/"), scripts: here("./generated/"), builds: ["release"], atLeast: 320 },
 ], here("./linux-6.1-known.json"));
