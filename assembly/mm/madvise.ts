@@ -14,7 +14,7 @@ import { anon_vma_prepare } from "../rmap/anon_vma";
 import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
 import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
 import { PMD_MASK, PMD_SIZE } from "./pgtable";
-import { STABLE_LTS_DONTUNMAP, kver, stable_backports, vm_sticky } from "./policy";
+import { STABLE_LTS, kver, stable_backports, vm_sticky } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
@@ -62,7 +62,7 @@ function behavior_valid(b: i32): bool {
 
 /** MADV_REMOVE's write permission: VM_WRITE, or VM_MAYWRITE from 6.7 (and in the 6.1.y line). */
 function remove_write_flag(): u64 {
-  return kver >= 607 || stable_backports == STABLE_LTS_DONTUNMAP ? VM_MAYWRITE : VM_WRITE;
+  return kver >= 607 || stable_backports == STABLE_LTS ? VM_MAYWRITE : VM_WRITE;
 }
 
 /**

@@ -21,7 +21,7 @@ import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_excluded, set_merge_relocati
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mlock_future_ok } from "./rlimit";
 import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
-import { STABLE_LTS_DONTUNMAP, kver, relocate_anon, stable_backports } from "./policy";
+import { STABLE_LTS, kver, relocate_anon, stable_backports } from "./policy";
 import { mm_populate } from "./mlock";
 import { split_vma } from "./split";
 import { do_munmap } from "./munmap";
@@ -286,7 +286,7 @@ function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff
   // a kept unfaulted source must stay apart from its destination: 6.1.y does
   // not merge a destination adjacent to it at all, 6.12.y leaves it out of
   // the neighbours
-  const apart = stable_backports == STABLE_LTS_DONTUNMAP && keep_source && vma_is_anonymous(vma) && !faulted;
+  const apart = stable_backports == STABLE_LTS && keep_source && vma_is_anonymous(vma) && !faulted;
   const self_adjacent = addr == vma.vm_end || vma.vm_start == addr + len;
   let merged: Vma | null = null;
   if (!(apart && kver < 612 && self_adjacent)) {
@@ -428,7 +428,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): a locked
   // VMA is split around the range first, so that only the range's part
   // loses VM_LOCKED when MREMAP_DONTUNMAP keeps it
-  if (stable_backports == STABLE_LTS_DONTUNMAP && (flags & MREMAP_DONTUNMAP) && (vma.vm_flags & VM_LOCKED)) {
+  if (stable_backports == STABLE_LTS && (flags & MREMAP_DONTUNMAP) && (vma.vm_flags & VM_LOCKED)) {
     let err: i64 = 0;
     if (vma.vm_start != old_addr) err = split_vma(mm, vma, old_addr, true);
     if (!err && vma.vm_end != old_addr + old_len) err = split_vma(mm, vma, old_addr + old_len, false);
@@ -498,7 +498,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
       unlink_anon_vmas(vma);
       // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): the now
       // unfaulted anonymous VMA takes the pgoff of a new one at its address
-      if (stable_backports == STABLE_LTS_DONTUNMAP && vma_is_anonymous(vma) && !vma.vm_file) vma.vm_pgoff = vma.vm_start >> PAGE_SHIFT;
+      if (stable_backports == STABLE_LTS && vma_is_anonymous(vma) && !vma.vm_file) vma.vm_pgoff = vma.vm_start >> PAGE_SHIFT;
     }
     return <i64>new_addr;
   }

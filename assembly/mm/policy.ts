@@ -35,14 +35,15 @@ export const RELOCATE_ANON_2025: u32 = 1;
 export let relocate_anon: u32 = RELOCATE_ANON_NONE;
 
 /**
- * The stable (LTS) line's backports that mainline never had: 0 = mainline at
- * kver; 1 = the 6.1.y / 6.12.y lines as Debian ships them (their
- * mm/mremap.c: MREMAP_DONTUNMAP resets the kept unfaulted VMA's pgoff and
- * refuses to merge the destination into that source). Set only by the
- * linux-6.1 and linux-6.12 policies; `vmasim bisect` walks mainline (0).
+ * The stable (LTS) line's backports that mainline at kver does not have:
+ * 0 = mainline; 1 = the 6.1.y / 6.12.y lines as Debian ships them (6.1.192,
+ * 6.12.118): MREMAP_DONTUNMAP splits a locked VMA first, resets the kept
+ * unfaulted VMA's pgoff and keeps the destination apart from that source
+ * (mremap.ts); 6.1.y's MADV_REMOVE takes VM_MAYWRITE (madvise.ts). Set only
+ * by the linux-6.1 and linux-6.12 policies; `vmasim bisect` walks mainline (0).
  */
 export const STABLE_NONE: u32 = 0;
-export const STABLE_LTS_DONTUNMAP: u32 = 1;
+export const STABLE_LTS: u32 = 1;
 export let stable_backports: u32 = STABLE_NONE;
 
 /**

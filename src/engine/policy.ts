@@ -14,8 +14,8 @@ export interface PolicySwitches {
   /** mremap MREMAP_RELOCATE_ANON / MREMAP_MUST_RELOCATE_ANON: 0 = unknown flags (EINVAL), 1 = the 2025 proposal */
   relocateAnon: number;
   /**
-   * stable-line backports mainline never had: 0 = mainline, 1 = the 6.1.y /
-   * 6.12.y lines as Debian ships them (MREMAP_DONTUNMAP's kept VMA, assembly/mm/mremap.ts)
+   * stable-line backports mainline at the release lacks: 0 = mainline, 1 = the
+   * 6.1.y / 6.12.y lines as Debian ships them (assembly/mm/policy.ts stable_backports)
    */
   stable: number;
 }
