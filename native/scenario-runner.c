@@ -67,7 +67,7 @@
  *   - `sysctl KEY VALUE`: KEY one of sysctl_keys[]; VALUE (a number, not '@')
  *     is written in decimal to /proc/sys/vm/KEY; prints ok or the errno of the
  *     open or the write. The caller saves and restores the host's values.
- *   - `repeat`: COUNT >= 0 and START >= 0 are plain numbers ('@' is not allowed
+ *   - `repeat`: 0 <= COUNT <= 2^24 and START >= 0 are plain numbers ('@' is not allowed
  *     there); STEP may be negative. The inner op is checked once with @ = START
  *     (a syntax error makes the whole line EPARSE). If @ = START+i*STEP makes a
  *     page argument negative (or overflows), that iteration's result is
@@ -728,7 +728,8 @@ static int parse_op(char **t, int n, const struct atctx *at, struct op *op)
     }
     if (eq(name, "repeat")) {
         op->kind = OP_REPEAT;
-        if (at || n < 5 || !parse_num(t[1], &op->code) || op->code < 0 ||
+        /* COUNT at most 2^24, as src/scenario/parse.ts MAX_REPEAT */
+        if (at || n < 5 || !parse_num(t[1], &op->code) || op->code < 0 || op->code > 16777216 ||
             !parse_num(t[2], &op->n2) || op->n2 < 0 || !parse_num(t[3], &op->newp))
             return 0;
         const char *in = t[4];

@@ -28,3 +28,6 @@ export {
 export {
   addressSpaceSvg, arenaPages, arenaVmas, PageHistory, type DiagramOptions, type DiagramPage, type DiagramRow, type DiagramVma,
 } from "./report/svg.js";
+export {
+  GEN_KINDS, GenError, type GenKind, type GenOptions, genCommand, generate, generateChunks,
+} from "./gen/generate.js";

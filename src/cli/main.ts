@@ -15,6 +15,7 @@
 //   vmasim list                                 the bundled scenarios (SCRIPT can be @NAME)
 //   vmasim import IN [--sidecar F] -o OUT       a perf/strace trace to the native trace format
 //   vmasim replay TRACE [--policy P,...] [--json] a trace replayed under each policy (src/cli/replay.ts)
+//   vmasim gen KIND --events N --seed S [-o F]  a seeded synthetic workload as a native trace (src/cli/gen.ts)
 //   vmasim report REPLAY.json -o report.html    the replay's HTML report (src/cli/report.ts)
 //   vmasim sweep SPEC.json -o RESULT.json       inputs x policies x configs on threads or a queue (src/cli/sweep.ts)
 //   vmasim worker --queue redis://HOST:PORT     takes a queued sweep's jobs (src/cli/worker.ts)
@@ -50,6 +51,7 @@ import { type Knobs, formatProfile, knobsFromArgs, knobsFromHost, profileJson } 
 import { cmdRecord } from "./record.js";
 import { cmdImport } from "./import.js";
 import { cmdReplay } from "./replay.js";
+import { cmdGen } from "./gen.js";
 import { cmdReport } from "./report.js";
 import { cmdServe } from "./serve.js";
 import { cmdSweep } from "./sweep.js";
@@ -173,6 +175,9 @@ Usage:
                                                replay a trace under each policy: merges, VMA
                                                count, side-band agreement (docs/replay.md);
                                                @NAME: a bundled trace (traces/)
+  vmasim gen allocator|server|build|adversarial --events N --seed S [-o FILE] [--pids P]
+                                               a seeded synthetic workload as a trace of
+                                               exactly N events, for replay (docs/gen.md)
   vmasim report REPLAY.json [-o report.html]   the HTML report of a replay --json: the table,
                                                charts, the busiest address space
   vmasim serve [--port N]                      the playground in a browser: serve dist/web on
@@ -807,6 +812,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await cmdImport(rest, io);
       case "replay":
         return await cmdReplay(rest, io);
+      case "gen":
+        return await cmdGen(rest, io);
       case "report":
         return await cmdReport(rest, io);
       case "serve":

@@ -161,6 +161,37 @@ Exit status: 0; 1 when some lines could not be parsed (they are counted, and
 the first ones listed, in the summary); 2 on a usage error, an unreadable
 input, or with --strict at the first line that cannot be parsed.
 `,
+  gen: `Usage: vmasim gen KIND --events N --seed S [-o FILE] [--pids P] [--max-map-count M]
+
+Writes a seeded synthetic workload as a trace in vmasim's own format
+(docs/trace-format.md), ready for vmasim replay. KIND is one of:
+  allocator    a malloc-like allocator: per-thread arenas of 2 MiB chunks,
+               extents split and coalesced, purging with madvise(MADV_FREE,
+               MADV_DONTNEED), large allocations grown with mremap
+  server       a redis-like server forking snapshot children while it keeps
+               writing: copy-on-write faults in parent and child
+  build        a make -j build: short processes (fork, vfork, exec, exit),
+               brk growth, ld.so's mappings of shared libraries, inputs
+  adversarial  every other page of a region split off until max_map_count,
+               then calls at the limit (ENOMEM results as the kernel gives)
+The same KIND, options and seed give the same file, byte for byte. The trace
+has exactly N events and ends with every process exited; it is written as it
+is made, in constant memory (docs/gen.md).
+
+Options:
+  --events N          events in the trace (at least 17)
+  --seed S            the seed, 0 to 4294967295
+  --pids P            processes at once (allocator, server, adversarial: 1;
+                      build: make's -j, 4)
+  --max-map-count M   adversarial: the vm.max_map_count to fill (default 65530);
+                      with -o FILE, FILE's host profile NAME.host.json says it
+                      so that vmasim replay FILE uses it
+  -o, --output FILE   the trace (gzip when FILE ends in .gz; default, or -:
+                      standard output)
+  -h, --help          this help
+
+Exit status: 0; 2 on a usage error or an unwritable FILE.
+`,
   replay: `Usage: vmasim replay TRACE|@NAME [--sidecar MMAP2] [--policy P,...|all] [--json] [options]
 
 Replays a trace (perf trace with its side-band, strace -f, or vmasim's own

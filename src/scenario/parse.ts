@@ -111,6 +111,13 @@ export interface ParseError extends OpBase {
 
 export type ScriptEntry = Op | ParseError;
 
+/**
+ * The most iterations one `repeat` may run (2^24): far beyond any arena (at most
+ * 262,144 pages) and seconds of work on the engine or the kernel, while a typo
+ * such as `repeat 99999999999 ...` is refused instead of running for hours.
+ */
+export const MAX_REPEAT = 16_777_216;
+
 /** Ops that `repeat` may not repeat. */
 const NOT_REPEATABLE = new Set(["fork", "repeat", "exit", "dump", "dumpheap", "count", "echo", "setrlimit", "capdrop", "sysctl"]);
 
@@ -500,6 +507,7 @@ function argsOf(toks: readonly string[], at: At | null): Args {
 
 function parseRepeat(a: Args): Body<RepeatOp> {
   const count = a.page("COUNT");
+  if (count > MAX_REPEAT) throw new Bad(`repeat: COUNT must be <= ${MAX_REPEAT}`);
   const start = a.exact("START");
   if (start < 0n) throw new Bad("repeat: START must be >= 0");
   const step = a.exact("STEP");

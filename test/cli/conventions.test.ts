@@ -7,7 +7,7 @@ import { COMMAND_HELP } from "../../src/cli/usage.js";
 import { cli, tree } from "./helpers.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-const COMMANDS = ["run", "compare", "kernel", "diff", "fuzz-kernel", "fuzz", "host", "record", "list", "import", "replay", "report", "serve", "sweep", "worker"];
+const COMMANDS = ["run", "compare", "kernel", "diff", "fuzz-kernel", "fuzz", "host", "record", "list", "import", "replay", "gen", "report", "serve", "sweep", "worker"];
 
 describe("help per command", () => {
   it("every command has its help; CMD --help, CMD -h and help CMD print it, not the global help", async () => {

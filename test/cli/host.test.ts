@@ -179,6 +179,7 @@ it("kernelPolicy: --policy, else the profile's nearest policy, else the release'
   const { kernelPolicy } = await import("../../src/cli/defaults.js");
   expect(kernelPolicy("seed", NOZP, "6.18.44")).toEqual({ policy: "seed", why: "--policy" });
   expect(kernelPolicy(null, null, "6.18.44-generic")).toEqual({ policy: "linux-6.18", why: "nearest to Linux 6.18.44-generic" });
-  expect(kernelPolicy(null, null, "5.10.0")).toEqual({ policy: "linux-5.17", why: "nearest to Linux 5.10.0" });
+  expect(kernelPolicy(null, null, "5.10.0")).toEqual({ policy: "linux-5.10", why: "nearest to Linux 5.10.0" });
+  expect(kernelPolicy(null, null, "5.15.0")).toEqual({ policy: "linux-5.17", why: "nearest to Linux 5.15.0" });
   expect(kernelPolicy(null, null, "Darwin")).toEqual({ policy: "linux-6.18", why: "release 'Darwin' not recognised" });
 });

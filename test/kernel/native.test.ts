@@ -422,6 +422,7 @@ describe.skipIf(noNative)("native runner", () => {
       "repeat 2 0 1 mmap @ 1 bad",
       "repeat -1 0 1 touch @",
       "repeat 2 @ 1 touch @",
+      "repeat 16777217 0 0 touch 0",
       "dump",
     );
     expect(r.lines).toEqual([
@@ -439,6 +440,7 @@ describe.skipIf(noNative)("native runner", () => {
       "repeat 2 0 1 mmap @ 1 bad => EPARSE (line 12)",
       "repeat -1 0 1 touch @ => EPARSE (line 13)",
       "repeat 2 @ 1 touch @ => EPARSE (line 14)",
+      "repeat 16777217 0 0 touch 0 => EPARSE (line 15)",
       "dump",
       "  0 2 rw-p anon ?",
       "  106 107 rw-p anon ?",

@@ -45,9 +45,11 @@ describe("recording sidecars", () => {
   });
 
   it("the qemu guests: root, default sysctls, unknown where the guest reported nothing", () => {
-    for (const [dir, release, bpf] of [["corpus-6.1", "6.1.0-56-amd64", true], ["corpus-5.10", "5.10.0-46-amd64", false]] as const) {
+    for (const [dir, release, policy, bpf] of [
+      ["corpus-6.1", "6.1.0-56-amd64", "linux-6.1", true], ["corpus-5.10", "5.10.0-46-amd64", "linux-5.10", false],
+    ] as const) {
       const p = readRecordingProfile(path.join(SCENARIOS, dir))!;
-      expect(p.host).toMatchObject({ release, policy: "linux-5.17", root: true, bpf, thp: "madvise" });
+      expect(p.host).toMatchObject({ release, policy, root: true, bpf, thp: "madvise" });
       expect(p).toMatchObject({ zero_page: true, max_map_count: 65530, overcommit_memory: 0, cap_ipc_lock: true, cap_sys_admin: true });
       expect(unknownKnobs(p)).toEqual(["mmap_min_addr", "user_reserve_kbytes", "totalram_pages"]);
       for (const k of unknownKnobs(p)) expect(p.host.found[k], k).toMatch(/^unknown: /);

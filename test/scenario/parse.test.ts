@@ -284,6 +284,8 @@ describe("EPARSE", () => {
     ["repeat with a negative literal page", "repeat 2 0 1 munmap -1 @"],
     ["repeat with @ in a keyword position", "repeat 2 0 1 mmap 0 1 rw @"],
     ["repeat with negative count", "repeat -1 0 1 munmap @ 1"],
+    ["repeat with a count above 2^24", "repeat 16777217 0 1 munmap @ 1"],
+    ["repeat with a count of 10^11", "repeat 99999999999 0 0 touch 0"],
     ["@ outside repeat", "munmap @ 1"],
   ];
   it.each(bad)("%s: %s", (_why, line) => {
@@ -299,6 +301,8 @@ describe("EPARSE", () => {
     expect(why("madvise 0 1 frob")).toBe("madvise: unknown advice 'frob'");
     expect(why("madvise 0 1 0x80000000")).toBe("madvise: ADVICE must be -2147483648..2147483647");
     expect(why("munmap x 1")).toBe("munmap: P 'x' is not a number");
+    expect(why("repeat 99999999999 0 0 touch 0")).toBe("repeat: COUNT must be <= 16777216");
+    expect(parseLine("repeat 16777216 0 0 touch 0", 1)).toMatchObject({ op: "repeat", count: 16777216 });
   });
 
   it("parse errors keep their place among the ops, with a reason", () => {

@@ -17,7 +17,9 @@ describe("the playground's URL state", () => {
   });
 
   it("takes all, drops unknown policies and repeats, and reports a script that is not base64url UTF-8", () => {
-    expect(parseState("#policy=all").policies).toEqual(["linux-5.17", "seed-v2", "seed", "linux-6.18", "relocate-anon"]);
+    expect(parseState("#policy=all").policies).toEqual([
+      "linux-5.10", "linux-5.17", "seed-v2", "seed", "linux-6.1", "linux-6.12", "linux-6.18", "relocate-anon",
+    ]);
     const s = parseState("#policy=seed,linux-9.9,seed&script=%%%");
     expect(s.policies).toEqual(["seed"]);
     expect(s.script).toBeNull();
