@@ -41,7 +41,7 @@ import { Mm, mm_reserve, mms_live, vmas_live } from "./mm/types";
 import { vma_tree_check, vma_tree_corrupt, vma_tree_stats } from "./mm/vma_tree";
 import { anon_vmas_live, avcs_live } from "./rmap/anon_vma";
 import {
-  rmap_check, snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
+  rmap_check, snapshot_anon_vma_addrs, snapshot_anon_vmas, snapshot_chains, snapshot_pages, snapshot_pgtables, snapshot_ptes, snapshot_usage, snapshot_vmas,
 } from "./snapshot";
 
 const ENOMEM_F: f64 = -12;
@@ -107,8 +107,8 @@ export function kernel_commit_limit(): f64 {
 }
 
 /** The policy's switch values (src/engine/policy.ts); set once, before any process exists. */
-export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32, relocate_anon: u32): void {
-  set_policy(release, anon_merge, merge_pages, move_pgoff, relocate_anon);
+export function kernel_policy(release: u32, anon_merge: u32, merge_pages: u32, move_pgoff: u32, relocate_anon: u32, stable: u32): void {
+  set_policy(release, anon_merge, merge_pages, move_pgoff, relocate_anon, stable);
 }
 
 /** Cap the core's linear memory (64 KiB pages): lets tests and embedders bound it. */
@@ -305,6 +305,11 @@ export const SNAP_RECORD_SIZE: u32 = 64;
 /** VMAs (snapshot.ts snapshot_vmas). */
 export function mm_snapshot(mm: u32): usize {
   return snapshot_vmas(changetype<Mm>(<usize>mm));
+}
+
+/** The addresses of each VMA's anon_vma and root (snapshot.ts snapshot_anon_vma_addrs). */
+export function mm_anon_vma_addrs(mm: u32): usize {
+  return snapshot_anon_vma_addrs(changetype<Mm>(<usize>mm));
 }
 
 export function mm_usage(mm: u32): usize {

@@ -76,6 +76,28 @@ export function snapshot_vmas(mm: Mm): usize {
   return finish();
 }
 
+/**
+ * Where each VMA's anon_vma and its root live, 8 bytes each (u32 record
+ * addresses, 0 = none), in VMA order. The pool hands out the most recently
+ * freed record first, as SLUB's per-CPU freelist does with anon_vma objects
+ * (mm/slub.c), so a new anon_vma may take a freed one's address: the kernel
+ * runner's BPF reader numbers anon_vmas by address, and so does the
+ * scenario runner with these.
+ */
+export function snapshot_anon_vma_addrs(mm: Mm): usize {
+  if (!begin(mm.map_count, 8)) return 0;
+  let v = mm.mmap;
+  while (v) {
+    const av = changetype<AnonVma | null>(v.anon_vma);
+    store<u32>(at, av ? <u32>changetype<usize>(av) : 0, 0);
+    store<u32>(at, av ? <u32>changetype<usize>(av.root) : 0, 4);
+    at += 8;
+    count++;
+    v = v.vm_next;
+  }
+  return finish();
+}
+
 /** Per-VMA usage, 24 bytes each: rss, anon, locked (f64, pages), in VMA order. */
 export function snapshot_usage(mm: Mm): usize {
   if (!begin(mm.map_count, 24)) return 0;

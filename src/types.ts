@@ -391,6 +391,13 @@ export interface ProcessSim {
   vmas(): VmaSnapshot[];
   /** Per-VMA memory usage, in the order of vmas(). */
   usage(): VmaUsage[];
+  /**
+   * Per VMA, in the order of vmas(), where its anon_vma and the root live
+   * (0 = none): freed addresses are reused most recent first, as slab
+   * objects are, so dumps can number anon_vmas the way the kernel runner's
+   * BPF reader does (by address). The engine has them; the model does not.
+   */
+  anonVmaAddresses?(): { anonVma: number; root: number }[];
   counters(): MmCounters;
   layout(): MmLayout;
   /** The address space's memory state (see MemorySnapshot). */

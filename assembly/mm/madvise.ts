@@ -15,7 +15,8 @@ import {
 import { anon_vma_prepare } from "../rmap/anon_vma";
 import { FAULT_OOM, faultin_range, guard_install_range, guard_remove_range, zap_page_range } from "./memory";
 import { MERGE_CALLER_MADVISE, existing_range_attrs, vma_merge } from "./merge";
-import { kver, vm_sticky } from "./policy";
+import { PMD_MASK, PMD_SIZE } from "./pgtable";
+import { STABLE_NONE, kver, stable_backports, vm_sticky } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { reserve } from "./reserve";
 import { __split_vma } from "./split";
@@ -46,7 +47,7 @@ export const MADV_PAGEOUT: i32 = 21;
 export const MADV_POPULATE_READ: i32 = 22;
 export const MADV_POPULATE_WRITE: i32 = 23;
 export const MADV_DONTNEED_LOCKED: i32 = 24; // 5.18
-export const MADV_COLLAPSE: i32 = 25; // 6.1, not modelled: EINVAL
+export const MADV_COLLAPSE: i32 = 25; // 6.1: madvise_collapse below
 export const MADV_GUARD_INSTALL: i32 = 102; // 6.13
 export const MADV_GUARD_REMOVE: i32 = 103; // 6.13
 export const MADV_HWPOISON: i32 = 100;
@@ -58,7 +59,27 @@ function behavior_valid(b: i32): bool {
   if (b == MADV_POPULATE_READ || b == MADV_POPULATE_WRITE) return kver >= 514;
   if (b == MADV_DONTNEED_LOCKED) return kver >= 518;
   if (b == MADV_GUARD_INSTALL || b == MADV_GUARD_REMOVE) return kver >= 613;
+  // 6.1: MADV_COLLAPSE (Zach O'Keefe's series; in 6.1's mm/madvise.c madvise_behavior_valid)
+  if (b == MADV_COLLAPSE) return kver >= 601;
   return (b >= 0 && b <= 4) || (b >= 8 && b <= 23) || b == MADV_HWPOISON || b == MADV_SOFT_OFFLINE;
+}
+
+/**
+ * madvise_collapse() (6.1, mm/khugepaged.c) as far as vmasim's mappings go:
+ * hugepage_vma_check() (6.12: thp_vma_allowable_order()) wants no
+ * VM_NOHUGEPAGE, no special or hugetlb VMA, room in the VMA for an aligned
+ * PMD (transhuge_vma_suitable() at vm_end - PMD_SIZE) and, for anonymous
+ * memory, an anon_vma: else EINVAL. A range holding no aligned PMD then
+ * collapses nothing and succeeds. Collapsing a real PMD (and file or shmem
+ * THP) is not modelled: EINVAL.
+ */
+function madvise_collapse(vma: Vma, start: u64, end: u64): i64 {
+  if (vma.vm_flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) return -EINVAL;
+  if (vma.vm_end < PMD_SIZE || ((vma.vm_end - PMD_SIZE) & PMD_MASK) < vma.vm_start) return -EINVAL;
+  if (!vma_is_anonymous(vma) || !vma.anon_vma) return -EINVAL;
+  const hstart = (start + PMD_SIZE - 1) & PMD_MASK;
+  const hend = end & PMD_MASK;
+  return hstart >= hend ? 0 : -EINVAL;
 }
 
 /** is_discard() (6.10 mseal): the advice a sealed read-only anonymous VMA refuses. */
@@ -80,10 +101,10 @@ function can_madvise_modify(vma: Vma, behavior: i32): bool {
  * ("mm: drop the assumption that VM_SHARED always implies writable",
  * vma_is_shared_maywrite()) one that may be made writable (VM_MAYWRITE), so a
  * shared mapping mprotected read-only may still punch holes. Debian's 5.10.262
- * and 6.1.y carry the change as a stable backport (linux-5.10-known.json).
+ * and 6.1.192 carry the change as a stable backport (policy.ts stable_backports).
  */
 function remove_may_write(vma: Vma): bool {
-  const w = kver >= 607 ? VM_MAYWRITE : VM_WRITE;
+  const w = kver >= 607 || stable_backports != STABLE_NONE ? VM_MAYWRITE : VM_WRITE;
   return (vma.vm_flags & (VM_SHARED | w)) == (VM_SHARED | w);
 }
 
@@ -183,6 +204,9 @@ function vma_behavior(mm: Mm, vma: Vma, start: u64, end: u64, behavior: i32): i6
       punch_hole(vma.vm_file!, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), (end - start) >> PAGE_SHIFT);
       return 0;
     }
+    case MADV_COLLAPSE:
+      pprev = vma;
+      return madvise_collapse(vma, start, end);
     case MADV_WILLNEED:
       // readahead: no effect on tmpfs/anonymous memory without swap
       pprev = vma;

@@ -183,13 +183,23 @@ export function set_merge_relocating(on: bool): void {
 }
 
 /**
+ * 6.12.y (stable only, copy_vma() in its mm/vma.c): an MREMAP_DONTUNMAP
+ * destination must stay apart from its unfaulted source, which copy_vma()
+ * sets here around its merge: that VMA is no neighbour.
+ */
+let excluded: Vma | null = null;
+export function set_merge_excluded(v: Vma | null): void {
+  excluded = v;
+}
+
+/**
  * can_vma_merge_before()/can_vma_merge_after() with the adjacency and
  * mempolicy tests vma_merge makes first: may v (prev or next) absorb the
  * range? `pgoff_ok` is the pgoff continuity of that side.
  */
 function side_verdict(v: Vma | null, adjacent: bool, a: MergeAttrs, pgoff_ok: bool): u32 {
   why = R_OK;
-  if (!v || !adjacent) return refuse(R_NOT_ADJACENT);
+  if (!v || !adjacent || v == excluded) return refuse(R_NOT_ADJACENT);
   const r = is_mergeable_vma(v, a);
   if (r != R_OK) return refuse(r);
   if (!pgoff_ok) return refuse(R_PGOFF);
@@ -207,6 +217,27 @@ function both_verdict(prev: Vma, next: Vma): u32 {
   const moving = anon_merge == ANON_MERGE_SEED_V2 ? prev.anon_vma : next.anon_vma;
   why = R_OK;
   return is_mergeable_anon_vma(prev.anon_vma, next.anon_vma, null, moving);
+}
+
+/**
+ * 6.1 .. 6.11: mmap_region() does not call vma_merge() but tests next first
+ * and then prev with next's anon_vma, and vma_expand()s the winner
+ * (mm/mmap.c, 6.1, Liam Howlett's maple tree conversion; 6.12's
+ * vma_merge_new_range() in mm/vma.c tests prev first again). So when both
+ * sides accept the range but not each other, the range joins next.
+ */
+function mmap_next_first(a: MergeAttrs, existing: bool): bool {
+  return kver >= 601 && kver < 612 && a.caller == MERGE_CALLER_MMAP && !existing;
+}
+
+/**
+ * mmap_region()'s prev test when next accepted the range (6.1 .. 6.11):
+ * can_vma_merge_after(prev, ..., next->anon_vma), so prev's own chain must
+ * be singular when one side has no anon_vma (an unfaulted prev fails).
+ */
+function next_first_verdict(prev: Vma, next: Vma): u32 {
+  why = R_OK;
+  return is_mergeable_anon_vma(next.anon_vma, prev.anon_vma, prev, next.anon_vma);
 }
 
 // @ts-ignore: decorator
@@ -234,17 +265,22 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
   const existing = area != null && area.vm_start < end;
   if (area && area.vm_end == end) next = next!.vm_next; // cases 6, 7, 8
 
-  const merge_prev = side_verdict(prev, prev != null && prev.vm_end == addr, a,
+  let merge_prev = side_verdict(prev, prev != null && prev.vm_end == addr, a,
     prev != null && prev.vm_pgoff + vma_pages(prev) == a.pgoff);
-  const why_prev = why;
+  let why_prev = why;
   const merge_next = side_verdict(next, next != null && end == next.vm_start, a,
     next != null && next.vm_pgoff == a.pgoff + pglen);
   const why_next = why;
   let merge_both = MERGE_FAILED;
   let why_both = R_NOT_ADJACENT;
   if (ok(merge_prev) && ok(merge_next)) {
-    merge_both = both_verdict(prev!, next!);
+    merge_both = mmap_next_first(a, existing) ? next_first_verdict(prev!, next!) : both_verdict(prev!, next!);
     why_both = ok(merge_both) ? R_OK : why;
+  }
+  // 6.1 .. 6.11 mmap_region: a prev that cannot take next along is not used
+  if (mmap_next_first(a, existing) && ok(merge_next) && !ok(merge_both)) {
+    merge_prev = refuse(why_both);
+    why_prev = why_both;
   }
 
   let merged: Vma | null = null;

@@ -20,12 +20,13 @@ import { get_file } from "../fs/file";
 import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interval_tree_pre_update_vma, unlink_anon_vmas } from "../rmap/anon_vma";
 import { pgoff_update_refusal, reindex_moved, reindex_whole_vma } from "../rmap/repoint";
 import { C_PGOFF_KEPT, C_PGOFF_UPDATED, EV_PGOFF, R_FILE, R_OK, count, trace_emit, tracing } from "../trace/merge_trace";
-import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
+import { MERGE_CALLER_MREMAP, MergeAttrs, set_merge_excluded, set_merge_relocating, vma_merge, vma_range_attrs } from "./merge";
 import { may_expand_vm, vm_stat_account } from "./mm";
 import { mlock_future_ok } from "./rlimit";
 import { security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from "./commit";
-import { kver, relocate_anon } from "./policy";
+import { STABLE_LTS, kver, relocate_anon, stable_backports } from "./policy";
 import { mm_populate } from "./mlock";
+import { split_vma } from "./split";
 import { do_munmap } from "./munmap";
 import {
   PMD_SIZE, PUD_SIZE, PgTable, child, entry_ptr, pgtable_reserve, table_alloc_walk, table_index, table_lookup,
@@ -304,15 +305,27 @@ function must_relocate_check(mm: Mm, vma: Vma | null, addr: u64, len: u64, flags
  * chose, merged with its neighbours if possible. relocate-anon: when
  * reloc_pgoff >= 0 (the move may be relocated) and no ordinary merge happens,
  * the range takes reloc_pgoff and is merged again allowing a neighbour with
- * another anon_vma. NULL when the engine ran out of memory.
+ * another anon_vma. NULL when the engine ran out of memory. keep_source:
+ * MREMAP_DONTUNMAP.
  */
-function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff: i64): Vma | null {
+function copy_vma(mm: Mm, vma: Vma, addr: u64, len: u64, pgoff: u64, reloc_pgoff: i64, keep_source: bool): Vma | null {
   const vma_start = vma.vm_start;
   copy_vma_src = vma;
   const faulted = vma.anon_vma != 0;
   if (find_vma_intersection(mm, addr, addr + len)) return null; // cannot happen: the range was cleared
   const prev = find_vma_before(mm, addr);
-  let merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+  // 6.1.y / 6.12.y (stable only; copy_vma() in their mm/mmap.c and mm/vma.c):
+  // a kept unfaulted source must stay apart from its destination: 6.1.y does
+  // not merge a destination adjacent to it at all, 6.12.y leaves it out of
+  // the neighbours
+  const apart = stable_backports == STABLE_LTS && keep_source && vma_is_anonymous(vma) && !faulted;
+  const self_adjacent = addr == vma.vm_end || vma.vm_start == addr + len;
+  let merged: Vma | null = null;
+  if (!(apart && kver < 612 && self_adjacent)) {
+    if (apart && kver >= 612) set_merge_excluded(vma);
+    merged = vma_merge(mm, prev, addr, addr + len, vma_range_attrs(attrs, MERGE_CALLER_MREMAP, vma, vma.vm_flags, pgoff, null, vma));
+    set_merge_excluded(null);
+  }
   let relocated = false;
   if (!merged && reloc_pgoff >= 0) {
     // relocate-anon: no ordinary merge, so the range is relocated: the
@@ -446,6 +459,15 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   // was no such hook, but x86's vdso_mremap()/vvar_mremap() (5.10) refuse any
   // destination not of the whole mapping's size, after the move: EINVAL too
   if (vma.vm_ops == VM_OPS_SPECIAL && (vma.vm_start != old_addr || vma.vm_end != old_addr + old_len)) return -EINVAL;
+  // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): a locked
+  // VMA is split around the range first, so that only the range's part
+  // loses VM_LOCKED when MREMAP_DONTUNMAP keeps it
+  if (stable_backports == STABLE_LTS && (flags & MREMAP_DONTUNMAP) && (vma.vm_flags & VM_LOCKED)) {
+    let err: i64 = 0;
+    if (vma.vm_start != old_addr) err = split_vma(mm, vma, old_addr, true);
+    if (!err && vma.vm_end != old_addr + old_len) err = split_vma(mm, vma, old_addr + old_len, false);
+    if (err) return err;
+  }
   // the growth, or all of new_len when the old range stays (MREMAP_DONTUNMAP);
   // mode 2 checks even a charge of 0 pages
   // (before 5.17 vma_to_resize() charged the growth, and a DONTUNMAP move
@@ -468,7 +490,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     }
   }
   const had_ptes = vma.may_have_ptes;
-  const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff);
+  const new_vma = copy_vma(mm, vma, new_addr, new_len, pgoff, reloc_pgoff, (flags & MREMAP_DONTUNMAP) != 0);
   if (!new_vma) {
     if (vm_flags & VM_ACCOUNT) vm_unacct_memory(<i64>(to_account >> PAGE_SHIFT));
     return -ENOMEM;
@@ -509,7 +531,12 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
     if (kver < 517 && (vm_flags & VM_ACCOUNT)) dontunmap_account_5_10(vma, new_vma, old_addr, old_len, new_len);
     // the old VMA stays, unlocked; its anon_vma links are no longer needed
     vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
-    if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) unlink_anon_vmas(vma);
+    if (new_vma != vma && vma.vm_start == old_addr && vma.vm_end == old_addr + old_len) {
+      unlink_anon_vmas(vma);
+      // 6.1.y / 6.12.y (stable only; move_vma() in their mm/mremap.c): the now
+      // unfaulted anonymous VMA takes the pgoff of a new one at its address
+      if (stable_backports == STABLE_LTS && vma_is_anonymous(vma) && !vma.vm_file) vma.vm_pgoff = vma.vm_start >> PAGE_SHIFT;
+    }
     return <i64>new_addr;
   }
   if (do_munmap(mm, old_addr, old_len) < 0) {

@@ -35,6 +35,22 @@ export const RELOCATE_ANON_2025: u32 = 1;
 export let relocate_anon: u32 = RELOCATE_ANON_NONE;
 
 /**
+ * The stable (LTS) line's backports that mainline at kver does not have:
+ * 0 = mainline; 1 = the 6.1.y / 6.12.y lines as Debian ships them (6.1.192,
+ * 6.12.118): MREMAP_DONTUNMAP splits a locked VMA first, resets the kept
+ * unfaulted VMA's pgoff and keeps the destination apart from that source
+ * (mremap.ts); 6.1.y's MADV_REMOVE takes VM_MAYWRITE (madvise.ts); 2 = the
+ * 5.10.y line as Debian ships it (5.10.262): MADV_REMOVE's VM_MAYWRITE only
+ * (its mremap.c has none of the DONTUNMAP changes). Set only by the
+ * linux-5.10, linux-6.1 and linux-6.12 policies; `vmasim bisect` walks
+ * mainline (0).
+ */
+export const STABLE_NONE: u32 = 0;
+export const STABLE_LTS: u32 = 1;
+export const STABLE_5_10: u32 = 2;
+export let stable_backports: u32 = STABLE_NONE;
+
+/**
  * The kernel release whose interfaces and remaining rules apply, as
  * major*100+minor (517, 618): mseal, newer madvise advice, mremap growth
  * merging, multi-VMA moves, anon_vma reuse accounting, ...
@@ -46,8 +62,9 @@ export function vm_sticky(): u64 {
   return kver >= 618 ? VM_MAYBE_GUARD : 0;
 }
 
-export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32, relocate: u32): void {
+export function set_policy(release: u32, anon: u32, pages: u32, pgoff: u32, relocate: u32, stable: u32): void {
   kver = release;
+  stable_backports = stable;
   anon_merge = anon;
   merge_pages = pages;
   move_pgoff = pgoff;

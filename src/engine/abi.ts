@@ -10,7 +10,7 @@ export interface CoreExports {
   kernel_overcommit(mode: number, ratio: number, kbytes: number, adminKb: number, userKb: number, ramPages: number, swapPages: number): void;
   kernel_committed_as(): number;
   kernel_commit_limit(): number;
-  kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number): void;
+  kernel_policy(release: number, anonMerge: number, mergePages: number, movePgoff: number, relocateAnon: number, stable: number): void;
   set_sysctl_max_map_count(n: number): void;
   engine_memory_limit(pages: number): void;
   file_open(sizePages: number, shmem: number): number;
@@ -27,6 +27,7 @@ export interface CoreExports {
   touch(mm: number, addr: number, write: number): number;
   peek(mm: number, addr: number): number;
   mm_usage(mm: number): number;
+  mm_anon_vma_addrs(mm: number): number;
   mm_chains(mm: number): number;
   mm_ptes(mm: number): number;
   mm_pgtables(mm: number): number;

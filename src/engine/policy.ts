@@ -13,6 +13,12 @@ export interface PolicySwitches {
   movePgoff: number;
   /** mremap MREMAP_RELOCATE_ANON / MREMAP_MUST_RELOCATE_ANON: 0 = unknown flags (EINVAL), 1 = the 2025 proposal */
   relocateAnon: number;
+  /**
+   * stable-line backports mainline at the release lacks: 0 = mainline, 1 = the
+   * 6.1.y / 6.12.y lines as Debian ships them, 2 = the 5.10.y line as Debian
+   * ships it (assembly/mm/policy.ts stable_backports)
+   */
+  stable: number;
 }
 
 /**
@@ -38,18 +44,19 @@ export function kernelSwitches(release: number): PolicySwitches {
   if (!KERNEL_RELEASES.includes(release)) {
     throw new RangeError(`no modelled kernel release ${String(release)} (modelled: ${releaseName(KERNEL_RELEASES[0]!)} .. ${releaseName(KERNEL_RELEASES[KERNEL_RELEASES.length - 1]!)})`);
   }
-  return { release, anonMerge: release >= 616 ? 3 : 0, mergePages: 0, movePgoff: 0, relocateAnon: 0 };
+  return { release, anonMerge: release >= 616 ? 3 : 0, mergePages: 0, movePgoff: 0, relocateAnon: 0, stable: 0 };
 }
 
 export const POLICY_SWITCHES: Record<Policy, PolicySwitches> = {
-  "linux-5.10": kernelSwitches(POLICY_RELEASE["linux-5.10"]),
+  // the LTS lines as Debian ships them: mainline at the release plus the stable backports
+  "linux-5.10": { ...kernelSwitches(POLICY_RELEASE["linux-5.10"]), stable: 2 },
   "linux-5.17": kernelSwitches(POLICY_RELEASE["linux-5.17"]),
-  "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1, relocateAnon: 0 },
-  "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2, relocateAnon: 0 },
-  "linux-6.1": kernelSwitches(POLICY_RELEASE["linux-6.1"]),
-  "linux-6.12": kernelSwitches(POLICY_RELEASE["linux-6.12"]),
+  "seed-v2": { release: POLICY_RELEASE["seed-v2"], anonMerge: 1, mergePages: 1, movePgoff: 1, relocateAnon: 0, stable: 0 },
+  "seed": { release: POLICY_RELEASE.seed, anonMerge: 2, mergePages: 2, movePgoff: 2, relocateAnon: 0, stable: 0 },
+  "linux-6.1": { ...kernelSwitches(POLICY_RELEASE["linux-6.1"]), stable: 1 },
+  "linux-6.12": { ...kernelSwitches(POLICY_RELEASE["linux-6.12"]), stable: 1 },
   "linux-6.18": kernelSwitches(POLICY_RELEASE["linux-6.18"]),
-  "relocate-anon": { release: POLICY_RELEASE["relocate-anon"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 1 },
+  "relocate-anon": { release: POLICY_RELEASE["relocate-anon"], anonMerge: 3, mergePages: 0, movePgoff: 0, relocateAnon: 1, stable: 0 },
 };
 
 /** The mainline kernel policies (each one mainline at its release), oldest first. */

@@ -124,7 +124,7 @@ export class Simulator implements KernelSim {
       if (!KERNEL_POLICIES.includes(config.policy)) throw new RangeError(`the release option needs a mainline kernel policy (${KERNEL_POLICIES.join(", ")}), not ${config.policy}`);
       sw = kernelSwitches(options.release);
     }
-    this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon);
+    this.core.kernel_policy(sw.release, sw.anonMerge, sw.mergePages, sw.movePgoff, sw.relocateAnon, sw.stable);
     this.core.kernel_config(this.cfg.max_map_count, this.cfg.mmap_min_addr, this.cfg.stack_guard_gap_pages);
     this.core.kernel_ignore_rlimit_data(this.cfg.ignore_rlimit_data ? 1 : 0);
     this.core.kernel_zero_page(this.cfg.zero_page ? 1 : 0);
@@ -618,6 +618,19 @@ export class Process implements ProcessSim {
     this._mm = mm;
     this.kernel.mmChanged();
     this.kernel.call("exec", () => this.kernel.core.mm_put(old));
+  }
+
+  anonVmaAddresses(): { anonVma: number; root: number }[] {
+    const mm = this.mm;
+    const base = this.kernel.reader("anon_vma addresses", () => this.kernel.core.mm_anon_vma_addrs(mm));
+    const { u32 } = this.kernel.views();
+    const n = u32[base >>> 2];
+    const out: { anonVma: number; root: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = (base + SNAP_HEADER + i * 8) >>> 2;
+      out.push({ anonVma: u32[r], root: u32[r + 1] });
+    }
+    return out;
   }
 
   usage(): VmaUsage[] {

@@ -166,17 +166,16 @@ const AV_FIELD = / av=(\d+)\/(\d+)/;
 
 /**
  * Whether two outputs that differ only in their `av=A/R` numbers are the same
- * up to the native runner's anon_vma identity, which is the anon_vma's kernel
- * address: an anon_vma freed and a new one allocated at the same address (the
- * slab hands out the last freed object first) keep one number on the kernel's
- * side, while the engine gives the new one a new number. Accepted when, on
- * every dump line, the lines are equal but for the numbers, and the numbers
- * pair up consistently:
+ * up to anon_vma identity, which both number by address: an anon_vma freed
+ * and a new one allocated at the same address (the slab hands out the last
+ * freed object first) keep one number. The engine always reuses the last
+ * freed one; the kernel usually does, but on a busy machine another task or
+ * CPU may take it. Accepted when, on every dump line, the lines are equal but
+ * for the numbers, and the numbers pair up consistently:
  *   - within one dump, kernel and engine numbers are in bijection;
- *   - an engine number always stands for the same kernel number (the engine
- *     never keeps an anon_vma that the kernel replaced);
- *   - a kernel number that turns up with a new engine number (address reuse)
- *     never shows the engine's previous number again (that one was freed).
+ *   - a number that turns up with a new partner on the other side (that
+ *     side reused an address the other did not) never shows its previous
+ *     partner again (that anon_vma was freed).
  */
 export function sameUpToAnonVmaReuse(kernel: string, engine: string): boolean {
   return alignAnonVmaNumbers(kernel, engine).diverges === -1;
@@ -194,22 +193,23 @@ export function alignAnonVmaNumbers(kernel: string, engine: string): { engine: s
   const out = [...b];
   const e2k = new Map<string, string>();
   const k2e = new Map<string, string>();
-  const dead = new Set<string>();
+  const deadE = new Set<string>();
+  const deadK = new Set<string>();
   let dumpK = new Map<string, string>();
   let dumpE = new Map<string, string>();
   const pairs = (ma: RegExpExecArray, mb: RegExpExecArray): boolean => {
     for (const [k, e] of [[ma[1]!, mb[1]!], [ma[2]!, mb[2]!]] as const) {
       if (dumpK.has(k) ? dumpK.get(k) !== e : dumpE.has(e)) return false;
-      if (dead.has(e)) return false;
-      const known = e2k.get(e);
-      if (known !== undefined && known !== k) return false;
+      if (deadE.has(e) || deadK.has(k)) return false;
     }
     for (const [k, e] of [[ma[1]!, mb[1]!], [ma[2]!, mb[2]!]] as const) {
       dumpK.set(k, e);
       dumpE.set(e, k);
+      const prevK = e2k.get(e);
+      if (prevK !== undefined && prevK !== k) deadK.add(prevK);
       e2k.set(e, k);
-      const prev = k2e.get(k);
-      if (prev !== undefined && prev !== e) dead.add(prev);
+      const prevE = k2e.get(k);
+      if (prevE !== undefined && prevE !== e) deadE.add(prevE);
       k2e.set(k, e);
     }
     return true;

@@ -49,6 +49,8 @@ export class AnonVma {
   readonly rb_root = new Set<AnonVmaChain>();
   /** false once anon_vma_free() ran (pages may still point here in a buggy policy). */
   live = true;
+  /** Where it lives: a freed anon_vma's slot is reused (KernelModel.freeAnonVmaSlots). */
+  slot = 0;
 
   constructor(kernel: KernelModel, id: number) {
     this.kernel = kernel;
@@ -80,6 +82,7 @@ export class AnonVmaChain {
 /** anon_vma_alloc(): refcount 1, degree 1, root = parent = itself. */
 export function anon_vma_alloc(kernel: KernelModel): AnonVma {
   const av = new AnonVma(kernel, kernel.nextAnonVmaId++);
+  av.slot = kernel.freeAnonVmaSlots.pop() ?? kernel.nextAnonVmaSlot++;
   kernel.anon_vmas.set(av.id, av);
   return av;
 }
@@ -89,6 +92,8 @@ function anon_vma_free(av: AnonVma): void {
   if (av.refcount !== 0) throw new Error(`anon_vma_free: anon_vma ${av.id} still referenced (BUG)`);
   av.live = false;
   av.kernel.anon_vmas.delete(av.id);
+  // seed-v2 leaves pages pointing to freed anon_vmas: their memory is never reused
+  if (av.kernel.policy !== "seed-v2") av.kernel.freeAnonVmaSlots.push(av.slot);
 }
 
 /** get_anon_vma() */

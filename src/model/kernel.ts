@@ -51,6 +51,13 @@ export class KernelModel implements KernelSim {
   nextMmId = 1;
   nextPageId = 1;
   nextAnonVmaId = 1;
+  /**
+   * Where anon_vmas live (AnonVma.slot): the slots of freed ones, the most
+   * recently freed last, taken again first as SLUB's per-CPU freelist hands
+   * out objects; and the next never-used slot.
+   */
+  readonly freeAnonVmaSlots: number[] = [];
+  nextAnonVmaSlot = 1;
   /** live struct pages by id (the zero page is not one of them) */
   readonly pages = new Map<number, Page>();
   /** live anon_vmas by id */

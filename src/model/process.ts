@@ -209,6 +209,10 @@ export class ProcessModel implements ProcessSim {
     return vma_list(this.live()).map(smap_usage);
   }
 
+  anonVmaAddresses(): { anonVma: number; root: number }[] {
+    return vma_list(this.live()).map((v) => ({ anonVma: v.anon_vma?.slot ?? 0, root: v.anon_vma?.root.slot ?? 0 }));
+  }
+
   counters(): MmCounters {
     const mm = this.live();
     return {

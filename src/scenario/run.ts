@@ -454,13 +454,15 @@ class Runner {
     const basePfn = base / PAGE_SIZE;
     const all = proc.vmas();
     const usage = full ? proc.usage() : [];
+    // the kernel runner numbers anon_vmas by address (reused after a free); the model has identities only
+    const addrs = proc.anonVmaAddresses?.() ?? null;
     let n = 0;
     all.forEach((v, i) => {
       if (!pick(v)) return;
       n++;
       const start = (v.start - base) / PAGE_SIZE;
       const end = (v.end - base) / PAGE_SIZE;
-      let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)} ${this.anonVma(v)}`;
+      let line = `  ${start} ${end} ${vmaPerms(v.flags)} ${this.kind(v, basePfn)} ${this.anonVma(v, addrs?.[i])}`;
       if (full) {
         const u = usage[i]!;
         const flags = smapsVmFlags(v, POLICY_RELEASE[this.kernel.policy]).filter((f) => f !== "sd");
@@ -483,9 +485,15 @@ class Runner {
     return `${this.kernel.filePath(v.file) === SHMEM_ZERO_PATH ? "shmem" : "other"} ${v.pgoff}`;
   }
 
-  /** `av=-`, or `av=A/R` with anon_vmas numbered in order of first appearance. */
-  private anonVma(v: VmaSnapshot): string {
+  /**
+   * `av=-`, or `av=A/R` with anon_vmas numbered in order of first
+   * appearance: by address when the kernel gives them (`at`), as the kernel
+   * runner does, so an anon_vma allocated where a freed one was keeps its
+   * number; else by identity.
+   */
+  private anonVma(v: VmaSnapshot, at?: { anonVma: number; root: number }): string {
     if (v.anonVma === 0) return "av=-";
+    if (at) return `av=${this.avNumber(at.anonVma)}/${this.avNumber(at.root)}`;
     const a = this.avNumber(v.anonVma);
     const r = this.avNumber(v.anonVmaRoot === 0 ? v.anonVma : v.anonVmaRoot);
     return `av=${a}/${r}`;

@@ -68,19 +68,20 @@ describe("fuzz comparison", () => {
     expect(mismatchSignature("x => ok\n", "x => ok\ny => ok\n")).toBe("output ends early");
   });
 
-  it("accepts av= numbers that differ only by the kernel's reuse of a freed anon_vma's address", () => {
+  it("accepts av= numbers that differ only by one side's reuse of a freed anon_vma's address", () => {
     const k = "dump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\nmunmap 0 1 => ok\ntouch 2 => ok\ndump\n  2 3 rw-p anon 2 av=1/1\n  (1 vmas)\n";
     const e = k.replace(/anon 2 av=1\/1/, "anon 2 av=2/2");
     expect(sameUpToAnonVmaReuse(k, e)).toBe(true);
     expect(compareRuns({ output: k, status: 0 }, { output: e, status: 0 }, false)).toMatchObject({ agree: true, avReuse: true });
-    // the engine keeping an anon_vma where the kernel has another one is a mismatch
-    expect(sameUpToAnonVmaReuse(e, k)).toBe(false);
+    // and the reverse: the engine reused the address (as it always does), a busy host's kernel did not
+    expect(sameUpToAnonVmaReuse(e, k)).toBe(true);
     // within one dump the sharing structure must be the same
     const k2 = "dump\n  0 1 rw-p anon 0 av=1/1\n  2 3 rw-p anon 2 av=1/1\n  (2 vmas)\n";
     const e2 = "dump\n  0 1 rw-p anon 0 av=1/1\n  2 3 rw-p anon 2 av=2/2\n  (2 vmas)\n";
     expect(sameUpToAnonVmaReuse(k2, e2)).toBe(false);
     expect(sameUpToAnonVmaReuse(e2, k2)).toBe(false);
-    // the freed engine anon_vma must not come back
+    // the freed anon_vma must not come back, on either side
+    expect(sameUpToAnonVmaReuse(`${e}dump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\n`, `${k}dump\n  0 1 rw-p anon 0 av=1/1\n  (1 vmas)\n`)).toBe(false);
     const k3 = `${k}dump\n  0 1 rw-p anon 0 av=2/2\n  2 3 rw-p anon 2 av=1/1\n  (2 vmas)\n`;
     const e3 = `${e}dump\n  0 1 rw-p anon 0 av=1/1\n  2 3 rw-p anon 2 av=2/2\n  (2 vmas)\n`;
     expect(sameUpToAnonVmaReuse(k3, e3)).toBe(false);
