@@ -34,9 +34,14 @@ describe("npm start", () => {
     const bySeries = (p: string, series: string, other: string) => (p === "seed" || p === "seed-v2" ? series : other);
     expect(row("merge attempts")).toEqual(POLICIES.map(() => "244"));
     expect(row("enabled by the series")).toEqual(POLICIES.map((p) => bySeries(p, "4", "0")));
-    expect(row("map_count headroom")).toEqual(POLICIES.map((p) => bySeries(p, "65454", "65452")));
+    // 6.1's mmap_region tries next first (601 <= kver < 612): one VMA more at the peak
+    const headroom: Record<string, string> = { "seed-v2": "65454", "seed": "65454", "linux-6.1": "65451" };
+    expect(row("map_count headroom")).toEqual(POLICIES.map((p) => headroom[p] ?? "65452"));
     expect(row("  busiest process (pid)")).toEqual(POLICIES.map(() => "3487"));
-    row("side-band agreed").forEach((v, i) => expect(v).toMatch(new RegExp(bySeries(POLICIES[i]!, "^\\d+/244$", "^244/244$"))));
+    // the side-band is the recording kernel's layout: policies that merge otherwise (the
+    // series, 6.1's next-first order) agree on fewer calls
+    const layoutDiffers = new Set(["seed-v2", "seed", "linux-6.1"]);
+    row("side-band agreed").forEach((v, i) => expect(v).toMatch(layoutDiffers.has(POLICIES[i]!) ? /^\d+\/244$/ : /^244\/244$/));
     row("engine time / linux-5.17").forEach((v, i) => expect(v).toMatch(POLICIES[i] === "linux-5.17" ? /^1\.00$/ : /^\d+\.\d\d$/));
   }, 60_000);
 });
