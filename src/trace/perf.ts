@@ -7,6 +7,7 @@ import type {
   EventBase, LineSource, ParseOptions, SyscallBase, TraceEvent, UnparsedRecord,
 } from "./events.js";
 import { TraceParseError } from "./events.js";
+import { pushParse } from "./push_parse.js";
 import { cloneFlags, makeSyscall, parseRet } from "./syscalls.js";
 import { TaskTable } from "./tasks.js";
 import { parseInteger } from "./flags.js";
@@ -248,16 +249,6 @@ export class PerfParser {
 }
 
 /** Parses perf trace text into events (see events.ts). */
-export async function* parsePerf(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
-  const parser = new PerfParser(opts);
-  const out: TraceEvent[] = [];
-  for await (const text of lines) {
-    parser.line(text, out);
-    if (out.length) {
-      yield* out;
-      out.length = 0;
-    }
-  }
-  parser.end(out);
-  yield* out;
+export function parsePerf(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
+  return pushParse(new PerfParser(opts), lines);
 }

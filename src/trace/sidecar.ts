@@ -4,6 +4,7 @@
 
 import type { EventBase, LineSource, ParseOptions, TraceEvent, UnparsedRecord } from "./events.js";
 import { TraceParseError } from "./events.js";
+import { pushParse } from "./push_parse.js";
 import { decimalToInt } from "./perf.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../abi/constants.js";
 
@@ -74,14 +75,6 @@ export class SidecarParser {
 }
 
 /** Parses a side-band file into perf_mmap2 / perf_fork / perf_exit / perf_comm events. */
-export async function* parseSidecar(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
-  const parser = new SidecarParser(opts);
-  const out: TraceEvent[] = [];
-  for await (const text of lines) {
-    parser.line(text, out);
-    if (out.length) {
-      yield* out;
-      out.length = 0;
-    }
-  }
+export function parseSidecar(lines: LineSource, opts: ParseOptions = {}): AsyncGenerator<TraceEvent> {
+  return pushParse(new SidecarParser(opts), lines);
 }
