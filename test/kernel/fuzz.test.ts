@@ -181,7 +181,7 @@ describe.skipIf(why !== null)("fuzz: the engine under linux-6.18 vs the real ker
     });
     expect(r.run).toBe(200);
     if (r.classes.length) console.log(`fuzz: ${r.agree}/${r.run} scripts agree; mismatch classes:\n${describeClasses(r)}`);
-    expect(r.classes.map((c) => `${c.signature} (${c.scripts.length} scripts)`), `${r.agree}/${r.run} agree`).toEqual([]);
+    expectAgreement(r);
   }, 300_000);
 
   it("agrees on 200 longer scripts (60 ops) with mseal too", async () => {
@@ -191,6 +191,19 @@ describe.skipIf(why !== null)("fuzz: the engine under linux-6.18 vs the real ker
     });
     expect(r.run).toBe(200);
     if (r.classes.length) console.log(`fuzz: ${r.agree}/${r.run} scripts agree; mismatch classes:\n${describeClasses(r)}`);
-    expect(r.classes.map((c) => `${c.signature} (${c.scripts.length} scripts)`), `${r.agree}/${r.run} agree`).toEqual([]);
+    expectAgreement(r);
   }, 300_000);
 });
+
+/**
+ * Every script agrees, except that the live kernel may disagree with ITSELF on
+ * a script now and then (its two runs differ: on a busy host a freed
+ * anon_vma's slab address is not always reused, so an `av=` number differs):
+ * that says nothing about the engine, but more than 1 in 100 would.
+ */
+function expectAgreement(r: Awaited<ReturnType<typeof fuzzKernel>>): void {
+  const own = r.classes.filter((c) => c.signature === "kernel nondeterministic");
+  const others = r.classes.filter((c) => c.signature !== "kernel nondeterministic");
+  expect(others.map((c) => `${c.signature} (${c.scripts.length} scripts)`), `${r.agree}/${r.run} agree`).toEqual([]);
+  expect(own.reduce((n, c) => n + c.scripts.length, 0), "scripts on which the kernel disagreed with itself").toBeLessThanOrEqual(Math.floor(r.run / 100));
+}
