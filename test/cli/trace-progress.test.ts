@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { NativeRunner } from "../../src/cli/main.js";
-import { progressOn } from "../../src/cli/progress.js";
+import { PLAIN_INTERVAL_S, plainInterval, progressOn } from "../../src/cli/progress.js";
 import { sideText } from "../../src/cli/trace_text.js";
 import { MERGE_REASONS, MERGE_RES } from "../../src/engine/merge_trace.js";
 import { createKernelSync } from "../../src/engine/index.js";
@@ -56,6 +56,34 @@ describe("progress on stderr", () => {
     q.update("1/2");
     q.done();
     expect(piped).toBe("");
+  });
+
+  it("VMASIM_PROGRESS=lines gives a pipe plain lines, at most one per interval; a bad value is said once and means lines", () => {
+    let piped = "";
+    let clock = 0;
+    const out = { write: (s: string) => (piped += s) };
+    const p = progressOn(out, { VMASIM_PROGRESS: "lines" }, () => clock);
+    p.update("a");
+    clock = 9_999;
+    p.update("b");
+    clock = 10_000;
+    p.update("c");
+    p.done();
+    expect(piped).toBe("a\nc\n");
+    piped = "";
+    const q = progressOn(out, { VMASIM_PROGRESS: "2.5" }, () => clock);
+    q.update("x");
+    clock += 2_500;
+    q.update("y");
+    expect(piped).toBe("x\ny\n");
+    piped = "";
+    const r = progressOn(out, { VMASIM_PROGRESS: "often" }, () => clock);
+    r.update("z");
+    expect(piped).toBe('vmasim: VMASIM_PROGRESS="often" is not "lines", "off" or a number of seconds: using "lines"\nz\n');
+    piped = "";
+    for (const v of [undefined, "", "off"]) progressOn(out, { VMASIM_PROGRESS: v }, () => clock).update("n");
+    expect(piped).toBe("");
+    expect([plainInterval("lines"), plainInterval("0"), plainInterval("-1"), plainInterval("1e3")]).toEqual([PLAIN_INTERVAL_S, NaN, NaN, NaN]);
   });
 
   it("fuzz-kernel counts scripts and agreement on a terminal", async () => {
