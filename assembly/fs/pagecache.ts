@@ -20,6 +20,8 @@ import { File } from "./file";
   hash_next: PageCacheEntry | null = null;
   /** the next older entry of the same file (File.pages is the newest) */
   file_next: PageCacheEntry | null = null;
+  /** page->index again: a hash chain is walked without reading the pages */
+  index: u64 = 0;
 }
 
 const entry_pool: Pool = pool_create(offsetof<PageCacheEntry>(), 4096);
@@ -49,8 +51,7 @@ export function pagecache_reserve(): bool {
     let e = changetype<PageCacheEntry | null>(<usize>load<u32>(old + (<usize>i << 2)));
     while (e) {
       const next = e.hash_next;
-      const p = e.page!;
-      const slot = bucket_of(changetype<File>(p.mapping), p.index);
+      const slot = bucket_of(changetype<File>(e.page!.mapping), e.index);
       e.hash_next = changetype<PageCacheEntry | null>(<usize>load<u32>(slot));
       store<u32>(slot, <u32>changetype<usize>(e));
       e = next;
@@ -64,8 +65,7 @@ export function find_page(file: File, index: u64): Page | null {
   if (nbuckets == 0) return null;
   let e = changetype<PageCacheEntry | null>(<usize>load<u32>(bucket_of(file, index)));
   while (e) {
-    const p = e.page!;
-    if (p.mapping == changetype<usize>(file) && p.index == index) return p;
+    if (e.index == index && e.page!.mapping == changetype<usize>(file)) return e.page;
     e = e.hash_next;
   }
   return null;
@@ -79,6 +79,7 @@ export function add_new_page(file: File, index: u64): Page {
   p.index = index;
   const e = changetype<PageCacheEntry>(pool_alloc(entry_pool));
   e.page = p;
+  e.index = index;
   const slot = bucket_of(file, index);
   e.hash_next = changetype<PageCacheEntry | null>(<usize>load<u32>(slot));
   store<u32>(slot, <u32>changetype<usize>(e));
@@ -97,7 +98,7 @@ export function add_new_page(file: File, index: u64): Page {
 /** delete_from_page_cache() of e, whose predecessor in the file's list is prev (NULL: e is the newest); drops the cache's reference. */
 function delete_entry(file: File, prev: PageCacheEntry | null, e: PageCacheEntry): void {
   const p = e.page!;
-  const slot = bucket_of(file, p.index);
+  const slot = bucket_of(file, e.index);
   let cur = changetype<PageCacheEntry | null>(<usize>load<u32>(slot));
   if (cur == e) {
     store<u32>(slot, <u32>changetype<usize>(e.hash_next));
@@ -119,7 +120,7 @@ export function truncate_inode_range(file: File, first: u64, last: u64): void {
   let e = pagecache_first(file);
   while (e) {
     const next = e.file_next;
-    const index = e.page!.index;
+    const index = e.index;
     if (index >= first && index < last) delete_entry(file, prev, e);
     else prev = e;
     e = next;
