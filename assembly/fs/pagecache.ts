@@ -3,10 +3,12 @@
 // shrinks). The cache holds one reference on each of its pages.
 //
 // The links are not in struct page (mm/page.ts): each cached page has a
-// PageCacheEntry, 16 bytes that only file pages pay for (the kernel keeps
-// them in the mapping's xarray instead). A file's list is singly linked,
-// newest first: pages leave the cache only through the truncate walks below,
-// which know the previous entry.
+// PageCacheEntry, 24 bytes that only file pages pay for (the kernel keeps
+// them in the mapping's xarray instead). It repeats page->index so that a
+// lookup's chain walk reads entries only (without it, a shmem write fault
+// among 10^6 cached pages took 1.2x as long: one more cache miss a hop). A
+// file's list is singly linked, newest first: pages leave the cache only
+// through the truncate walks below, which know the previous entry.
 
 import { raw_alloc } from "../lib/alloc";
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";

@@ -9,12 +9,12 @@ export const PG_ANON: u8 = 1;
 /** the page is in a file's page cache (which holds one reference) */
 export const PG_CACHE: u8 = 2;
 
-// 32 bytes a page (issue 12: at most 48 per resident page with its PTE share).
-// The page-cache links live in a side record that only file pages have
-// (fs/pagecache.ts PageCacheEntry): anonymous pages, the bulk of a big
-// process, do not pay for them. flags (PG_ANON | PG_CACHE) and content (a
-// byte, touch() wraps it at 256) are u8; the fields are ordered so that the
-// u64 index needs no padding:
+// 32 bytes a page, 40 with its PTE (issue 12: at most 48 per resident page).
+// The page-cache links live in a 24-byte side record that only cached file
+// pages have (fs/pagecache.ts PageCacheEntry): anonymous pages, the bulk of
+// a big process, do not pay for them. flags (PG_ANON | PG_CACHE) and content
+// (a byte, touch() wraps it at 256) are u8; the fields are ordered so that
+// the u64 index needs no padding:
 //   0 _pool  4 id  8 mapping  12 flags  13 content  (14 spare)  16 index  24 mapcount  28 refcount
 @unmanaged export class Page {
   _pool: u32 = 0;
