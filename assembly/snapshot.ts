@@ -4,6 +4,7 @@
 // as a u32 at +0 and the records from +16; 0 when memory ran out.
 
 import { File, file_by_id, file_max_id } from "./fs/file";
+import { pagecache_first } from "./fs/pagecache";
 import { raw_alloc } from "./lib/alloc";
 import { record_is_live, record_is_retired } from "./lib/pool";
 import { Page, PG_ANON } from "./mm/page";
@@ -256,8 +257,8 @@ export function snapshot_pages(): usize {
   for (let id: u32 = 1; id <= maxf; id++) {
     const f = file_by_id(id);
     if (!f) continue;
-    let p = changetype<Page | null>(f.pages);
-    while (p) { n++; p = p.file_next; }
+    let e = pagecache_first(f);
+    while (e) { n++; e = e.file_next; }
   }
   if (!begin(n, 32)) return 0;
   mm = mm_list;
@@ -268,8 +269,8 @@ export function snapshot_pages(): usize {
   for (let id: u32 = 1; id <= maxf; id++) {
     const f = file_by_id(id);
     if (!f) continue;
-    let p = changetype<Page | null>(f.pages);
-    while (p) { write_page(p); p = p.file_next; }
+    let e = pagecache_first(f);
+    while (e) { write_page(e.page!); e = e.file_next; }
   }
   return finish();
 }

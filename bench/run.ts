@@ -210,12 +210,16 @@ function scaled(op: string, kernel: string, p: ProcessSim, loop: (p: ProcessSim)
   return run;
 }
 
-/** Bytes of engine memory per resident anonymous page (its page record and its share of the page tables). */
-function engineBytesPerPage(): number {
+/**
+ * Bytes of engine memory per resident page among `n` written in one mapping:
+ * its page record and its share of the page tables; for a shared (shmem) mapping
+ * also its page-cache entry and hash bucket (fs/pagecache.ts).
+ */
+const SHARED_ANON = abi.MAP_SHARED | MAP_ANONYMOUS;
+function engineBytesPerPage(n: number, shared = false): number {
   const k = createKernelSync({ policy: "linux-5.17" });
   const p = k.createProcess();
-  const n = smoke ? 10_000 : 100_000;
-  const a = p.mmap(0, n * PAGE_SIZE, RW, ANON, -1, 0);
+  const a = p.mmap(0, n * PAGE_SIZE, RW, shared ? SHARED_ANON : ANON, -1, 0);
   const before = k.stats().bytesAllocated;
   for (let i = 0; i < n; i++) p.touch(a + i * PAGE_SIZE, true);
   return (k.stats().bytesAllocated - before) / n;
@@ -415,7 +419,9 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
     rows.push({ task: `linux ${release()}: fork of 1,000 faulted VMAs (+ child exit, wait)`, nsP50: kernelFork, nsMad: NaN, samples: 5 });
   }
   const bytesPerVma = engineBytesPerVma();
-  const bytesPerPage = engineBytesPerPage();
+  const bytesPerPage = engineBytesPerPage(smoke ? 10_000 : 100_000);
+  const bytesPerPageBig = engineBytesPerPage(smoke ? 100_000 : 1_000_000);
+  const bytesPerFilePage = engineBytesPerPage(smoke ? 100_000 : 1_000_000, true);
 
   const get = (prefix: string) => rows.find((r) => r.task.startsWith(prefix))?.nsP50 ?? NaN;
   const ePair = get("engine: mmap+munmap");
@@ -453,7 +459,9 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
   console.log(`${"engine bytes per VMA".padEnd(wr)} ${bytesPerVma.toFixed(1)}`);
   console.error(`(sink ${sink})`);
 
-  console.log(`${"engine bytes per resident page".padEnd(wr)} ${bytesPerPage.toFixed(1)}`);
+  console.log(`${`engine bytes per resident page (${smoke ? "10^4" : "10^5"})`.padEnd(wr)} ${bytesPerPage.toFixed(1)}`);
+  console.log(`${`engine bytes per resident page (${smoke ? "10^5" : "10^6"})`.padEnd(wr)} ${bytesPerPageBig.toFixed(1)}`);
+  console.log(`${`engine bytes per shmem page (${smoke ? "10^5" : "10^6"})`.padEnd(wr)} ${bytesPerFilePage.toFixed(1)}`);
 
   // the same figures as a list of comparisons: one engine task against one baseline
   const compare = (name: string, scale: number, engineTask: string, baseline: Comparison["baseline"], baselineNs: number | null) => {
@@ -476,7 +484,7 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
   const throughput = replayThroughput();
   for (const [k, v] of Object.entries(throughput)) console.log(`${k.padEnd(wr)} ${typeof v === "number" ? Math.round(v) : v}`);
 
-  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage }, rows, ratios };
+  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage, engineBytesPerResidentPageBig: bytesPerPageBig, engineBytesPerFilePageBig: bytesPerFilePage }, rows, ratios };
 }
 
 await main();

@@ -12,7 +12,10 @@ import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE } from "../s
 export interface BigProcess {
   what: "vmas" | "pages";
   n: number;
+  /** linear memory's size (what the host holds, growth slack included) */
   wasmBytes: number;
+  /** bytes the engine handed out to its records (lib/alloc.ts raw_allocated) */
+  allocatedBytes: number;
   vmas: number;
   pages: number;
   seconds: number;
@@ -36,7 +39,7 @@ export function bigProcess(what: "vmas" | "pages", n: number): BigProcess {
   }
   const s = k.stats();
   if (p.checkInternal() !== 0) throw new Error("the engine's tree check failed");
-  return { what, n, wasmBytes: s.memoryBytes, vmas: s.vmas, pages: s.pages, seconds: (performance.now() - t0) / 1000 };
+  return { what, n, wasmBytes: s.memoryBytes, allocatedBytes: s.bytesAllocated, vmas: s.vmas, pages: s.pages, seconds: (performance.now() - t0) / 1000 };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -44,6 +47,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[3] ?? 1_000_000);
   const r = bigProcess(what, n);
   const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const per = what === "vmas" ? "VMA" : "page";
   console.log(`${r.what} ${r.n}: ${r.vmas} VMAs, ${r.pages} pages; wasm memory ${mib(r.wasmBytes)} MiB ` +
-    `(${(r.wasmBytes / n).toFixed(0)} bytes per ${what === "vmas" ? "VMA" : "page"}); host RSS ${mib(process.memoryUsage().rss)} MiB; ${r.seconds.toFixed(1)} s`);
+    `(${(r.wasmBytes / n).toFixed(0)} bytes per ${per}; records ${(r.allocatedBytes / n).toFixed(1)} bytes per ${per}); host RSS ${mib(process.memoryUsage().rss)} MiB; ${r.seconds.toFixed(1)} s`);
 }

@@ -22,7 +22,7 @@ export const FMODE_WRITE: u32 = 2;
   f_count: u32 = 0;
   f_mode: u32 = 0;
   kind: u32 = 0;
-  /** newest page of this file's page cache (fs/pagecache.ts), 0 = none */
+  /** newest PageCacheEntry of this file's page cache (fs/pagecache.ts), 0 = none */
   pages: usize = 0;
 }
 

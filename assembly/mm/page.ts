@@ -5,28 +5,33 @@
 import { Pool, pool_alloc, pool_create, pool_free, pool_reserve } from "../lib/pool";
 
 /** page->mapping points to an anon_vma (PAGE_MAPPING_ANON) */
-export const PG_ANON: u32 = 1;
+export const PG_ANON: u8 = 1;
 /** the page is in a file's page cache (which holds one reference) */
-export const PG_CACHE: u32 = 2;
+export const PG_CACHE: u8 = 2;
 
+// 32 bytes a page, 40 with its PTE (issue 12: at most 48 per resident page).
+// The page-cache links live in a 24-byte side record that only cached file
+// pages have (fs/pagecache.ts PageCacheEntry): anonymous pages, the bulk of
+// a big process, do not pay for them. flags (PG_ANON | PG_CACHE) and content
+// (a byte, touch() wraps it at 256) are u8; the fields are ordered so that
+// the u64 index needs no padding:
+//   0 _pool  4 id  8 mapping  12 flags  13 content  (14 spare)  16 index  24 mapcount  28 refcount
 @unmanaged export class Page {
   _pool: u32 = 0;
   /** allocation order per kernel, from 1 (snapshot identity) */
   id: u32 = 0;
   /** AnonVma (PG_ANON) or File */
   mapping: usize = 0;
+  /** PG_ANON | PG_CACHE */
+  flags: u8 = 0;
+  /** the byte a user access reads and a write increments */
+  content: u8 = 0;
   /** page->index: the linear page index (anon) or the file page offset */
   index: u64 = 0;
   /** page_mapcount(): PTEs mapping the page */
   mapcount: i32 = 0;
   /** page_count() */
   refcount: i32 = 0;
-  flags: u32 = 0;
-  content: u32 = 0;
-  /** page cache: hash chain and the file's list of its pages */
-  hash_next: Page | null = null;
-  file_prev: Page | null = null;
-  file_next: Page | null = null;
 }
 
 const pool: Pool = pool_create(offsetof<Page>(), 4096);

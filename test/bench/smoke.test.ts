@@ -40,6 +40,8 @@ it("npm run bench -- --smoke --json F --chart C: comparisons against the model (
     expect(r.throughput["import lines/s (perf text, with process start)"]).toBeGreaterThan(0);
     expect(r.memory.engineBytesPerVma).toBeGreaterThan(0);
     expect(r.memory.engineBytesPerResidentPage).toBeGreaterThan(0);
+    expect(r.memory.engineBytesPerResidentPageBig).toBeGreaterThan(0);
+    expect(r.memory.engineBytesPerFilePageBig).toBeGreaterThan(0);
 
     // the matrix: every op at every smoke scale, fixed and random (10,000 adjacent mmaps: fixed only; fork: no address)
     const rows: MatrixRow[] = r.matrix.rows;
