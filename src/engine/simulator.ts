@@ -113,8 +113,11 @@ export class Simulator implements KernelSim {
   constructor(config: KernelConfig, options: SimulatorOptions = {}) {
     this.policy = config.policy;
     this.cfg = resolveConfig(config);
-    const { exports } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
-    this.core = exports as unknown as CoreExports;
+    // the instance's own exports, not the loader's: the loader wraps every
+    // export in a rest-argument closure (an array and a spread per call); its
+    // imports (the debug build's abort) stay
+    const { instance } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
+    this.core = instance.exports as unknown as CoreExports;
     this.core._initialize();
     if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
     const named = POLICY_SWITCHES[config.policy];
