@@ -862,12 +862,15 @@ export class Process implements ProcessSim {
     const k = this.kernel;
     let r: number;
     try {
-      r = k.core.brk(mm, addr);
+      // brk reports failure by returning the old break: the core says -1 when it ran out of memory
+      r = k.core.brk_or_oom(mm, addr);
     } catch (e) {
       throw k.trapped("brk", e);
     }
-    // brk reports failure by returning the old break: read the flag every time
-    if (k.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (r === -1) {
+      k.core.engine_take_oom();
+      throw new EngineOutOfMemoryError("brk");
+    }
     if (k.tracing && k.core.trace_room() < k.traceKeep) k.drainMergeEvents();
     return r;
   }
