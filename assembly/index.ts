@@ -275,6 +275,17 @@ export function brk(mm: u32, addr: f64): f64 {
   return <f64>sys_brk(m, to_u64(addr));
 }
 
+/**
+ * brk() for the per-call host path in one crossing: -1 (never a break) when
+ * the engine ran out of memory, whose flag engine_take_oom() then clears;
+ * otherwise what brk() returns. brk reports its own failures as the old
+ * break, so without this the host asks for the flag after every call.
+ */
+export function brk_or_oom(mm: u32, addr: f64): f64 {
+  const r = brk(mm, addr);
+  return engine_is_oom() ? -1 : r;
+}
+
 /** A one-byte user access (the scenario's touch): 0, SIGSEGV 11, SIGBUS 7; -1 out of memory. */
 export function touch(mm: u32, addr: f64, write: bool): i32 {
   return mm_touch(changetype<Mm>(<usize>mm), to_u64(addr), write);

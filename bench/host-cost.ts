@@ -7,7 +7,8 @@
 // Bytes per call: with a young generation fixed larger than what the loop
 // allocates (the semi-space flags), no scavenge runs during it, so the growth
 // of heapUsed is what the calls allocated. GC share: the cost of the collections v8.GCProfiler reports during a
-// write-fault loop, over its wall time (run it without --max-semi-space-size). Figures for this machine only.
+// write-fault loop, over its wall time (run it without --max-semi-space-size). Where a per-call syscall's
+// time goes: typed batch, the bare wasm export and Process side by side (breakdown()). Figures for this machine only.
 
 import { performance } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
@@ -50,6 +51,68 @@ const kernel = createKernelSync({ policy: "linux-5.17" });
 function fresh(): Process {
   return kernel.createProcess();
 }
+
+/**
+ * Where a per-call syscall's time goes: the same operation through the typed
+ * batch (the core and the batch's dispatch), through the wasm export called
+ * straight from JS (adds the JS-to-wasm call), and through Process (adds the
+ * host's checks: the task's limits loaded, the arguments integers, the
+ * result looked at). ns of CPU time per call, the fastest of 15 runs of
+ * 20,000 calls. With `kernels` > 1 the same loops run on that many kernels in
+ * turn first: V8 then calls the exports through a wrapper it cannot inline
+ * (a replay has one kernel per policy; the tests and the fuzzer have many).
+ */
+function breakdown(kernels: number): [string, number, number, number][] {
+  const N = 20_000;
+  interface Setup { p: Process; core: Lib.KernelSim & { core: Record<string, (...a: number[]) => number> }; mm: number; a: number; b: number; batches: Float64Array[]; res: Float64Array }
+  const make = (): Setup => {
+    const k = createKernelSync({ policy: "linux-5.17" });
+    const p = k.createProcess();
+    const a = p.mmap(0, 3 * PAGE_SIZE, RW, ANON, -1, 0);
+    const b = p.mmap(0, PAGE_SIZE, RW, ANON, -1, 0);
+    p.touch(b, true);
+    const { BATCH_OP: OP, BATCH_STRIDE: S } = lib;
+    const mk = (f: (buf: Float64Array, o: number, i: number) => void) => {
+      const buf = new Float64Array(N * S);
+      for (let i = 0; i < N; i++) f(buf, i * S, i);
+      return buf;
+    };
+    const batches = [
+      mk((c, o, i) => { c[o] = OP.mprotect; c[o + 2] = a; c[o + 3] = 3 * PAGE_SIZE; c[o + 4] = i & 1 ? RW : PROT_READ; }),
+      mk((c, o) => { c[o] = OP.touch; c[o + 2] = b; c[o + 3] = 0; }),
+    ];
+    return { p, core: k as never, mm: p.mm, a, b, batches, res: new Float64Array(N) };
+  };
+  const loops: [string, (s: Setup) => void, (s: Setup) => void, (s: Setup) => void][] = [
+    ["mprotect R<->RW of a 3-page VMA",
+      (s) => s.p.runBatch(s.batches[0], s.res),
+      (s) => { const c = s.core.core, mm = s.mm, a = s.a, len = 3 * PAGE_SIZE; let acc = 0; for (let i = 0; i < N; i++) acc += c.mprotect(mm, a, len, i & 1 ? RW : PROT_READ); sink ^= acc; },
+      (s) => { const p = s.p, a = s.a, len = 3 * PAGE_SIZE; let acc = 0; for (let i = 0; i < N; i++) acc += p.mprotect(a, len, i & 1 ? RW : PROT_READ); sink ^= acc; }],
+    ["read of a mapped page (touch)",
+      (s) => s.p.runBatch(s.batches[1], s.res),
+      (s) => { const c = s.core.core, mm = s.mm, b = s.b; let acc = 0; for (let i = 0; i < N; i++) acc += c.touch(mm, b, 0); sink ^= acc; },
+      (s) => { const p = s.p, b = s.b; let acc = 0; for (let i = 0; i < N; i++) acc += p.touch(b, false); sink ^= acc; }],
+  ];
+  const sets = Array.from({ length: kernels }, make);
+  const fastest = (f: (s: Setup) => void, s: Setup) => {
+    let best = Infinity;
+    for (let r = 0; r < 15; r++) {
+      const c0 = process.cpuUsage();
+      f(s);
+      const c = process.cpuUsage(c0);
+      best = Math.min(best, ((c.user + c.system) * 1000) / N);
+    }
+    return best;
+  };
+  return loops.map(([name, batch, raw, call]) => {
+    for (const s of sets) for (let r = 0; r < 20; r++) { batch(s); raw(s); call(s); }
+    const s = sets[0];
+    return [name, fastest(batch, s), fastest(raw, s), fastest(call, s)];
+  });
+}
+
+// first, before the rows below give the host's methods other feedback
+const split: [number, [string, number, number, number][]][] = [[1, breakdown(1)], [8, breakdown(8)]];
 
 const rows: [string, number][] = [];
 {
@@ -149,7 +212,14 @@ function gcShare(n: number): { gcMs: number; wallMs: number; collections: number
   return { gcMs: stats.reduce((s, e) => s + e.cost, 0) / 1000, wallMs, collections: stats.length };
 }
 
+
 for (const [name, b] of rows) console.log(`${name.padEnd(42)} ${b.toFixed(1).padStart(8)} bytes/call`);
 const g = gcShare(CALLS * 5);
 console.log(`${"write faults: GC share of wall time".padEnd(42)} ${(100 * g.gcMs / g.wallMs).toFixed(2).padStart(8)} % (${g.collections} collections, ${CALLS * 5} faults, ${(g.wallMs * 1e6 / (CALLS * 5)).toFixed(0)} ns/fault)`);
+console.log(`\nns of CPU time per call: typed batch / the wasm export from JS / Process (the difference: JS-to-wasm call, host checks)`);
+for (const [kernels, rs] of split) {
+  for (const [name, batch, raw, call] of rs) {
+    console.log(`${`${name}, ${kernels} kernel${kernels > 1 ? "s" : ""}`.padEnd(42)} ${batch.toFixed(1).padStart(6)} ${raw.toFixed(1).padStart(6)} ${call.toFixed(1).padStart(6)}   (+${(raw - batch).toFixed(1)}, +${(call - raw).toFixed(1)})`);
+  }
+}
 console.error(`(sink ${sink})`);

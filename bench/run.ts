@@ -12,6 +12,9 @@
 //   npm run bench -- --only S,..  only these sections: core (the tasks below, throughput,
 //                                 memory), matrix (bench/matrix.ts), merge (bench/merge_cost.ts)
 //
+// The random operation mix (bench/model_mix.ts): the engine (per call and
+// typed batch) and the reference model on the same seeded sequence of
+// mmap/munmap/mprotect/mremap/madvise/accesses, their results checked equal.
 // The matrix (bench/matrix.ts): every operation of the performance issue among
 // 10^2 .. 10^6 VMAs, at a fixed address and at random ones, engine per call,
 // typed batch and kernel. The merge cost (bench/merge_cost.ts): a merge the
@@ -33,6 +36,7 @@ import { Bench, hrtimeNowTimestampProvider } from "tinybench";
 import { nativeProgram } from "./native.js";
 import { type MatrixRow, matrixName, runMatrix } from "./matrix.js";
 import { MERGE_COST_HEADER, mergeCostChart, runMergeCost } from "./merge_cost.js";
+import { type MixRow, runModelMix } from "./model_mix.js";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
 // (imported by a computed path so that type-checking a fresh clone needs no build)
@@ -262,6 +266,22 @@ function matrixComparisons(rows: MatrixRow[]): Comparison[] {
   });
 }
 
+/**
+ * The engine and the model on the same seeded random operation sequence
+ * (bench/model_mix.ts), in a small window (tens of VMAs) and a large one
+ * (thousands): CPU time per operation, the fastest of several runs.
+ */
+function modelMixSection(): MixRow[] {
+  const o = smoke ? { ops: 300, runs: 1 } : quick ? { ops: 20_000, runs: 5 } : { ops: 100_000, runs: 7 };
+  console.log(`\nrandom operation mix (seed 1, ${o.ops} ops, the fastest of ${o.runs} runs; ns of CPU time per op; the same results on every path)`);
+  console.log(`${"window".padStart(8)} ${"VMAs".padStart(6)} ${"per call".padStart(9)} ${"batch".padStart(9)} ${"model".padStart(9)} ${"model/call".padStart(11)} ${"model/batch".padStart(12)}`);
+  return [256, 16_384].map((window) => {
+    const m = runModelMix(lib, { window, ops: o.ops, runs: o.runs });
+    console.log(`${String(window).padStart(8)} ${String(m.vmas).padStart(6)} ${m.call_ns.toFixed(0).padStart(9)} ${m.batch_ns.toFixed(0).padStart(9)} ${m.model_ns.toFixed(0).padStart(9)} ${`${(m.model_ns / m.call_ns).toFixed(1)}x`.padStart(11)} ${`${(m.model_ns / m.batch_ns).toFixed(1)}x`.padStart(12)}`);
+    return m;
+  });
+}
+
 function matrixSection(): { rows: MatrixRow[]; notes: string[] } {
   const o = smoke ? { scales: [100, 1000], ops: 200, runs: 1, forks: 1 }
     : quick ? { scales: [100, 1000, 10_000, 100_000, 1_000_000], ops: 2000, runs: 7, forks: 3 }
@@ -481,10 +501,16 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
     compare(name, scale, engineTask, "kernel", kernelNs);
     compare(name, scale, engineTask, "model", get(modelTask));
   }
+  const mix = modelMixSection();
+  for (const m of mix) {
+    const name = `random operation mix in a ${m.window.toLocaleString("en-US")}-page window`;
+    comparisons.push({ name: `${name}: per call`, scale: m.vmas, engine_ns_per_op: m.call_ns, baseline: "model", baseline_ns_per_op: m.model_ns, ratio: m.model_ns / m.call_ns });
+    comparisons.push({ name: `${name}: typed batch`, scale: m.vmas, engine_ns_per_op: m.batch_ns, baseline: "model", baseline_ns_per_op: m.model_ns, ratio: m.model_ns / m.batch_ns });
+  }
   const throughput = replayThroughput();
   for (const [k, v] of Object.entries(throughput)) console.log(`${k.padEnd(wr)} ${typeof v === "number" ? Math.round(v) : v}`);
 
-  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage, engineBytesPerResidentPageBig: bytesPerPageBig, engineBytesPerFilePageBig: bytesPerFilePage }, rows, ratios };
+  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage, engineBytesPerResidentPageBig: bytesPerPageBig, engineBytesPerFilePageBig: bytesPerFilePage }, rows, ratios, modelMix: mix };
 }
 
 await main();

@@ -37,6 +37,7 @@ export interface CoreExports {
   munmap(mm: number, addr: number, len: number): number;
   mprotect(mm: number, addr: number, len: number, prot: number): number;
   brk(mm: number, addr: number): number;
+  brk_or_oom(mm: number, addr: number): number;
   mremap(mm: number, addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number;
   madvise(mm: number, addr: number, len: number, advice: number): number;
   mlock(mm: number, addr: number, len: number, flags: number): number;

@@ -113,8 +113,11 @@ export class Simulator implements KernelSim {
   constructor(config: KernelConfig, options: SimulatorOptions = {}) {
     this.policy = config.policy;
     this.cfg = resolveConfig(config);
-    const { exports } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
-    this.core = exports as unknown as CoreExports;
+    // the instance's own exports, not the loader's: the loader wraps every
+    // export in a rest-argument closure (an array and a spread per call); its
+    // imports (the debug build's abort) stay
+    const { instance } = instantiateSync(loadModule(options.build ?? defaultBuild()), {});
+    this.core = instance.exports as unknown as CoreExports;
     this.core._initialize();
     if (options.memoryLimitBytes !== undefined) this.core.engine_memory_limit(Math.max(1, Math.floor(options.memoryLimitBytes / 65536)));
     const named = POLICY_SWITCHES[config.policy];
@@ -299,6 +302,16 @@ export class Simulator implements KernelSim {
   setCurrent(task: Task): void {
     const l = this.loaded;
     if (l && l.signal === task.signal && l.caps === task.caps) return;
+    this.loadCurrent(task);
+  }
+
+  /**
+   * setCurrent()'s reload, a method of its own: with its closure in
+   * setCurrent, V8 allocated that closure's context (40-50 bytes) on every
+   * syscall once a second task had been loaded, although the call returns
+   * before using it.
+   */
+  private loadCurrent(task: Task): void {
     const a = task.coreArgs();
     this.call("task", () => this.core.task_current(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]));
     this.loaded = { signal: task.signal, caps: task.caps };
@@ -859,12 +872,15 @@ export class Process implements ProcessSim {
     const k = this.kernel;
     let r: number;
     try {
-      r = k.core.brk(mm, addr);
+      // brk reports failure by returning the old break: the core says -1 when it ran out of memory
+      r = k.core.brk_or_oom(mm, addr);
     } catch (e) {
       throw k.trapped("brk", e);
     }
-    // brk reports failure by returning the old break: read the flag every time
-    if (k.core.engine_take_oom()) throw new EngineOutOfMemoryError("brk");
+    if (r === -1) {
+      k.core.engine_take_oom();
+      throw new EngineOutOfMemoryError("brk");
+    }
     if (k.tracing && k.core.trace_room() < k.traceKeep) k.drainMergeEvents();
     return r;
   }

@@ -72,6 +72,34 @@ describe("engine internals", () => {
     expect(p.checkInternal()).toBe(0);
   });
 
+  it("reports running out of wasm memory in brk, whose own failures return the old break, as an engine error", () => {
+    const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 }, { memoryLimitBytes: 8 << 20 });
+    const p = k.createProcess();
+    const base = 0x10000000;
+    for (let i = 0; i < 1_000_000; i++) {
+      try {
+        p.mmap(base + 2 * i * PAGE_SIZE, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+      } catch (e) {
+        expect(e).toBeInstanceOf(EngineOutOfMemoryError);
+        break;
+      }
+    }
+    // mmap needed 3 free VMA records and did not get them; every brk asks for 2, so the first or the second fails
+    const brk0 = p.layout().brk;
+    let brkError: unknown = null;
+    for (let i = 1; i <= 2 && brkError === null; i++) {
+      const before = p.layout().brk;
+      try {
+        expect(p.brk(brk0 + i * PAGE_SIZE)).toBe(brk0 + i * PAGE_SIZE);
+      } catch (e) {
+        brkError = e;
+        expect(p.layout().brk).toBe(before);
+      }
+    }
+    expect(brkError).toEqual(new EngineOutOfMemoryError("brk"));
+    expect(p.checkInternal()).toBe(0);
+  });
+
   // the core's debug hook (mm_tree_corrupt) damages one thing; mm_check must name it
   const damage: [number, string, number][] = [
     [1, "a leaf pivot that is not its VMA's end", 14],
