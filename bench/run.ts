@@ -37,6 +37,7 @@ import { nativeProgram } from "./native.js";
 import { type MatrixRow, matrixName, runMatrix } from "./matrix.js";
 import { MERGE_COST_HEADER, mergeCostChart, runMergeCost } from "./merge_cost.js";
 import { type MixRow, runModelMix } from "./model_mix.js";
+import { replayGenThroughput } from "./replay.js";
 // the built library, as users run it (`npm run bench` builds it first); run
 // from the sources through tsx, every imported constant would be a getter call
 // (imported by a computed path so that type-checking a fresh clone needs no build)
@@ -232,7 +233,10 @@ function engineBytesPerPage(n: number, shared = false): number {
 /**
  * Replay throughput per policy (events per second of engine time) and
  * import throughput (perf-text lines per second) on the bundled real trace,
- * through the built CLI as users run it.
+ * through the built CLI as users run it; then replay throughput on traces of
+ * `vmasim gen` (allocator, server, build, adversarial; 10^6 events, 10^5
+ * with --quick, 2,000 with --smoke): per policy in engine time, and
+ * linux-5.17 alone end to end (bench/replay.ts).
  */
 function replayThroughput(): Record<string, number | string> {
   const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -252,6 +256,7 @@ function replayThroughput(): Record<string, number | string> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  Object.assign(out, replayGenThroughput(cli, smoke ? 2000 : quick ? 100_000 : 1_000_000));
   return out;
 }
 

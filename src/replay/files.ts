@@ -9,7 +9,10 @@ import type { MmapEvent } from "../trace/events.js";
 import type { KernelSim } from "../types.js";
 
 export class ReplayFiles {
-  private readonly ids = new Map<string, number>();
+  /** by the traced open, by path, by pid and descriptor: one map each (no key string built per mmap) */
+  private readonly byOpen = new Map<number, number>();
+  private readonly byPath = new Map<string, number>();
+  private readonly byFd = new Map<number, Map<number, number>>();
   /** mmaps whose descriptor no traced call opened and whose path the trace did not print */
   unknownFds = 0;
 
@@ -17,18 +20,26 @@ export class ReplayFiles {
 
   /** The file identity for a file mmap, created or grown as needed. */
   forMmap(e: MmapEvent): number {
-    let key: string;
-    if (e.open !== null) key = `open:${e.open}`;
-    else if (e.path !== null) key = `path:${e.path}`;
-    else {
+    let ids: Map<number, number> | Map<string, number>;
+    let k: number | string;
+    if (e.open !== null) {
+      ids = this.byOpen;
+      k = e.open;
+    } else if (e.path !== null) {
+      ids = this.byPath;
+      k = e.path;
+    } else {
       this.unknownFds++;
-      key = `fd:${e.pid}:${e.fd}`;
+      ids = this.byFd.get(e.pid) ?? this.byFd.set(e.pid, new Map()).get(e.pid)!;
+      k = e.fd;
     }
     const pages = Math.ceil((e.off + e.len) / PAGE_SIZE);
-    let id = this.ids.get(key);
+    let id = (ids as Map<number | string, number>).get(k);
     if (id === undefined) {
-      id = this.kernel.createFile(e.path ?? key, Math.max(pages, 1));
-      this.ids.set(key, id);
+      // the file's name: its path, else how it was known
+      const name = e.path ?? (e.open !== null ? `open:${e.open}` : `fd:${e.pid}:${e.fd}`);
+      id = this.kernel.createFile(name, Math.max(pages, 1));
+      (ids as Map<number | string, number>).set(k, id);
     } else if (this.kernel.fileSizePages(id) < pages) {
       this.kernel.resizeFile(id, pages);
     }

@@ -2,7 +2,8 @@
 // stood when its map_count reached the replay's highest per-mm count, for the
 // HTML report's address-space picture (src/report/address_map.ts).
 
-import type { Process } from "../engine/simulator.js";
+import { SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_NAMES, VM_OPS_SPECIAL } from "../engine/abi.js";
+import type { Process, Simulator } from "../engine/simulator.js";
 import { vmaNameOf, vmaPerms } from "../maps.js";
 import type { KernelSim, MmLayout, VmaSnapshot } from "../types.js";
 import type { CountPlace } from "./vma_count.js";
@@ -39,18 +40,53 @@ export interface PeakProcess extends CountPlace {
 const hex = (n: number) => "0x" + n.toString(16);
 
 /**
- * Each record is a plain copy of the engine's VMAs (the one cost per record:
- * a process that grows to N VMAs one at a time is copied N times); they are
- * turned into the picture once, at the end.
+ * Each record is a byte copy of the engine's snapshot records of the first
+ * PICTURE_MAX VMAs (the ones the picture shows): copying them as VmaSnapshot
+ * objects (p.vmas()) took a tenth of an adversarial trace's replay, since a
+ * process that grows to N VMAs one at a time is recorded up to N times. The
+ * records are decoded once, at the end, as Process.vmas() decodes them.
  */
 export class PeakPicture {
-  private copy: { place: CountPlace; exe: string | null; mapCount: number; vmas: VmaSnapshot[]; layout: MmLayout } | null = null;
+  private readonly bytes = new ArrayBuffer(PICTURE_MAX * SNAP_RECORD_SIZE);
+  private copy: { place: CountPlace; exe: string | null; mapCount: number; kernel: Simulator; kept: number; total: number; layout: MmLayout } | null = null;
 
   /** The replay's per-mm record is now `mapCount` in `p` (trace `pid`): copy its VMAs. */
   record(p: Process, mapCount: number, place: CountPlace, exe: string | null): void {
     const prev = this.copy?.mapCount ?? 0;
     if (mapCount > EVERY_RECORD_UP_TO && mapCount < prev + Math.ceil(prev / 64)) return;
-    this.copy = { place, exe, mapCount, vmas: p.vmas(), layout: p.layout() };
+    const k = p.kernel;
+    const mm = p.mm;
+    const base = k.reader("vmas", () => k.core.mm_snapshot(mm));
+    const total = k.views().u32[base >>> 2];
+    const kept = Math.min(total, PICTURE_MAX);
+    new Uint8Array(this.bytes).set(new Uint8Array(k.core.memory.buffer, base + SNAP_HEADER, kept * SNAP_RECORD_SIZE));
+    this.copy = { place, exe, mapCount, kernel: k, kept, total, layout: p.layout() };
+  }
+
+  /** The copied VMAs, decoded. */
+  private vmas(): VmaSnapshot[] {
+    const c = this.copy!;
+    const f64 = new Float64Array(this.bytes);
+    const u32 = new Uint32Array(this.bytes);
+    const out: VmaSnapshot[] = [];
+    for (let i = 0; i < c.kept; i++) {
+      const r = i * SNAP_RECORD_SIZE;
+      const ops = u32[(r + SNAP.ops) >>> 2];
+      out.push({
+        start: f64[(r + SNAP.start) >>> 3],
+        end: f64[(r + SNAP.end) >>> 3],
+        pgoff: f64[(r + SNAP.pgoff) >>> 3],
+        flags: u32[(r + SNAP.flagsLo) >>> 2],
+        flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
+        file: u32[(r + SNAP.file) >>> 2],
+        anonVma: u32[(r + SNAP.anonVma) >>> 2],
+        anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
+        // names are interned for the kernel's life: an id stays valid
+        anonName: c.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
+        special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[u32[(r + SNAP.special) >>> 2]] ?? "[special]" : null,
+      });
+    }
+    return out;
   }
 
   /** The picture; file paths from the kernel, or as the side-band named them (`fileNames`). */
@@ -59,13 +95,13 @@ export class PeakPicture {
     if (c === null) return null;
     const avs = new Map<number, number>();
     const filePath = (f: number) => fileNames.get(f) ?? kernel.filePath(f);
-    const vmas = c.vmas.slice(0, PICTURE_MAX).map((v): PictureVma => {
+    const vmas = this.vmas().map((v): PictureVma => {
       if (v.anonVma && !avs.has(v.anonVma)) avs.set(v.anonVma, avs.size + 1);
       return {
         start: hex(v.start), end: hex(v.end), perms: vmaPerms(v.flags), pgoff: v.pgoff,
         anonVma: v.anonVma ? avs.get(v.anonVma)! : 0, name: vmaNameOf(filePath, v, c.layout),
       };
     });
-    return { ...c.place, exe: c.exe, mapCount: c.mapCount, vmas, omitted: c.vmas.length - vmas.length };
+    return { ...c.place, exe: c.exe, mapCount: c.mapCount, vmas, omitted: c.total - vmas.length };
   }
 }

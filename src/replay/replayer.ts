@@ -19,7 +19,7 @@ import { CLONE_VM } from "../trace/flags.js";
 import { ReplayFiles } from "./files.js";
 import { execImage, isAnonName } from "./image.js";
 import { classifyMerges, type SeriesCounts } from "./merges.js";
-import { enginePlacement } from "./placement.js";
+import { EngineRows, enginePlacement } from "./placement.js";
 import { type PeakProcess, PeakPicture } from "./peak_process.js";
 import { type CountPlace, type Headroom, type VmaSeries, VmaCount } from "./vma_count.js";
 
@@ -118,6 +118,8 @@ export class Replayer {
   /** each task's last fault: its line */
   private readonly lastFault = new Map<number, number>();
   private readonly files: ReplayFiles;
+  /** the VMAs of one process for the placement check, read in place */
+  private readonly rows = new EngineRows();
   private readonly count: VmaCount;
   private readonly picture = new PeakPicture();
   /** file paths the side-band named (perf trace prints an open's filename as an address) */
@@ -163,6 +165,7 @@ export class Replayer {
   apply(e: TraceEvent): void {
     const t0 = performance.now();
     this.step(e);
+    classifyMerges(this.kernel.takeMergeEvents(), this.series);
     this.ms += performance.now() - t0;
   }
 
@@ -212,6 +215,8 @@ export class Replayer {
       }
     }
     this.runFaults();
+    // once per batch: the counts do not depend on when the events are classified
+    classifyMerges(this.kernel.takeMergeEvents(), this.series);
     this.ms += performance.now() - t0;
   }
 
@@ -231,7 +236,6 @@ export class Replayer {
       if (r === TOUCH_NOT_MODELLED) f.notModelled++;
       else f.signalled++;
     }
-    classifyMerges(this.kernel.takeMergeEvents(), this.series);
   }
 
   private step(e: TraceEvent): void {
@@ -243,7 +247,6 @@ export class Replayer {
     const p = this.pending.get(e.pid);
     if (p !== undefined) this.buffer(p, e);
     else this.dispatch(e);
-    classifyMerges(this.kernel.takeMergeEvents(), this.series);
     if (this.checkEvery > 0 && this.events % this.checkEvery === 0) this.check();
   }
 
@@ -475,7 +478,7 @@ export class Replayer {
         const file = anon ? -1 : this.files.forMmap(e);
         if (!(e.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
           const cfg = this.cfg;
-          const at = enginePlacement(p.vmas(), e.addr, e.len, p.layout().mmap_base, cfg.mmap_min_addr, cfg.stack_guard_gap_pages * PAGE_SIZE);
+          const at = enginePlacement(this.rows.of(p), e.addr, e.len, p.layout().mmap_base, cfg.mmap_min_addr, cfg.stack_guard_gap_pages * PAGE_SIZE);
           this.r.placement.checked++;
           if (at !== ret) this.r.placement.differed++;
         }

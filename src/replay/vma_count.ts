@@ -88,14 +88,14 @@ export class VmaCount {
     this.total += n - (this.perMm.get(mm) ?? 0);
     if (gone) this.perMm.delete(mm);
     else this.perMm.set(mm, n);
-    const place = (): CountPlace => ({ pid, line, timeMs: this.timeMs() });
+    // no closure and no place object unless a record is kept: this runs after every call
     if (this.total > this.peak) {
       this.peak = this.total;
-      this.peakAt = place();
+      this.peakAt = { pid, line, timeMs: this.timeMs() };
     }
     this.buckets.add(this.since(), this.total);
     if (!gone && (this.headroom === null || this.maxMapCount - n < this.headroom.left)) {
-      this.headroom = { left: this.maxMapCount - n, maxMapCount: this.maxMapCount, mapCount: n, ...place() };
+      this.headroom = { left: this.maxMapCount - n, maxMapCount: this.maxMapCount, mapCount: n, pid, line, timeMs: this.timeMs() };
     }
     if (n > this.mmPeak) {
       this.mmPeak = n;

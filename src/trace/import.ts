@@ -3,7 +3,7 @@
 
 import { type ParseOptions, type TraceEvent, TraceParseError } from "./events.js";
 import { headLines, type LineDamage, type ReadCounter, readLineBatches, readLines } from "./lines.js";
-import { NATIVE_MAGIC, parseNative } from "./native.js";
+import { NATIVE_MAGIC, NativeParser } from "./native.js";
 import { PerfParser } from "./perf.js";
 import { SidecarParser } from "./sidecar.js";
 import { parseStrace } from "./strace.js";
@@ -36,13 +36,14 @@ export async function detectFile(path: string): Promise<TraceFormat | null> {
   return format;
 }
 
-/** Events per batch of a format parsed one event at a time (strace, native). */
+/** Events per batch of a format parsed one event at a time (strace). */
 const BATCH_EVENTS = 4096;
 
 /**
  * The events of one file in a given format (`counter`: the file's bytes read
  * so far), in batches: a perf trace or side-band file as its lines are read
- * (a batch per chunk of text), the others BATCH_EVENTS at a time. Damage to
+ * or a native trace as its lines are read (a batch per chunk of text),
+ * strace BATCH_EVENTS at a time. Damage to
  * the file (a corrupt or truncated gzip stream, a last line without a line
  * end: lines.ts) comes after the events as `unparsed` records with its line,
  * or with `strict` as a TraceParseError.
@@ -50,8 +51,8 @@ const BATCH_EVENTS = 4096;
 export async function* parseFileBatches(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent[]> {
   const damage: LineDamage[] = [];
   const onDamage = (d: LineDamage) => damage.push(d);
-  if (format === "perf" || format === "sidecar") {
-    const parser = format === "perf" ? new PerfParser(opts) : new SidecarParser(opts);
+  if (format !== "strace") {
+    const parser = format === "perf" ? new PerfParser(opts) : format === "native" ? new NativeParser(opts) : new SidecarParser(opts);
     for await (const lines of readLineBatches(path, onDamage, counter)) {
       const out: TraceEvent[] = [];
       try {
@@ -77,7 +78,7 @@ export async function* parseFileBatches(path: string, format: TraceFormat, opts:
     const lines = readLines(path, onDamage, counter);
     let out: TraceEvent[] = [];
     try {
-      for await (const e of format === "strace" ? parseStrace(lines, opts) : parseNative(lines, opts)) {
+      for await (const e of parseStrace(lines, opts)) {
         out.push(e);
         if (out.length >= BATCH_EVENTS) {
           yield out;

@@ -14,7 +14,7 @@ import type { MergeCostRow } from "../../bench/merge_cost.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const hasCc = spawnSync(process.env.CC ?? "cc", ["--version"]).error === undefined;
 
-it("npm run bench -- --smoke --json F --chart C: comparisons against the model (and the kernel with a C compiler), throughput, memory, the matrix, the merge cost and its chart", { timeout: 120_000 }, () => {
+it("npm run bench -- --smoke --json F --chart C: comparisons against the model (and the kernel with a C compiler), throughput, memory, the matrix, the merge cost and its chart", { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "vmasim-bench-"));
   try {
     const out = join(dir, "bench.json");
@@ -42,6 +42,11 @@ it("npm run bench -- --smoke --json F --chart C: comparisons against the model (
     expect(r.comparisons.find((c: { name: string }) => c.name.startsWith("fork")).scale).toBeGreaterThanOrEqual(1000);
     for (const p of POLICIES) expect(r.throughput[`replay events/s ${p} (engine time)`]).toBeGreaterThan(0);
     expect(r.throughput["import lines/s (perf text, with process start)"]).toBeGreaterThan(0);
+    // replay of `vmasim gen` traces: every kind, every policy's engine time, linux-5.17 alone end to end
+    for (const kind of ["allocator", "server", "build", "adversarial"]) {
+      for (const p of POLICIES) expect(r.throughput[`gen ${kind} 2000: replay events/s ${p} (engine time)`]).toBeGreaterThan(0);
+      expect(r.throughput[`gen ${kind} 2000: replay events/s linux-5.17 alone (end to end, per CPU s)`]).toBeGreaterThan(0);
+    }
     expect(r.memory.engineBytesPerVma).toBeGreaterThan(0);
     expect(r.memory.engineBytesPerResidentPage).toBeGreaterThan(0);
     expect(r.memory.engineBytesPerResidentPageBig).toBeGreaterThan(0);
