@@ -15,7 +15,7 @@
 // signature (lockstep.ts normalize()), the first of each class kept with its
 // seed and event (a failure seen at a sampled check is located again with
 // checks after every event), and a command that makes the trace again.
-import { createKernel } from "../engine/simulator.js";
+import { createKernel, type Simulator } from "../engine/simulator.js";
 import type { Knobs } from "../kernel/profile.js";
 import { genCommand, type GenKind, type GenOptions } from "../gen/generate.js";
 import { genKnobs } from "../gen/replay.js";
@@ -51,6 +51,8 @@ export interface GenFuzzOptions {
   /** stop after this many milliseconds (at a trace's end) */
   timeMs?: number;
   now?: () => number;
+  /** the engine's kernel (tests pass a broken one) */
+  createEngine?: (config: KernelConfig) => Promise<Simulator>;
   onTrace?: (done: { ops: number; traces: number; classes: number }) => void;
 }
 
@@ -97,7 +99,7 @@ export function genFuzzOptions(kind: GenKind, events: number, seed: number, pids
 /** The failures a finished replay shows, in the order of the trace (each with the event it was seen at). */
 function failuresOf(res: ReplayResult, ignored: Record<string, number>, events: number): GenFailure[] {
   const out: GenFailure[] = [];
-  const at = (event: number, from: number, signature: string, detail: string) => out.push({ signature, detail, event, from });
+  const at = (event: number, from: number, signature: string, detail: string) => out.push({ signature, detail: `${signature}\n${detail}`, event, from });
   for (const d of res.disagreements) {
     const m = /^(\w+)@(\d+): /.exec(d);
     at(Number(m?.[2] ?? 0), Number(m?.[2] ?? 0), `disagree: ${m?.[1] ?? "call"} result`, d);
@@ -122,13 +124,14 @@ interface Run {
   model: boolean;
   /** stop after this event (locating a failure) */
   stopAt?: number;
+  createEngine: (config: KernelConfig) => Promise<Simulator>;
 }
 
 /** Replays one trace; its first failure (null: clean). */
 async function runTrace(run: Run): Promise<GenFailure | null> {
   const { source, policy, knobs, every } = run;
   const config = { ...knobs, policy } as KernelConfig;
-  const engine = await createKernel(config);
+  const engine = await run.createEngine(config);
   const eng = new Replayer(engine);
   const m = run.model ? modelForReplay(config) : null;
   const mod = m ? new Replayer(m.kernel) : null;
@@ -193,7 +196,8 @@ async function runTrace(run: Run): Promise<GenFailure | null> {
   if (mod) {
     for (const d of mod.finish().disagreements) {
       const x = /^(\w+)@(\d+): /.exec(d);
-      f.push({ signature: `disagree (model): ${x?.[1] ?? "call"} result`, detail: d, event: Number(x?.[2] ?? 0), from: Number(x?.[2] ?? 0) });
+      const signature = `disagree (model): ${x?.[1] ?? "call"} result`;
+      f.push({ signature, detail: `${signature}\n${d}`, event: Number(x?.[2] ?? 0), from: Number(x?.[2] ?? 0) });
     }
   }
   return f.sort((a, b) => a.event - b.event)[0] ?? null;
@@ -201,7 +205,7 @@ async function runTrace(run: Run): Promise<GenFailure | null> {
 
 /** An engine error in a batch: the events before it again, then the batch event by event, find the event. */
 async function crashAt(run: Run, before: number, seg: readonly TraceEvent[], err: Error): Promise<GenFailure> {
-  const r = new Replayer(await createKernel({ ...run.knobs, policy: run.policy } as KernelConfig));
+  const r = new Replayer(await run.createEngine({ ...run.knobs, policy: run.policy } as KernelConfig));
   let n = 0;
   for await (const b of genEventBatches(run.source)) {
     if (n >= before) break;
@@ -246,7 +250,7 @@ export async function fuzzGenerated(opts: GenFuzzOptions): Promise<GenFuzzReport
     knobs = { ...genKnobs(source), ...set };
     traces++;
     ops += opts.events;
-    const run: Run = { source, policy: opts.policy, knobs, every, model };
+    const run: Run = { source, policy: opts.policy, knobs, every, model, createEngine: opts.createEngine ?? createKernel };
     let f = await runTrace(run);
     if (f) {
       f = await locate(run, f);
