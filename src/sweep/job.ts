@@ -6,7 +6,8 @@
 
 import { createKernel } from "../engine/simulator.js";
 import { configFromJson } from "../config/config.js";
-import { replayGenerated } from "../gen/replay.js";
+import { limitReport } from "../gen/limit.js";
+import { genKnobs, replayGenerated } from "../gen/replay.js";
 import { replayTrace } from "../replay/run.js";
 import { POLICY_TIMING_FIELDS, REPORT_TIMING_FIELDS } from "../replay/timing.js";
 import { runScenario } from "../scenario/run.js";
@@ -71,9 +72,12 @@ async function traceResult(job: Job, files: JobFiles): Promise<unknown> {
 /** A generated workload, made here and replayed as its file would be (src/gen/replay.ts). */
 async function genResult(job: Job): Promise<unknown> {
   if (job.input.kind !== "gen") throw new Error("not a generated workload's job");
-  const report = await replayGenerated(job.input.gen, { policies: [job.policy], knobs: knobsOf(job), checkEvery: job.checkEvery });
+  const knobs = knobsOf(job);
+  const report = await replayGenerated(job.input.gen, { policies: [job.policy], knobs, checkEvery: job.checkEvery });
   const out = report as unknown as Record<string, unknown>;
   out.trace = job.input.label;
+  // the adversarial kind's limit: VMAs there and its first refused call, tried on this policy's engine
+  if (job.input.gen.kind === "adversarial") out.limit = await limitReport(job.input.gen, { ...genKnobs(job.input.gen), ...knobs }, job.policy, report.policies[job.policy]);
   return out;
 }
 

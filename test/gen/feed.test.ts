@@ -31,7 +31,7 @@ describe("gen: replayed without a file", () => {
   it("gives the report of replaying the file vmasim gen writes (host profile included)", async () => {
     const dir = tree({});
     for (const [kind, extra] of [["allocator", {}], ["adversarial", { maxMapCount: 300 }]] as const) {
-      const opts = { events: 6000, seed: 3, ...extra };
+      const opts = { events: 4000, seed: 3, ...extra };
       const file = join(dir, `${kind}.vt.gz`);
       await writeGenerated(kind, opts, file);
       if ("maxMapCount" in extra) writeFileSync(join(dir, `${kind}.vt.host.json`), JSON.stringify({ max_map_count: extra.maxMapCount }));
@@ -69,7 +69,7 @@ describe("gen: sweep inputs", () => {
   it("RESULT.json is the same with 1 and 2 threads, and each job is the replay of the generated file", async () => {
     const dir = tree({});
     writeFileSync(join(dir, "spec.json"), JSON.stringify({
-      inputs: [{ gen: "allocator", events: 3000, seeds: [1, 2] }, { trace: "gen:adversarial?events=3000&seed=5&max_map_count=200" }],
+      inputs: [{ gen: "allocator", events: 2000, seeds: [1, 2] }, { trace: "gen:adversarial?events=2000&seed=5&max_map_count=200" }],
       policies: ["linux-5.17", "seed-v2"], configs: [{}], checkEvery: 1000,
     }));
     const one = vmasim(["sweep", "spec.json", "--workers", "1", "-o", "one.json"], dir);
@@ -79,11 +79,35 @@ describe("gen: sweep inputs", () => {
     const text = readFileSync(join(dir, "one.json"), "utf8");
     expect(readFileSync(join(dir, "two.json"), "utf8")).toBe(text);
     const res = JSON.parse(text);
-    expect(res.spec.inputs[1]).toMatchObject({ kind: "gen", name: "gen:allocator?events=3000&seed=2", gen: { kind: "allocator", events: 3000, seed: 2 } });
-    expect(vmasim(["gen", "adversarial", "--events", "3000", "--seed", "5", "--max-map-count", "200", "-o", "adv.vt.gz"], dir).status).toBe(0);
+    expect(res.spec.inputs[1]).toMatchObject({ kind: "gen", name: "gen:allocator?events=2000&seed=2", gen: { kind: "allocator", events: 2000, seed: 2 } });
+    expect(vmasim(["gen", "adversarial", "--events", "2000", "--seed", "5", "--max-map-count", "200", "-o", "adv.vt.gz"], dir).status).toBe(0);
     const file = JSON.parse(vmasim(["replay", "adv.vt.gz", "--policy", "seed-v2", "--check-every", "1000", "--json"], dir).stdout);
-    const job = res.jobs.find((j: { key: string }) => j.key === "gen:adversarial?events=3000&seed=5&max_map_count=200 | seed-v2 | defaults");
-    expect({ ...job.result, trace: "", hostProfile: "" }).toEqual({ ...(withoutTiming(file) as object), trace: "", hostProfile: "" });
+    const job = res.jobs.find((j: { key: string }) => j.key === "gen:adversarial?events=2000&seed=5&max_map_count=200 | seed-v2 | defaults");
+    const { limit, ...replay } = job.result;
+    expect({ ...replay, trace: "", hostProfile: "" }).toEqual({ ...(withoutTiming(file) as object), trace: "", hostProfile: "" });
     expect(job.result.policies["seed-v2"].vmas.headroom.mapCount).toBe(201);
+    expect(limit.vmasAtLimit).toBe(201);
+  }, 120000);
+
+  it("the adversarial kind reaches max_map_count under every policy; its first refused call is ENOMEM on each engine", () => {
+    const dir = tree({});
+    writeFileSync(join(dir, "spec.json"), JSON.stringify({ inputs: [{ gen: "adversarial", events: 2500, seed: 9, maxMapCount: 300 }], policies: "all" }));
+    const r = vmasim(["sweep", "spec.json", "-o", "r.json", "--csv", "r.csv"], dir);
+    expect(r.status).toBe(0);
+    const jobs = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")).jobs as { policy: string; result: { limit: Record<string, unknown>; policies: Record<string, { disagreed: object }> } }[];
+    expect(jobs.length).toBe(8);
+    const first = jobs[0].result.limit.firstRefused as { event: number; call: string };
+    for (const j of jobs) {
+      expect(j.result.policies[j.policy].disagreed, j.policy).toEqual({});
+      expect(j.result.limit, j.policy).toEqual({
+        maxMapCount: 300, vmasAtLimit: 301, refused: jobs[0].result.limit.refused,
+        firstRefused: { event: first.event, call: first.call, engine: -12, mapCount: expect.any(Number), mapCountAfter: expect.any(Number) },
+      });
+      const f = j.result.limit.firstRefused as { mapCount: number; mapCountAfter: number };
+      expect(f.mapCountAfter, j.policy).toBe(f.mapCount);
+      expect(f.mapCount, j.policy).toBeGreaterThanOrEqual(298);
+    }
+    expect(jobs[0].result.limit.refused).toBeGreaterThan(10);
+    expect(readFileSync(join(dir, "r.csv"), "utf8").split("\n")[0]).toContain("limit.firstRefused.engine");
   }, 120000);
 });
