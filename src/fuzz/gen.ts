@@ -191,6 +191,9 @@ async function runTrace(run: Run): Promise<GenFailure | null> {
     }
     if (n >= stop) break;
   }
+  // a run cut short to locate a failure: its processes are still alive, the end's checks do not apply
+  if (n < source.opts.events) return null;
+  // the replay's own findings (a result that differs, ...) are read at the end; the earliest is reported
   const res = eng.finish();
   const f = failuresOf(res, eng.ignored, n);
   if (mod) {
