@@ -107,6 +107,7 @@ Exit status: 0 when every script agrees, 1 on a mismatch, 2 on a usage error.
 `,
   fuzz: `Usage: vmasim fuzz [options]
        vmasim fuzz --replay FILE [--policy P] [--set K=V]
+       vmasim fuzz --gen KIND,... [--events N] [--pids P] [options]
 
 Random sequences of every modelled call (mmap, munmap, mprotect, mremap,
 faults, madvise, mlock, mlockall, mseal, brk, anon names, fork, threads, exit,
@@ -130,6 +131,12 @@ Options:
                    a failure seen late is located again with checks after every step
   --no-shrink      print each class's failing steps unshrunk
   --replay FILE    run one fuzz script (- for standard input), checked after every step
+  --gen KIND,...   instead: generated workloads (vmasim gen: allocator, server, build,
+                   adversarial) replayed, on the engine and the model in lock step where the
+                   model has the policy; --ops counts events, traces of --events N (default
+                   10000) from seeds S, S+1, ...; --check-every defaults to 1000 events
+  --events N       events per generated trace (with --gen)
+  --pids P         processes at once in a generated trace (with --gen; vmasim gen --pids)
 ${OUTPUT_HELP}  -h, --help       this help
 ${CONFIG}
 Exit status: 0 when no failure (seed-v2: only documented defects), 1 on any

@@ -1,11 +1,13 @@
 // One sweep job, run wherever it is scheduled (a pool thread, a queue worker):
-// a trace replayed under one policy and configuration, or a scenario script
-// run under them. Its result must not depend on where it ran: file paths are
+// a trace (a file, or a workload generated here) replayed under one policy and
+// configuration, or a scenario script run under them. Its result must not depend on where it ran: file paths are
 // replaced by the SPEC's names, and the replay's timing fields are moved out
 // of the result into the job's timing.
 
 import { createKernel } from "../engine/simulator.js";
 import { configFromJson } from "../config/config.js";
+import { limitReport } from "../gen/limit.js";
+import { genKnobs, replayGenerated } from "../gen/replay.js";
 import { replayTrace } from "../replay/run.js";
 import { POLICY_TIMING_FIELDS, REPORT_TIMING_FIELDS } from "../replay/timing.js";
 import { runScenario } from "../scenario/run.js";
@@ -67,6 +69,18 @@ async function traceResult(job: Job, files: JobFiles): Promise<unknown> {
   return out;
 }
 
+/** A generated workload, made here and replayed as its file would be (src/gen/replay.ts). */
+async function genResult(job: Job): Promise<unknown> {
+  if (job.input.kind !== "gen") throw new Error("not a generated workload's job");
+  const knobs = knobsOf(job);
+  const report = await replayGenerated(job.input.gen, { policies: [job.policy], knobs, checkEvery: job.checkEvery });
+  const out = report as unknown as Record<string, unknown>;
+  out.trace = job.input.label;
+  // the adversarial kind's limit: VMAs there and its first refused call, tried on this policy's engine
+  if (job.input.gen.kind === "adversarial") out.limit = await limitReport(job.input.gen, { ...genKnobs(job.input.gen), ...knobs }, job.policy, report.policies[job.policy]);
+  return out;
+}
+
 async function scriptResult(job: Job): Promise<unknown> {
   if (job.input.kind !== "script") throw new Error("not a script job");
   const kernel = await createKernel({ ...knobsOf(job), policy: job.policy });
@@ -114,6 +128,9 @@ export async function runJob(job: Job, files: JobFiles | null): Promise<JobOutco
     if (job.input.kind === "trace") {
       if (!files) throw new Error("the trace's files are missing");
       result = await traceResult(job, files);
+      takeTimings(result as Record<string, unknown>, measured);
+    } else if (job.input.kind === "gen") {
+      result = await genResult(job);
       takeTimings(result as Record<string, unknown>, measured);
     } else result = await scriptResult(job);
     return done({ ok: true, result });

@@ -15,7 +15,8 @@ function inputSummary(sweep: Sweep) {
         kind: i.kind, name: i.label,
         files: Object.fromEntries((["trace", "sidecar", "host"] as const).filter((r) => i[r]).map((r) => [r, { name: i[r]!.name, sha256: i[r]!.sha256, bytes: i[r]!.bytes }])),
       }
-    : { kind: i.kind, name: i.label, sha256: i.sha256 });
+    : i.kind === "gen" ? { kind: i.kind, name: i.label, gen: { kind: i.gen.kind, ...i.gen.opts }, head: i.head }
+      : { kind: i.kind, name: i.label, sha256: i.sha256 });
 }
 
 /** RESULT.json's text. */

@@ -7,6 +7,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, posix, resolve } from "node:path";
 import { ConfigError, configFromJson, configToJson } from "../config/config.js";
+import { GenError, generateChunks } from "../gen/generate.js";
+import { checkSource, type GenSource, genName, isGenName, parseGenName } from "../gen/source.js";
 import { generateScript } from "../scenario/generate.js";
 import { recordingName } from "../replay/run.js";
 import { POLICIES, type Policy } from "../types.js";
@@ -26,7 +28,9 @@ export interface InputFile {
 
 export type JobInput =
   | { kind: "trace"; label: string; trace: InputFile; sidecar: InputFile | null; host: InputFile | null }
-  | { kind: "script"; label: string; script: string; sha256: string };
+  | { kind: "script"; label: string; script: string; sha256: string }
+  /** a generated workload (vmasim gen), made by the worker; `head`: SHA-256 of its first chunk, so a changed generator makes other job ids */
+  | { kind: "gen"; label: string; gen: GenSource; head: string };
 
 export interface Job {
   /** "INPUT | POLICY | CONFIG": the result's sort key, unique in a sweep */
@@ -73,6 +77,7 @@ const INPUT_FIELDS: Record<string, Set<string>> = {
   trace: new Set(["trace", "sidecar", "name"]),
   script: new Set(["script", "name"]),
   generate: new Set(["generate", "name"]),
+  gen: new Set(["gen", "events", "seed", "seeds", "pids", "maxMapCount", "name"]),
 };
 const GENERATE_FIELDS = new Set(["seed", "ops", "count", "allow", "topDown"]);
 
@@ -112,6 +117,17 @@ function wholeNumber(v: unknown, where: string, min: number, max: number): numbe
 }
 
 function traceInput(o: Record<string, unknown>, dir: string, where: string): JobInput {
+  if (isGenName(str(o.trace, `${where}.trace`))) {
+    if (o.sidecar !== undefined && o.sidecar !== null) throw new SpecError(`${where}.sidecar: a generated trace has no side-band`);
+    let s: GenSource;
+    try {
+      s = parseGenName(o.trace as string);
+    } catch (e) {
+      if (e instanceof GenError) throw new SpecError(`${where}.trace: ${e.message}`);
+      throw e;
+    }
+    return genInput(s, o.name === undefined ? genName(s) : str(o.name, `${where}.name`));
+  }
   const trace = fileOf(resolve(dir, str(o.trace, `${where}.trace`)), `${where}.trace`);
   // the side-band: given, null for none, or NAME.mmap2.txt.gz next to a perf trace (as vmasim replay does)
   let sidecar: InputFile | null = null;
@@ -169,6 +185,45 @@ function generatedInputs(o: Record<string, unknown>, where: string): JobInput[] 
   return out;
 }
 
+/** A generated workload's input: the first chunk's hash stands for the generator's version. */
+function genInput(s: GenSource, label: string): JobInput {
+  const first = generateChunks(s.kind, s.opts).next().value as string;
+  return { kind: "gen", label, gen: s, head: sha256(first) };
+}
+
+/**
+ * `{"gen": KIND, "events": N, "seed": S}` (or `"seeds": [FIRST, LAST]`, one
+ * input per seed), with `pids` and `maxMapCount` as vmasim gen takes them.
+ */
+function genInputs(o: Record<string, unknown>, where: string): JobInput[] {
+  const kind = str(o.gen, `${where}.gen`);
+  if ((o.seed === undefined) === (o.seeds === undefined)) throw new SpecError(`${where}: expected exactly one of "seed", "seeds"`);
+  let seeds: number[];
+  if (o.seed !== undefined) seeds = [wholeNumber(o.seed, `${where}.seed`, 0, 2 ** 32 - 1)];
+  else {
+    if (!Array.isArray(o.seeds) || o.seeds.length !== 2) throw new SpecError(`${where}.seeds: expected [FIRST, LAST]`);
+    const first = wholeNumber(o.seeds[0], `${where}.seeds[0]`, 0, 2 ** 32 - 1);
+    const last = wholeNumber(o.seeds[1], `${where}.seeds[1]`, first, Math.min(2 ** 32 - 1, first + 99999));
+    seeds = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  }
+  const events = wholeNumber(o.events, `${where}.events`, 0, Number.MAX_SAFE_INTEGER);
+  const pids = o.pids === undefined ? undefined : wholeNumber(o.pids, `${where}.pids`, 0, 2 ** 31 - 1);
+  const maxMapCount = o.maxMapCount === undefined ? undefined : wholeNumber(o.maxMapCount, `${where}.maxMapCount`, 0, 2 ** 31 - 1);
+  const name = o.name === undefined ? null : str(o.name, `${where}.name`);
+  return seeds.map((seed) => {
+    const s = { kind, opts: { events, seed, pids, maxMapCount } } as GenSource;
+    if (pids === undefined) delete s.opts.pids;
+    if (maxMapCount === undefined) delete s.opts.maxMapCount;
+    try {
+      checkSource(s);
+    } catch (e) {
+      if (e instanceof GenError) throw new SpecError(`${where}: ${e.message}`);
+      throw e;
+    }
+    return genInput(s, name === null ? genName(s) : seeds.length === 1 ? name : `${name}:seed=${seed}`);
+  });
+}
+
 function configOf(v: unknown, where: string): Record<string, number | boolean | string> {
   if (!isObject(v)) throw new SpecError(`${where}: expected an object of configuration knobs ({} = the defaults)`);
   try {
@@ -200,12 +255,13 @@ export function parseSpec(text: string, specPath: string): Sweep {
   const inputs: JobInput[] = [];
   obj.inputs.forEach((i: unknown, n: number) => {
     const where = `inputs[${n}]`;
-    if (!isObject(i)) throw new SpecError(`${where}: expected an object with "trace", "script" or "generate"`);
+    if (!isObject(i)) throw new SpecError(`${where}: expected an object with "trace", "script", "generate" or "gen"`);
     const kinds = Object.keys(INPUT_FIELDS).filter((k) => k in i);
-    if (kinds.length !== 1) throw new SpecError(`${where}: expected exactly one of "trace", "script", "generate"`);
+    if (kinds.length !== 1) throw new SpecError(`${where}: expected exactly one of "trace", "script", "generate", "gen"`);
     checkFields(i, INPUT_FIELDS[kinds[0]], where);
     if (kinds[0] === "trace") inputs.push(traceInput(i, dir, where));
     else if (kinds[0] === "script") inputs.push(scriptInput(i, dir, where));
+    else if (kinds[0] === "gen") inputs.push(...genInputs(i, where));
     else inputs.push(...generatedInputs(i, where));
   });
   const labels = new Set<string>();
@@ -244,7 +300,8 @@ export function parseSpec(text: string, specPath: string): Sweep {
         // the paths are left out: the same bytes give the same job wherever they are
         const content = input.kind === "trace"
           ? { kind: input.kind, label: input.label, files: [input.trace, input.sidecar, input.host].map((f) => f && { name: f.name, sha256: f.sha256 }) }
-          : { kind: input.kind, label: input.label, sha256: input.sha256 };
+          : input.kind === "gen" ? { kind: input.kind, label: input.label, gen: input.gen, head: input.head }
+            : { kind: input.kind, label: input.label, sha256: input.sha256 };
         const id = sha256(canonicalJson({ key, content, policy, config, checkEvery })).slice(0, 32);
         jobs.push({ key, id, input, policy, config, checkEvery });
       }
