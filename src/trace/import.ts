@@ -2,7 +2,7 @@
 // interleave a perf trace with its side-band file by time.
 
 import { type ParseOptions, type TraceEvent, TraceParseError } from "./events.js";
-import { headLines, type LineDamage, type ReadCounter, readLineBatches, readLines } from "./lines.js";
+import { headLines, type LineDamage, type ReadCounter, readByteLineBatches, readLineBatches, readLines } from "./lines.js";
 import { NATIVE_MAGIC, parseNative } from "./native.js";
 import { PerfParser } from "./perf.js";
 import { SidecarParser } from "./sidecar.js";
@@ -50,12 +50,13 @@ const BATCH_EVENTS = 4096;
 export async function* parseFileBatches(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent[]> {
   const damage: LineDamage[] = [];
   const onDamage = (d: LineDamage) => damage.push(d);
-  if (format === "perf" || format === "sidecar") {
-    const parser = format === "perf" ? new PerfParser(opts) : new SidecarParser(opts);
-    for await (const lines of readLineBatches(path, onDamage, counter)) {
+  if (format === "perf") {
+    // bytes: the parser reads most lines without making a string of them
+    const parser = new PerfParser(opts);
+    for await (const { buf, bounds } of readByteLineBatches(path, onDamage, counter)) {
       const out: TraceEvent[] = [];
       try {
-        for (const text of lines) parser.line(text, out);
+        for (let k = 0; k < bounds.length; k += 2) parser.bytes(buf, bounds[k], bounds[k + 1], out);
       } catch (e) {
         // --strict: the events before the bad line are out first, as they would be one by one
         if (out.length) yield out;
@@ -63,11 +64,22 @@ export async function* parseFileBatches(path: string, format: TraceFormat, opts:
       }
       if (out.length) yield out;
     }
-    if (parser instanceof PerfParser) {
+    const out: TraceEvent[] = [];
+    try {
+      parser.end(out);
+    } catch (e) {
+      if (out.length) yield out;
+      throw e;
+    }
+    if (out.length) yield out;
+  } else if (format === "sidecar") {
+    const parser = new SidecarParser(opts);
+    for await (const lines of readLineBatches(path, onDamage, counter)) {
       const out: TraceEvent[] = [];
       try {
-        parser.end(out);
+        for (const text of lines) parser.line(text, out);
       } catch (e) {
+        // --strict: the events before the bad line are out first, as they would be one by one
         if (out.length) yield out;
         throw e;
       }
