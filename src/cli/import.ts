@@ -7,31 +7,12 @@ import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
 import { TraceParseError } from "../trace/events.js";
 import { type TraceFormat, detectFile, mergeSidecarBatches, parseFileBatches } from "../trace/import.js";
-import { NativeWriter } from "../trace/native.js";
+import { type ChunkSink, NativeByteWriter } from "../trace/native_bytes.js";
 import { TraceSummary } from "../trace/summary.js";
 import type { CliIo } from "./main.js";
 import { COMMAND_HELP } from "./usage.js";
 
 const FORMATS = ["perf", "strace", "native", "auto"];
-
-/** Buffers text and writes it in large chunks, waiting when the stream is full. */
-class ChunkWriter {
-  private buf: string[] = [];
-  private size = 0;
-  constructor(private readonly out: NodeJS.WritableStream) {}
-  async write(s: string): Promise<void> {
-    this.buf.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 16) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (this.buf.length === 0) return;
-    const ok = this.out.write(this.buf.join(""));
-    this.buf = [];
-    this.size = 0;
-    if (!ok) await new Promise<void>((resolve) => this.out.once("drain", () => resolve()));
-  }
-}
 
 function usage(io: CliIo, msg: string): number {
   io.stderr.write(`vmasim: import: ${msg}\nTry 'vmasim import --help'.\n`);
@@ -89,22 +70,23 @@ export async function cmdImport(args: string[], io: CliIo): Promise<number> {
   }
   const gzip = !toStdout && values.output.endsWith(".gz") ? createGzip() : null;
   if (gzip && file) gzip.pipe(file);
-  const sink = gzip ?? file;
-  const out = sink ? new ChunkWriter(sink) : null;
+  const stream = gzip ?? file;
+  const toStream: ChunkSink = (chunk) => {
+    if (!stream!.write(chunk)) return new Promise<void>((resolve) => stream!.once("drain", () => resolve()));
+  };
+  const sink: ChunkSink = stream ? toStream : (chunk) => void io.stdout.write(chunk.toString("utf8"));
   const closed = file ? new Promise<void>((resolve, reject) => { file.on("close", resolve); file.on("error", reject); }) : null;
 
   const summary = new TraceSummary();
-  const writer = new NativeWriter([`imported from ${input}${values.sidecar ? ` and ${values.sidecar}` : ""} (${format})`]);
+  const writer = new NativeByteWriter([`imported from ${input}${values.sidecar ? ` and ${values.sidecar}` : ""} (${format})`], sink);
   let status = 0;
   try {
     for await (const batch of batches) {
-      let text = "";
       for (const e of batch) {
         summary.add(e);
-        text += writer.write(e);
+        const w = writer.write(e);
+        if (w) await w;
       }
-      if (out) await out.write(text);
-      else io.stdout.write(text);
     }
   } catch (e) {
     if (e instanceof TraceParseError) {
@@ -115,9 +97,9 @@ export async function cmdImport(args: string[], io: CliIo): Promise<number> {
       status = 2;
     }
   }
-  if (out && sink) {
-    await out.flush();
-    sink.end();
+  await writer.flush();
+  if (stream) {
+    stream.end();
     await closed;
   }
   io.stderr.write(summary.format());

@@ -2,7 +2,7 @@
 // interleave a perf trace with its side-band file by time.
 
 import { type ParseOptions, type TraceEvent, TraceParseError } from "./events.js";
-import { headLines, type LineDamage, type ReadCounter, readLineBatches, readLines } from "./lines.js";
+import { headLines, type LineDamage, type ReadCounter, readByteLineBatches, readLineBatches, readLines } from "./lines.js";
 import { NATIVE_MAGIC, NativeParser } from "./native.js";
 import { PerfParser } from "./perf.js";
 import { SidecarParser } from "./sidecar.js";
@@ -41,9 +41,9 @@ const BATCH_EVENTS = 4096;
 
 /**
  * The events of one file in a given format (`counter`: the file's bytes read
- * so far), in batches: a perf trace or side-band file as its lines are read
- * or a native trace as its lines are read (a batch per chunk of text),
- * strace BATCH_EVENTS at a time. Damage to
+ * so far), in batches: a perf trace as its lines are read, as bytes (a batch
+ * per chunk), a side-band file or a native trace as its lines are read (a
+ * batch per chunk of text), strace BATCH_EVENTS at a time. Damage to
  * the file (a corrupt or truncated gzip stream, a last line without a line
  * end: lines.ts) comes after the events as `unparsed` records with its line,
  * or with `strict` as a TraceParseError.
@@ -51,12 +51,13 @@ const BATCH_EVENTS = 4096;
 export async function* parseFileBatches(path: string, format: TraceFormat, opts: ParseOptions = {}, counter?: ReadCounter): AsyncGenerator<TraceEvent[]> {
   const damage: LineDamage[] = [];
   const onDamage = (d: LineDamage) => damage.push(d);
-  if (format !== "strace") {
-    const parser = format === "perf" ? new PerfParser(opts) : format === "native" ? new NativeParser(opts) : new SidecarParser(opts);
-    for await (const lines of readLineBatches(path, onDamage, counter)) {
+  if (format === "perf") {
+    // bytes: the parser reads most lines without making a string of them
+    const parser = new PerfParser(opts);
+    for await (const { buf, bounds } of readByteLineBatches(path, onDamage, counter)) {
       const out: TraceEvent[] = [];
       try {
-        for (const text of lines) parser.line(text, out);
+        for (let k = 0; k < bounds.length; k += 2) parser.bytes(buf, bounds[k], bounds[k + 1], out);
       } catch (e) {
         // --strict: the events before the bad line are out first, as they would be one by one
         if (out.length) yield out;
@@ -64,11 +65,22 @@ export async function* parseFileBatches(path: string, format: TraceFormat, opts:
       }
       if (out.length) yield out;
     }
-    if (parser instanceof PerfParser) {
+    const out: TraceEvent[] = [];
+    try {
+      parser.end(out);
+    } catch (e) {
+      if (out.length) yield out;
+      throw e;
+    }
+    if (out.length) yield out;
+  } else if (format !== "strace") {
+    const parser = format === "native" ? new NativeParser(opts) : new SidecarParser(opts);
+    for await (const lines of readLineBatches(path, onDamage, counter)) {
       const out: TraceEvent[] = [];
       try {
-        parser.end(out);
+        for (const text of lines) parser.line(text, out);
       } catch (e) {
+        // --strict: the events before the bad line are out first, as they would be one by one
         if (out.length) yield out;
         throw e;
       }

@@ -52,6 +52,8 @@ function gzipReason(e: NodeJS.ErrnoException): string {
   return `cannot decompress (${e.code ?? e.message}): the rest is lost`;
 }
 
+const LAST_LINE_OPEN = "the last line has no line end (the file may be cut there); it was read as it is";
+
 /** Bytes read from the file, and bytes of text handed to the line splitter, at a time. */
 const READ_CHUNK = 1 << 18;
 
@@ -173,7 +175,149 @@ export async function* readLineBatches(path: string, onDamage?: (d: LineDamage) 
   if (held !== null) yield [held];
   if (!complete && onDamage) {
     // not an error (an editor may leave it so), but where a cut file would show
-    onDamage({ line: n, text: held ?? "", reason: "the last line has no line end (the file may be cut there); it was read as it is" });
+    onDamage({ line: n, text: held ?? "", reason: LAST_LINE_OPEN });
+  }
+}
+
+/** Lines as byte ranges of one buffer: line k is `buf[bounds[2k], bounds[2k+1])`, its line end left out. */
+export interface ByteLines {
+  buf: Buffer;
+  bounds: number[];
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * LineSplitter on bytes: the same lines (as readline splits them), as ranges
+ * of the bytes instead of strings, so that a parser can read the common lines
+ * without making a string of each. The last complete line stays in the
+ * carry with the text after it until the next chunk (or end()) shows that
+ * nothing follows: it is scanned once more then, which also joins a "\r" at
+ * the end of one chunk with a "\n" at the start of the next.
+ */
+export class ByteLineSplitter {
+  private carry: Buffer = NO_BYTES;
+
+  /** The complete lines of `chunk` (with the carry before it) but the last one. */
+  push(chunk: Buffer): ByteLines {
+    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const bounds: number[] = [];
+    const len = buf.length;
+    let start = 0;
+    if (buf.indexOf(13) < 0) {
+      for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, start)) {
+        bounds.push(start, nl);
+        start = nl + 1;
+      }
+    } else {
+      for (let i = 0; i < len; i++) {
+        const c = buf[i];
+        if (c !== 10 && c !== 13) continue;
+        bounds.push(start, i);
+        if (c === 13 && i + 1 < len && buf[i + 1] === 10) i++;
+        start = i + 1;
+      }
+    }
+    if (bounds.length === 0) {
+      this.carry = buf;
+      return { buf, bounds };
+    }
+    // the last complete line is held back (with the rest)
+    this.carry = buf.subarray(bounds[bounds.length - 2]);
+    bounds.length -= 2;
+    return { buf, bounds };
+  }
+
+  /**
+   * At the end of the input: the last complete line (or null) and the text
+   * after it (or null), the latter as LineSplitter.rest() gives it (UTF-8,
+   * a character cut at the end dropped) but encoded again, so both are bytes.
+   */
+  end(): { held: Buffer | null; rest: Buffer | null } {
+    const c = this.carry;
+    this.carry = NO_BYTES;
+    let t = -1;
+    for (let i = 0; i < c.length; i++) {
+      if (c[i] === 10 || c[i] === 13) {
+        t = i;
+        break;
+      }
+    }
+    let held: Buffer | null = null;
+    let after = 0;
+    if (t >= 0) {
+      held = c.subarray(0, t);
+      after = c[t] === 13 && t + 1 < c.length && c[t + 1] === 10 ? t + 2 : t + 1;
+    }
+    if (after >= c.length) return { held, rest: null };
+    const text = new StringDecoder("utf8").write(c.subarray(after));
+    return { held, rest: text.length ? Buffer.from(text, "utf8") : null };
+  }
+}
+
+/**
+ * readLineBatches() as byte ranges (ByteLines): the same lines, the same
+ * damage reports at the same lines. A line decodes to readLineBatches()'s
+ * string with `buf.toString("utf8", start, end)`: line ends are ASCII, so
+ * decoding line by line gives what decoding the whole text gives.
+ */
+export async function* readByteLineBatches(path: string, onDamage?: (d: LineDamage) => void, counter?: ReadCounter): AsyncGenerator<ByteLines> {
+  const gzip = await isGzip(path); // first: an unreadable file fails here, before a stream exists
+  const file = createReadStream(path, { highWaterMark: READ_CHUNK });
+  let stream: Readable = file;
+  if (counter) file.on("data", (chunk) => (counter.bytes += chunk.length));
+  let gzipError: NodeJS.ErrnoException | null = null;
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+    // as readLineBatches(): a zlib error ends a pass-through instead of reaching the loop
+    const out = new PassThrough({ highWaterMark: READ_CHUNK });
+    gunzip.on("error", (e: NodeJS.ErrnoException) => {
+      gzipError = e;
+      out.end();
+    });
+    file.pipe(gunzip).pipe(out);
+    stream = out;
+  }
+  const report = (d: LineDamage) => {
+    if (onDamage) onDamage(d);
+    else throw new TraceDamageError(path, d);
+  };
+  const split = new ByteLineSplitter();
+  let lastByte = -1;
+  let n = 0; // lines out so far
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (chunk.length === 0) continue;
+      lastByte = chunk[chunk.length - 1]!;
+      const batch = split.push(chunk);
+      if (batch.bounds.length === 0) continue;
+      n += batch.bounds.length / 2;
+      yield batch;
+    }
+  } finally {
+    stream.destroy();
+    file.destroy();
+  }
+  const one = (b: Buffer): ByteLines => ({ buf: b, bounds: [0, b.length] });
+  const text = (b: Buffer | null) => (b === null ? "" : b.toString("utf8"));
+  const { held, rest } = split.end();
+  if (held !== null) n++;
+  let last = held;
+  if (rest !== null) {
+    if (held !== null) yield one(held);
+    last = rest;
+    n++;
+  }
+  const complete = n === 0 || lastByte === 0x0a;
+  if (gzipError !== null) {
+    // a cut line could parse into wrong numbers: it is not used
+    if (complete && last !== null) yield one(last);
+    report({ line: complete ? n + 1 : n, text: complete ? "" : text(last), reason: gzipReason(gzipError) });
+    return;
+  }
+  if (last !== null) yield one(last);
+  if (!complete && onDamage) {
+    onDamage({ line: n, text: text(last), reason: LAST_LINE_OPEN });
   }
 }
 

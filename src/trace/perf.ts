@@ -11,6 +11,7 @@ import { pushParse } from "./push_parse.js";
 import { cloneFlags, makeSyscall, parseRet } from "./syscalls.js";
 import { TaskTable } from "./tasks.js";
 import { parseInteger } from "./flags.js";
+import { FaultFields, scanFault } from "./perf_fast.js";
 
 // "   1069322.484 ( 0.011 ms): COMM/TID rest" or "     ? (         ): ..."
 const HEAD = /^\s*(\?|\d+\.\d+) \(\s*(?:(\d+\.\d+) ms)?\s*\): (.*)$/s;
@@ -88,6 +89,13 @@ export class PerfParser {
   // task_newtask seen in a parent whose clone has not returned yet
   private readonly newtask = new Map<number, { child: number; flags: number }>();
   private lineNo = 0;
+  private readonly fault = new FaultFields();
+  // the comm of the last fast-path line, as bytes and as a string
+  private commBytes = Buffer.alloc(0);
+  private comm = "";
+  // the task of the last fast-path line and its thread group (tasks.pidOf())
+  private lastTid = NaN;
+  private lastPid = 0;
 
   constructor(private readonly opts: ParseOptions = {}) {}
 
@@ -126,8 +134,46 @@ export class PerfParser {
     }
   }
 
+  /**
+   * One line of the trace as bytes, buf[start, end) (UTF-8, no line end):
+   * a page fault in the common form is read from the bytes (perf_fast.ts),
+   * anything else goes to line() as text. The events are line()'s either way.
+   */
+  bytes(buf: Buffer, start: number, end: number, out: TraceEvent[]): void {
+    const f = this.fault;
+    if (!scanFault(buf, start, end, f)) {
+      this.line(buf.toString("utf8", start, end), out);
+      return;
+    }
+    const lineNo = ++this.lineNo;
+    const tid = f.tid;
+    if (tid !== this.lastTid) {
+      this.lastPid = this.tasks.pidOf(tid);
+      this.lastTid = tid;
+    }
+    out.push({
+      line: lineNo, time: f.time, pid: this.lastPid, tid, comm: this.commOf(buf, f.commStart, f.commEnd), kind: "page_fault",
+      address: f.address, ip: f.ip, errorCode: f.errorCode, user: f.user,
+    });
+  }
+
+  /** The comm at buf[start, end) (ASCII): the last one's string when the bytes are the same. */
+  private commOf(buf: Buffer, start: number, end: number): string {
+    const last = this.commBytes;
+    const n = end - start;
+    if (n === last.length) {
+      let i = 0;
+      while (i < n && buf[start + i] === last[i]) i++;
+      if (i === n) return this.comm;
+    }
+    this.commBytes = Buffer.from(buf.subarray(start, end));
+    this.comm = buf.toString("latin1", start, end);
+    return this.comm;
+  }
+
   /** One line of the trace: its events (if any) are appended to `out`. */
   line(text: string, out: TraceEvent[]): void {
+    this.lastTid = NaN; // a line here may change a task's thread group
     const lineNo = ++this.lineNo;
     if (text.trim() === "") return;
     const tasks = this.tasks;

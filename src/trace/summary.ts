@@ -3,10 +3,30 @@
 
 import { EVENT_KINDS, type TraceEvent, type UnparsedRecord, faultAccess, faultPresent } from "./events.js";
 
+/** A fault's row in the summary ("user write present"); the rows are few, so they are made once. */
+const FAULT_KEYS = new Map<number, string>();
+function faultKey(user: boolean, errorCode: number): string {
+  const cached = errorCode >= 0 && errorCode < 1 << 20 && Number.isInteger(errorCode);
+  const k = errorCode * 2 + (user ? 1 : 0);
+  let key = cached ? FAULT_KEYS.get(k) : undefined;
+  if (key === undefined) {
+    key = `${user ? "user" : "kernel"} ${faultAccess(errorCode)}${faultPresent(errorCode) ? " present" : ""}`;
+    if (cached) FAULT_KEYS.set(k, key);
+  }
+  return key;
+}
+
 export class TraceSummary {
-  readonly kinds = new Map<string, number>();
+  private readonly kindCounts = new Map<string, number>();
   readonly unmodelled = new Map<string, number>();
-  readonly faults = new Map<string, number>();
+  private readonly faultCounts = new Map<string, number>();
+  // page faults (nearly every event) are counted here and moved into the maps when read
+  private pendingFaults = 0;
+  private readonly pendingByKey = new Map<string, number>();
+  private lastKey = "";
+  private lastKeyCount = 0;
+  private lastPid = NaN;
+  private lastTid = NaN;
   readonly firstUnparsed: UnparsedRecord[] = [];
   unparsed = 0;
   /** mmaps of an fd no traced call opened. */
@@ -16,23 +36,59 @@ export class TraceSummary {
 
   constructor(private readonly keep = 5) {}
 
+  /** Events by kind. */
+  get kinds(): Map<string, number> {
+    this.settle();
+    return this.kindCounts;
+  }
+
+  /** Page faults by access ("user write present"). */
+  get faults(): Map<string, number> {
+    this.settle();
+    return this.faultCounts;
+  }
+
   add(e: TraceEvent): void {
-    this.kinds.set(e.kind, (this.kinds.get(e.kind) ?? 0) + 1);
+    if (e.kind === "page_fault") {
+      // the common case without a map update per event
+      this.pendingFaults++;
+      if (e.pid !== this.lastPid) this.pids.add((this.lastPid = e.pid));
+      if (e.tid !== this.lastTid) this.tids.add((this.lastTid = e.tid));
+      const key = faultKey(e.user, e.errorCode);
+      if (key !== this.lastKey) {
+        if (this.lastKeyCount) this.pendingByKey.set(this.lastKey, (this.pendingByKey.get(this.lastKey) ?? 0) + this.lastKeyCount);
+        this.lastKey = key;
+        this.lastKeyCount = 0;
+      }
+      this.lastKeyCount++;
+      return;
+    }
+    this.kindCounts.set(e.kind, (this.kindCounts.get(e.kind) ?? 0) + 1);
     if (e.kind === "unparsed") {
       this.unparsed++;
       if (this.firstUnparsed.length < this.keep) this.firstUnparsed.push(e);
       return;
     }
     if (e.kind !== "lost") {
-      this.pids.add(e.pid);
-      this.tids.add(e.tid);
+      this.pids.add((this.lastPid = e.pid));
+      this.tids.add((this.lastTid = e.tid));
     }
     if (e.kind === "unmodelled") this.unmodelled.set(e.name, (this.unmodelled.get(e.name) ?? 0) + 1);
-    if (e.kind === "page_fault") {
-      const key = `${e.user ? "user" : "kernel"} ${faultAccess(e.errorCode)}${faultPresent(e.errorCode) ? " present" : ""}`;
-      this.faults.set(key, (this.faults.get(key) ?? 0) + 1);
-    }
     if (e.kind === "mmap" && e.fd >= 0 && (e.flags & 0x20) === 0 && e.open === null && e.path === null) this.unknownFd++;
+  }
+
+  /** Moves the pending fault counts into the maps. */
+  private settle(): void {
+    if (this.lastKeyCount) {
+      this.pendingByKey.set(this.lastKey, (this.pendingByKey.get(this.lastKey) ?? 0) + this.lastKeyCount);
+      this.lastKeyCount = 0;
+      this.lastKey = "";
+    }
+    if (this.pendingFaults === 0) return;
+    this.kindCounts.set("page_fault", (this.kindCounts.get("page_fault") ?? 0) + this.pendingFaults);
+    this.pendingFaults = 0;
+    for (const [k, v] of this.pendingByKey) this.faultCounts.set(k, (this.faultCounts.get(k) ?? 0) + v);
+    this.pendingByKey.clear();
   }
 
   count(kind: string): number {
