@@ -11,7 +11,7 @@ import { remove_vma_list, unmap_region } from "./munmap";
 import { pgd_free } from "./pgtable";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, mm_free, mm_reserve, vm_area_alloc, vm_area_free, vma_pages, vma_reserve } from "./types";
-import { vma_link, vma_unlink } from "./vma_tree";
+import { set_detached_next, vma_first, vma_link, vma_next, vma_unlink } from "./vma_tree";
 
 /**
  * dup_mmap(): the child's mm, a copy of the parent's VMAs (never merged)
@@ -46,11 +46,11 @@ export function dup_mmap(oldmm: Mm): Mm | null {
   mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE;
 
   let prev: Vma | null = null;
-  let mpnt = oldmm.mmap;
+  let mpnt = vma_first(oldmm);
   while (mpnt) {
     if (mpnt.vm_flags & VM_DONTCOPY) {
       vm_stat_account(mm, mpnt.vm_flags, -<i64>vma_pages(mpnt));
-      mpnt = mpnt.vm_next;
+      mpnt = vma_next(mpnt);
       continue;
     }
     // the parent's mm is charged (sic in the kernel): its total_vm sets the user reserve
@@ -90,7 +90,7 @@ export function dup_mmap(oldmm: Mm): Mm | null {
       // guard markers of a VMA without anon_vma (set only from 6.18 on)
       if (!copy_page_range(tmp, mpnt)) return fork_failed(mm);
     }
-    mpnt = mpnt.vm_next;
+    mpnt = vma_next(mpnt);
   }
   return mm;
 }
@@ -111,20 +111,20 @@ export function mmput(mm: Mm): void {
  */
 export function exit_mmap(mm: Mm): void {
   // munlock everything
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     if (v.vm_flags & VM_LOCKED) v.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
-    v = v.vm_next;
+    v = vma_next(v);
   }
   mm.locked_vm = 0;
-  // detach every VMA into a private list through vm_next
+  // detach every VMA into a private list (detached_next)
   let head: Vma | null = null;
   let tail: Vma | null = null;
-  v = mm.mmap;
+  v = vma_first(mm);
   while (v) {
-    const next = v.vm_next;
+    const next = vma_next(v);
     vma_unlink(mm, v);
-    if (tail) tail.vm_next = v;
+    if (tail) set_detached_next(tail, v);
     else head = v;
     tail = v;
     v = next;

@@ -34,7 +34,7 @@ import {
 } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
-import { vma_bounds_changed, vma_unlink } from "./vma_tree";
+import { vma_after, vma_bounds_changed, vma_next, vma_unlink } from "./vma_tree";
 
 /** The attributes a range is about to get (the arguments of vma_merge). */
 @unmanaged export class MergeAttrs {
@@ -100,12 +100,6 @@ const existing_attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>()
 /** The attributes of [start, ...) of an existing VMA about to get newflags (mprotect-like callers). */
 export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags: u64): MergeAttrs {
   return vma_range_attrs(existing_attrs, caller, vma, newflags, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), vma, null);
-}
-
-/** vma_next(): the VMA after prev, or the first one. */
-// @ts-ignore: decorator
-@inline export function vma_next(mm: Mm, prev: Vma | null): Vma | null {
-  return prev ? prev.vm_next : mm.mmap;
 }
 
 // The tests below return the series' verdict (MERGE_FAILED, AV_MERGE_*) and
@@ -259,11 +253,11 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
     return null;
   }
 
-  let next = vma_next(mm, prev);
+  let next = vma_after(mm, prev);
   let area = next;
   // the range is (part of) an existing VMA: mprotect-like callers
   const existing = area != null && area.vm_start < end;
-  if (area && area.vm_end == end) next = next!.vm_next; // cases 6, 7, 8
+  if (area && area.vm_end == end) next = vma_next(next!); // cases 6, 7, 8
 
   let merge_prev = side_verdict(prev, prev != null && prev.vm_end == addr, a,
     prev != null && prev.vm_pgoff + vma_pages(prev) == a.pgoff);
@@ -408,7 +402,7 @@ function boundary_pages(mm: Mm, vma: Vma, next: Vma, end: u64, adjust_next: i64)
  * importing the anon_vma ran out of memory (nothing changed).
  */
 export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, insert: Vma | null, expand: Vma | null): i32 {
-  let next = vma.vm_next;
+  let next = vma_next(vma);
   let remove_next = 0;
   let adjust_next: i64 = 0;
   if (next && !insert) {
@@ -429,7 +423,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       exporter = next;
       importer = vma;
       // a middle VMA without anon_vma: import from the one after it
-      if (remove_next == 2 && !next.anon_vma) exporter = next.vm_next;
+      if (remove_next == 2 && !next.anon_vma) exporter = vma_next(next);
     } else if (end > next.vm_start) {
       adjust_next = <i64>(end - next.vm_start); // case 5: the boundary moves up
       exporter = next;
@@ -479,7 +473,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
     if (remove_next == 2) {
       // case 6: now remove the VMA after the first victim too
       remove_next = 1;
-      next = vma.vm_next;
+      next = vma_next(vma);
       end = next!.vm_end;
       continue;
     }
