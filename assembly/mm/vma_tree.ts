@@ -119,6 +119,30 @@ export function vma_prev_end(n: usize, i: i32): u64 {
   return prev ? vm_end_gap(prev) : 0;
 }
 
+/**
+ * vma_merge's neighbours of a range inside the linked VMA m, when prev is
+ * m's predecessor: its end from the leaf, so that a prev that does not
+ * touch the range is never read. Returns the end of prev (0 for none), or
+ * U64_MAX when prev is not m's predecessor (the caller then reads prev).
+ */
+export function vma_prev_end_if(m: Vma, prev: Vma | null): u64 {
+  const n = m.vm_node;
+  const i = mt_index_of(n, changetype<usize>(m));
+  if (leaf_step(n, i, -1) != prev) return U64.MAX_VALUE;
+  return vma_prev_end(n, i);
+}
+
+/**
+ * True when the VMA after v (linked) starts above v's end, known from its
+ * gap in v's leaf (a gap of 0 may still be a stack's guard gap, and at the
+ * leaf's edge nothing is known: false, the caller reads the record).
+ */
+export function vma_next_apart(v: Vma): bool {
+  const n = v.vm_node;
+  const i = mt_index_of(n, changetype<usize>(v)) + 1;
+  return i < mt_count(n) && mt_gap(n, i) != 0;
+}
+
 /** The first VMA of the mm (mm->mmap before 6.1), or NULL. */
 export function vma_first(mm: Mm): Vma | null {
   if (!mm.mm_mt) return null;
@@ -484,6 +508,107 @@ export function vma_unlink(mm: Mm, v: Vma): void {
 }
 
 /**
+ * Link a detached_next chain of n VMAs in address order into mm, which has
+ * none, in one pass per level: leaves of up to 16 VMAs, then the levels
+ * above (each node but the root gets at least 8 slots). dup_mmap's way to
+ * fill the child, in place of one vma_link per VMA (6.8's dup_mmap copies
+ * the parent's maple tree whole, __mt_dup). Requires mt_reserve_bulk(n).
+ */
+export function vma_link_sorted(mm: Mm, head: Vma | null, n: u32): void {
+  if (n == 0) return;
+  // the nodes of a level are chained through their parent field until the level above is built
+  let m = n;
+  let k = (m + <u32>MT_SLOTS - 1) / <u32>MT_SLOTS;
+  let first: usize = 0;
+  let last: usize = 0;
+  let v = head;
+  let prev: Vma | null = null;
+  for (let j: u32 = 0; j < k; j++) {
+    const cnt = <i32>(m / k + (j < m % k ? 1 : 0));
+    const leaf = mt_node_alloc(true);
+    for (let i = 0; i < cnt; i++) {
+      const cur = v!;
+      v = detached_next(cur);
+      mt_set_slot(leaf, i, changetype<usize>(cur));
+      mt_set_pivot(leaf, i, cur.vm_end);
+      mt_set_gap(leaf, i, gap_pages(gap_between(prev, cur)));
+      cur.vm_node = leaf;
+      cur.vm_mm = mm;
+      prev = cur;
+    }
+    mt_set_count(leaf, cnt);
+    if (last) mt_set_parent(last, leaf);
+    else first = leaf;
+    last = leaf;
+  }
+  m = k;
+  while (m > 1) {
+    k = (m + <u32>MT_SLOTS - 1) / <u32>MT_SLOTS;
+    let child = first;
+    first = 0;
+    last = 0;
+    for (let j: u32 = 0; j < k; j++) {
+      const cnt = <i32>(m / k + (j < m % k ? 1 : 0));
+      const node = mt_node_alloc(false);
+      for (let i = 0; i < cnt; i++) {
+        const next_child = mt_parent(child);
+        mt_set_slot(node, i, child);
+        mt_set_pivot(node, i, mt_pivot(child, mt_count(child) - 1));
+        mt_set_gap(node, i, mt_max_gap(child));
+        mt_set_parent(child, node);
+        child = next_child;
+      }
+      mt_set_count(node, cnt);
+      if (last) mt_set_parent(last, node);
+      else first = node;
+      last = node;
+    }
+    m = k;
+  }
+  mm.mm_mt = first;
+  mt_note_height(height(mm));
+  mm.highest_vm_end = vm_end_gap(prev!);
+  mm.map_count += n;
+}
+
+/**
+ * Empty mm's index at once (exit_mmap's __mt_destroy, 6.1+): its VMAs, in
+ * address order, become a detached_next chain (returned), every node is
+ * freed. Instead of one vma_unlink per VMA.
+ */
+export function vma_tree_destroy(mm: Mm): Vma | null {
+  const root = mm.mm_mt;
+  if (!root) return null;
+  destroy_head = null;
+  destroy_tail = null;
+  destroy_node(root);
+  mm.mm_mt = 0;
+  mm.map_count = 0;
+  mm.highest_vm_end = 0;
+  mm.mmap_cache = null;
+  return destroy_head;
+}
+
+let destroy_head: Vma | null = null;
+let destroy_tail: Vma | null = null;
+
+function destroy_node(n: usize): void {
+  const c = mt_count(n);
+  if (mt_is_leaf(n)) {
+    for (let i = 0; i < c; i++) {
+      const v = changetype<Vma>(mt_slot(n, i));
+      v.vm_node = 0;
+      if (destroy_tail) set_detached_next(destroy_tail!, v);
+      else destroy_head = v;
+      destroy_tail = v;
+    }
+  } else {
+    for (let i = 0; i < c; i++) destroy_node(mt_slot(n, i));
+  }
+  mt_node_free(n);
+}
+
+/**
  * The boundaries of v changed in place (its neighbours' order is unchanged):
  * refresh its pivot and gap and its successor's gap, in one walk up when
  * they share a leaf.
@@ -648,7 +773,7 @@ function check_node(mm: Mm, n: usize, depth: i32, is_root: bool): i32 {
     for (let i = 0; i < c; i++) {
       const v = changetype<Vma>(mt_slot(n, i));
       if (mt_pivot(n, i) != v.vm_end) return 14;
-      if (vma_prev(v) != prev || (prev && vma_next(prev!) != v)) return 1;
+      if (vma_prev(v) != prev || (prev && vma_next(prev) != v)) return 1;
       if (mt_gap(n, i) != gap_pages(gap_between(prev, v))) return 11;
       prev = v;
       check_count++;

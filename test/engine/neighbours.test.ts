@@ -5,7 +5,8 @@
 // in-order walk (code 1), the snapshot walks vma_next from the first VMA,
 // and filling each hole merges the new page with the VMA before it (found
 // by vma_prev of the VMA after the hole) and the VMA after it (vma_next of
-// the one before).
+// the one before). A fork's child, whose index is built in one pass, walks
+// the same.
 import { describe, expect, it } from "vitest";
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE } from "../../src/abi/constants.js";
 import { createKernelSync } from "../../src/engine/index.js";
@@ -31,6 +32,13 @@ describe("neighbours through the index", () => {
       expect(p.checkInternal()).toBe(0);
       const ours = p.vmas().filter((v) => v.start >= BASE && v.end <= BASE + 2 * N * PAGE_SIZE);
       expect(ours.map((v) => v.start)).toEqual(Array.from({ length: N }, (_, i) => BASE + 2 * i * PAGE_SIZE));
+      // fork builds the child's index in one pass (vma_link_sorted): the same VMAs, the same walks
+      const child = p.fork();
+      expect(child.checkInternal()).toBe(0);
+      expect(child.vmas().map((v) => [v.start, v.end])).toEqual(p.vmas().map((v) => [v.start, v.end]));
+      expect(child.munmap(BASE + PAGE_SIZE * 2 * 100, PAGE_SIZE * 2 * 3000)).toBe(0);
+      expect(child.checkInternal()).toBe(0);
+      child.exit();
       // fill the holes in a scattered order: each fill joins three VMAs into one
       const before = p.counters().map_count;
       for (let j = 0; j < N - 1; j++) {
