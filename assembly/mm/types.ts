@@ -15,12 +15,15 @@ export const VM_OPS_SHMEM: u8 = 2;   // shmem/memfd (also shared anonymous): no 
 export const VM_OPS_SPECIAL: u8 = 3; // _install_special_mapping (vdso, vvar): close, may_split -> EINVAL
 
 /**
- * 72 bytes (the pool rounds to 8): with the index's nodes about 92 B per VMA
- * (bench/run.ts engineBytesPerVmaAt). The kernel's 6.1 step is taken: no
- * vm_prev/vm_next, the neighbours come from the index (vma_tree.ts
- * vma_next/vma_prev); and the small fields share words: vm_ops, special and
- * may_have_ptes one, vm_policy and vm_userfaultfd_ctx (identities, 16 bits
- * each) another.
+ * 72 bytes (the pool rounds to 8), 90-91 per VMA with its share of the index
+ * nodes at 10^5 and 10^6 VMAs (bench/run.ts engineBytesPerVmaAt; issue 12
+ * asks at most 96; 88 and 106-107 before). Decided by measuring: the
+ * kernel's 6.1 step is taken, no vm_prev/vm_next, the neighbours come from
+ * the index (vma_tree.ts vma_next/vma_prev: a slot search, a climb at a
+ * leaf's edge; slower than one load while the records are in the cache,
+ * docs/performance.md); and the small fields share words: vm_ops, special
+ * and may_have_ptes one, vm_policy and vm_userfaultfd_ctx (identities no
+ * call sets yet, 16 bits each) another.
  */
 @unmanaged export class Vma {
   _pool: u32 = 0;
