@@ -14,6 +14,7 @@ import { vma_usage } from "./mm/memory";
 import { Mm } from "./mm/types";
 import { AnonVma, Avc, anon_vmas_leaked, interval_tree_first, interval_tree_next } from "./rmap/anon_vma";
 import { rmap_walk_anon_count } from "./rmap/rmap";
+import { vma_first, vma_next } from "./mm/vma_tree";
 
 let buf: usize = 0;
 let cap: usize = 0;
@@ -56,7 +57,7 @@ function finish(): usize {
  */
 export function snapshot_vmas(mm: Mm): usize {
   if (!begin(mm.map_count, 64)) return 0;
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     store<f64>(at, <f64>v.vm_start, 0);
     store<f64>(at, <f64>v.vm_end, 8);
@@ -72,7 +73,7 @@ export function snapshot_vmas(mm: Mm): usize {
     store<u32>(at, v.vm_ops, 52);
     at += 64;
     count++;
-    v = v.vm_next;
+    v = vma_next(v);
   }
   return finish();
 }
@@ -87,14 +88,14 @@ export function snapshot_vmas(mm: Mm): usize {
  */
 export function snapshot_anon_vma_addrs(mm: Mm): usize {
   if (!begin(mm.map_count, 8)) return 0;
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     const av = changetype<AnonVma | null>(v.anon_vma);
     store<u32>(at, av ? <u32>changetype<usize>(av) : 0, 0);
     store<u32>(at, av ? <u32>changetype<usize>(av.root) : 0, 4);
     at += 8;
     count++;
-    v = v.vm_next;
+    v = vma_next(v);
   }
   return finish();
 }
@@ -102,12 +103,12 @@ export function snapshot_anon_vma_addrs(mm: Mm): usize {
 /** Per-VMA usage, 24 bytes each: rss, anon, locked (f64, pages), in VMA order. */
 export function snapshot_usage(mm: Mm): usize {
   if (!begin(mm.map_count, 24)) return 0;
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     vma_usage(v, at);
     at += 24;
     count++;
-    v = v.vm_next;
+    v = vma_next(v);
   }
   return finish();
 }
@@ -115,14 +116,14 @@ export function snapshot_usage(mm: Mm): usize {
 /** anon_vma chains, 16 bytes per entry: +0 vm_start f64, +8 anon_vma id u32; VMA order, newest first. */
 export function snapshot_chains(mm: Mm): usize {
   let n: usize = 0;
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     let a = changetype<Avc | null>(v.anon_vma_chain);
     while (a) { n++; a = a.same_vma_next; }
-    v = v.vm_next;
+    v = vma_next(v);
   }
   if (!begin(n, 16)) return 0;
-  v = mm.mmap;
+  v = vma_first(mm);
   while (v) {
     let a = changetype<Avc | null>(v.anon_vma_chain);
     while (a) {
@@ -132,7 +133,7 @@ export function snapshot_chains(mm: Mm): usize {
       count++;
       a = a.same_vma_next;
     }
-    v = v.vm_next;
+    v = vma_next(v);
   }
   return finish();
 }
@@ -321,7 +322,7 @@ export function snapshot_anon_vmas(): usize {
     let n: usize = 0;
     let mm = mm_list;
     while (mm) {
-      let v = mm.mmap;
+      let v = vma_first(mm);
       while (v) {
         let a = changetype<Avc | null>(v.anon_vma_chain);
         while (a) {
@@ -333,7 +334,7 @@ export function snapshot_anon_vmas(): usize {
           }
           a = a.same_vma_next;
         }
-        v = v.vm_next;
+        v = vma_next(v);
       }
       mm = mm.mm_next;
     }

@@ -195,6 +195,19 @@ function engineBytesPerVma(): number {
   return (k.stats().bytesAllocated - before) / n;
 }
 
+/**
+ * Bytes of engine memory per VMA with n non-adjacent one-page VMAs mapped at
+ * rising addresses: the VMA records and their share of the index nodes
+ * (issue 12: at most 96 at 10^5 and 10^6).
+ */
+function engineBytesPerVmaAt(n: number): number {
+  const k = createKernelSync({ policy: "linux-5.17", max_map_count: 1 << 30 });
+  const p = k.createProcess();
+  const before = k.stats().bytesAllocated;
+  for (let i = 0; i < n; i++) p.mmap(0x10000000 + 2 * i * PAGE_SIZE, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  return (k.stats().bytesAllocated - before) / n;
+}
+
 /** One engine figure against one baseline (`ratio` = baseline / engine; `scale` = VMAs in the process). */
 interface Comparison {
   name: string;
@@ -447,6 +460,7 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
   const bytesPerPage = engineBytesPerPage(smoke ? 10_000 : 100_000);
   const bytesPerPageBig = engineBytesPerPage(smoke ? 100_000 : 1_000_000);
   const bytesPerFilePage = engineBytesPerPage(smoke ? 100_000 : 1_000_000, true);
+  const bytesPerVma1e6 = smoke ? NaN : engineBytesPerVmaAt(1_000_000);
 
   const get = (prefix: string) => rows.find((r) => r.task.startsWith(prefix))?.nsP50 ?? NaN;
   const ePair = get("engine: mmap+munmap");
@@ -482,6 +496,7 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
   console.log("");
   for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(wr)} ${Number.isNaN(v) ? "-" : `${v.toFixed(2)}x`}`);
   console.log(`${"engine bytes per VMA".padEnd(wr)} ${bytesPerVma.toFixed(1)}`);
+  console.log(`${"engine bytes per VMA at 10^6".padEnd(wr)} ${Number.isNaN(bytesPerVma1e6) ? "-" : bytesPerVma1e6.toFixed(1)}`);
   console.error(`(sink ${sink})`);
 
   console.log(`${`engine bytes per resident page (${smoke ? "10^4" : "10^5"})`.padEnd(wr)} ${bytesPerPage.toFixed(1)}`);
@@ -515,7 +530,7 @@ async function core(comparisons: Comparison[]): Promise<Record<string, unknown>>
   const throughput = replayThroughput();
   for (const [k, v] of Object.entries(throughput)) console.log(`${k.padEnd(wr)} ${typeof v === "number" ? Math.round(v) : v}`);
 
-  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerResidentPage: bytesPerPage, engineBytesPerResidentPageBig: bytesPerPageBig, engineBytesPerFilePageBig: bytesPerFilePage }, rows, ratios, modelMix: mix };
+  return { throughput, memory: { engineBytesPerVma: bytesPerVma, engineBytesPerVma1e6: bytesPerVma1e6, engineBytesPerResidentPage: bytesPerPage, engineBytesPerResidentPageBig: bytesPerPageBig, engineBytesPerFilePageBig: bytesPerFilePage }, rows, ratios, modelMix: mix };
 }
 
 await main();

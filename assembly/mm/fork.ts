@@ -11,7 +11,8 @@ import { remove_vma_list, unmap_region } from "./munmap";
 import { pgd_free } from "./pgtable";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, mm_free, mm_reserve, vm_area_alloc, vm_area_free, vma_pages, vma_reserve } from "./types";
-import { vma_link, vma_unlink } from "./vma_tree";
+import { detached_next, set_detached_next, vma_first, vma_link_sorted, vma_next, vma_tree_destroy } from "./vma_tree";
+import { mt_reserve_bulk } from "./mt_node";
 
 /**
  * dup_mmap(): the child's mm, a copy of the parent's VMAs (never merged)
@@ -45,21 +46,25 @@ export function dup_mmap(oldmm: Mm): Mm | null {
   mm.locked_vm = 0;
   mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE;
 
-  let prev: Vma | null = null;
-  let mpnt = oldmm.mmap;
+  // the copies form a detached_next chain, linked into the index in one
+  // bulk build at the end (vma_link_sorted): nothing below looks them up
+  let head: Vma | null = null;
+  let tail: Vma | null = null;
+  let copied: u32 = 0;
+  let mpnt = vma_first(oldmm);
   while (mpnt) {
     if (mpnt.vm_flags & VM_DONTCOPY) {
       vm_stat_account(mm, mpnt.vm_flags, -<i64>vma_pages(mpnt));
-      mpnt = mpnt.vm_next;
+      mpnt = vma_next(mpnt);
       continue;
     }
     // the parent's mm is charged (sic in the kernel): its total_vm sets the user reserve
     if ((mpnt.vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) {
       // the kernel's ENOMEM, not the engine's: the partial child goes, giving back its charges
-      mmput(mm);
+      teardown(mm, head);
       return null;
     }
-    if (!vma_reserve(1)) return fork_failed(mm);
+    if (!vma_reserve(1)) return fork_failed(mm, head);
     const tmp = vm_area_alloc(mm);
     tmp.vm_start = mpnt.vm_start;
     tmp.vm_end = mpnt.vm_end;
@@ -77,28 +82,39 @@ export function dup_mmap(oldmm: Mm): Mm | null {
     } else if (!anon_vma_fork(tmp, mpnt)) {
       // nothing was linked: only the record to release
       vm_area_free(tmp);
-      return fork_failed(mm);
+      return fork_failed(mm, head);
     }
     tmp.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
     tmp.vm_file = mpnt.vm_file;
     if (tmp.vm_file) get_file(tmp.vm_file!);
-    vma_link(mm, tmp, prev);
-    prev = tmp;
+    tmp.vm_mm = mm;
+    if (tail) set_detached_next(tail, tmp);
+    else head = tmp;
+    tail = tmp;
+    copied++;
     if (!(tmp.vm_flags & VM_WIPEONFORK)
         && ((mpnt.vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) || mpnt.anon_vma)) {
       // vma_needs_copy() (mm/memory.c): 6.18.y also copies on VM_MAYBE_GUARD, the
       // guard markers of a VMA without anon_vma (set only from 6.18 on)
-      if (!copy_page_range(tmp, mpnt)) return fork_failed(mm);
+      if (!copy_page_range(tmp, mpnt)) return fork_failed(mm, head);
     }
-    mpnt = mpnt.vm_next;
+    mpnt = vma_next(mpnt);
   }
+  if (!mt_reserve_bulk(copied)) return fork_failed(mm, head);
+  vma_link_sorted(mm, head, copied);
   return mm;
 }
 
-function fork_failed(mm: Mm): Mm | null {
+/** The engine ran out of memory: the partial child (its VMAs the chain `copied`) goes. */
+function fork_failed(mm: Mm, copied: Vma | null): Mm | null {
   engine_oom_set();
-  mmput(mm);
+  teardown(mm, copied);
   return null;
+}
+
+/** mmput() of the partial child of a failed dup_mmap, whose copies are still the detached chain `copied`. */
+function teardown(mm: Mm, copied: Vma | null): void {
+  if (--mm.mm_users == 0) exit_mmap_chain(mm, copied);
 }
 
 /** mmput(): drop one user; the last one tears the mm down. */
@@ -110,25 +126,22 @@ export function mmput(mm: Mm): void {
  * exit_mmap(): unmap everything, free every page table and VMA, and the mm.
  */
 export function exit_mmap(mm: Mm): void {
+  exit_mmap_chain(mm, null);
+}
+
+/** exit_mmap() of an mm that also owns a detached_next chain of VMAs never linked (a failed dup_mmap's). */
+function exit_mmap_chain(mm: Mm, chain: Vma | null): void {
+  // the index goes at once (__mt_destroy); its VMAs, in address order, form the private list
+  let head = vma_tree_destroy(mm);
+  if (!head) head = chain;
+  else if (!ASC_NO_ASSERT) assert(!chain, "exit_mmap: both linked and unlinked VMAs");
   // munlock everything
-  let v = mm.mmap;
+  let v = head;
   while (v) {
     if (v.vm_flags & VM_LOCKED) v.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
-    v = v.vm_next;
+    v = detached_next(v);
   }
   mm.locked_vm = 0;
-  // detach every VMA into a private list through vm_next
-  let head: Vma | null = null;
-  let tail: Vma | null = null;
-  v = mm.mmap;
-  while (v) {
-    const next = v.vm_next;
-    vma_unlink(mm, v);
-    if (tail) tail.vm_next = v;
-    else head = v;
-    tail = v;
-    v = next;
-  }
   unmap_region(mm, head, 0, 0, 0, 0xffffffffffffffff);
   remove_vma_list(mm, head);
   pgd_free(mm);

@@ -22,7 +22,7 @@ import { reserve } from "./reserve";
 import { __split_vma } from "./split";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, can_modify_vma, vma_is_anonymous } from "./types";
-import { find_vma, find_vma_before } from "./vma_tree";
+import { find_vma, find_vma_before, vma_next, vma_prev } from "./vma_tree";
 import { punch_hole } from "./truncate";
 
 export const MADV_NORMAL: i32 = 0;
@@ -320,7 +320,7 @@ function madvise_populate(mm: Mm, start: u64, end: u64, write: bool): i64 {
 export function madvise_walk_vmas(mm: Mm, start: u64, end: u64, behavior: i32, anon_name: u32, name: bool): i64 {
   let unmapped_error: i64 = 0;
   let vma = find_vma(mm, start);
-  pprev = vma ? vma.vm_prev : find_vma_before(mm, start);
+  pprev = vma ? vma_prev(vma) : find_vma_before(mm, start);
   if (vma && start > vma.vm_start) pprev = vma;
   while (true) {
     if (!vma) return -ENOMEM;
@@ -344,7 +344,7 @@ export function madvise_walk_vmas(mm: Mm, start: u64, end: u64, behavior: i32, a
     start = tmp;
     if (pprev && start < pprev!.vm_end) start = pprev!.vm_end;
     if (start >= end) break;
-    vma = pprev ? pprev!.vm_next : find_vma(mm, start);
+    vma = pprev ? vma_next(pprev!) : find_vma(mm, start);
   }
   return unmapped_error;
 }

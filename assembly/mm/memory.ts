@@ -19,7 +19,7 @@ import {
 } from "./pgtable";
 import { mmap_min_addr, stack_guard_gap, zero_page } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vma_is_anonymous, vma_pages } from "./types";
-import { find_vma, vma_bounds_changed } from "./vma_tree";
+import { find_vma, vma_bounds_changed, vma_first, vma_next, vma_prev } from "./vma_tree";
 
 export const SIGBUS: i32 = 7;
 export const SIGSEGV: i32 = 11;
@@ -308,7 +308,7 @@ function expand_downwards(vma: Vma, address: u64): bool {
   const mm = vma.vm_mm!;
   address &= PAGE_MASK;
   if (address < mmap_min_addr) return false;
-  const prev = vma.vm_prev;
+  const prev = vma_prev(vma);
   // the guard gap to a previous mapping that is not a stack and is accessible
   if (prev && !(prev.vm_flags & VM_GROWSDOWN) && (prev.vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
     if (address - prev.vm_end < stack_guard_gap) return false;
@@ -419,10 +419,10 @@ export function range_has_ptes(vma: Vma, start: u64, end: u64): bool {
 
 /** 17 when a VMA of mm without may_have_ptes has a PTE or marker in its range, else 0 (mm_check). */
 export function may_have_ptes_check(mm: Mm): i32 {
-  let v = mm.mmap;
+  let v = vma_first(mm);
   while (v) {
     if (!v.may_have_ptes && range_has_ptes(v, v.vm_start, v.vm_end)) return 17;
-    v = v.vm_next;
+    v = vma_next(v);
   }
   return 0;
 }

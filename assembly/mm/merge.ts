@@ -34,7 +34,7 @@ import {
 } from "./policy";
 import { engine_oom_set } from "./reserve";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_free, vma_pages } from "./types";
-import { vma_bounds_changed, vma_unlink } from "./vma_tree";
+import { vma_after, vma_bounds_changed, vma_next, vma_next_apart, vma_prev_end_if, vma_unlink } from "./vma_tree";
 
 /** The attributes a range is about to get (the arguments of vma_merge). */
 @unmanaged export class MergeAttrs {
@@ -100,12 +100,6 @@ const existing_attrs = changetype<MergeAttrs>(memory.data(offsetof<MergeAttrs>()
 /** The attributes of [start, ...) of an existing VMA about to get newflags (mprotect-like callers). */
 export function existing_range_attrs(caller: u32, vma: Vma, start: u64, newflags: u64): MergeAttrs {
   return vma_range_attrs(existing_attrs, caller, vma, newflags, vma.vm_pgoff + ((start - vma.vm_start) >> PAGE_SHIFT), vma, null);
-}
-
-/** vma_next(): the VMA after prev, or the first one. */
-// @ts-ignore: decorator
-@inline export function vma_next(mm: Mm, prev: Vma | null): Vma | null {
-  return prev ? prev.vm_next : mm.mmap;
 }
 
 // The tests below return the series' verdict (MERGE_FAILED, AV_MERGE_*) and
@@ -194,14 +188,16 @@ export function set_merge_excluded(v: Vma | null): void {
 
 /**
  * can_vma_merge_before()/can_vma_merge_after() with the adjacency and
- * mempolicy tests vma_merge makes first: may v (prev or next) absorb the
- * range? `pgoff_ok` is the pgoff continuity of that side.
+ * mempolicy tests vma_merge makes first: may v (prev when is_prev, else
+ * next) absorb the range of pglen pages? v's record is read only when adjacent.
  */
-function side_verdict(v: Vma | null, adjacent: bool, a: MergeAttrs, pgoff_ok: bool): u32 {
+function side_verdict(v: Vma | null, adjacent: bool, a: MergeAttrs, is_prev: bool, pglen: u64): u32 {
   why = R_OK;
   if (!v || !adjacent || v == excluded) return refuse(R_NOT_ADJACENT);
   const r = is_mergeable_vma(v, a);
   if (r != R_OK) return refuse(r);
+  // pgoff continuity of that side
+  const pgoff_ok = is_prev ? v.vm_pgoff + vma_pages(v) == a.pgoff : v.vm_pgoff == a.pgoff + pglen;
   if (!pgoff_ok) return refuse(R_PGOFF);
   // the anon_vma whose pages would move into v is the range's
   return anon_merge == ANON_MERGE_6_16 ? is_mergeable_anon_vma_6_16(a, v)
@@ -259,17 +255,36 @@ export function vma_merge(mm: Mm, prev: Vma | null, addr: u64, end: u64, a: Merg
     return null;
   }
 
-  let next = vma_next(mm, prev);
+  // A neighbour that does not touch the range is told from the index (the
+  // pivot before the range's VMA, the gap after it): its record, one cache
+  // miss at a random address among many VMAs, is read only when adjacent.
+  let next: Vma | null;
+  let prev_adjacent: bool;
+  const m = a.middle;
+  const prev_end = m != null && prev != m ? vma_prev_end_if(m, prev) : U64.MAX_VALUE;
+  if (prev_end != U64.MAX_VALUE) {
+    next = m; // the VMA after prev
+    prev_adjacent = prev != null && prev_end == addr;
+  } else {
+    next = vma_after(mm, prev);
+    prev_adjacent = prev != null && prev.vm_end == addr;
+  }
+  if (!ASC_NO_ASSERT) assert(prev_adjacent == (prev != null && prev.vm_end == addr), "vma_merge: prev adjacency");
   let area = next;
   // the range is (part of) an existing VMA: mprotect-like callers
   const existing = area != null && area.vm_start < end;
-  if (area && area.vm_end == end) next = next!.vm_next; // cases 6, 7, 8
+  let next_adjacent: bool;
+  if (area && area.vm_end == end) {
+    next = vma_next(area); // cases 6, 7, 8
+    next_adjacent = next != null && !vma_next_apart(area) && end == next.vm_start;
+  } else {
+    next_adjacent = next != null && end == next.vm_start;
+  }
+  if (!ASC_NO_ASSERT) assert(next_adjacent == (next != null && end == next.vm_start), "vma_merge: next adjacency");
 
-  let merge_prev = side_verdict(prev, prev != null && prev.vm_end == addr, a,
-    prev != null && prev.vm_pgoff + vma_pages(prev) == a.pgoff);
+  let merge_prev = side_verdict(prev, prev_adjacent, a, true, pglen);
   let why_prev = why;
-  const merge_next = side_verdict(next, next != null && end == next.vm_start, a,
-    next != null && next.vm_pgoff == a.pgoff + pglen);
+  const merge_next = side_verdict(next, next_adjacent, a, false, pglen);
   const why_next = why;
   let merge_both = MERGE_FAILED;
   let why_both = R_NOT_ADJACENT;
@@ -408,7 +423,7 @@ function boundary_pages(mm: Mm, vma: Vma, next: Vma, end: u64, adjust_next: i64)
  * importing the anon_vma ran out of memory (nothing changed).
  */
 export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, insert: Vma | null, expand: Vma | null): i32 {
-  let next = vma.vm_next;
+  let next = vma_next(vma);
   let remove_next = 0;
   let adjust_next: i64 = 0;
   if (next && !insert) {
@@ -429,7 +444,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
       exporter = next;
       importer = vma;
       // a middle VMA without anon_vma: import from the one after it
-      if (remove_next == 2 && !next.anon_vma) exporter = next.vm_next;
+      if (remove_next == 2 && !next.anon_vma) exporter = vma_next(next);
     } else if (end > next.vm_start) {
       adjust_next = <i64>(end - next.vm_start); // case 5: the boundary moves up
       exporter = next;
@@ -479,7 +494,7 @@ export function vma_adjust(mm: Mm, vma: Vma, start: u64, end: u64, pgoff: u64, i
     if (remove_next == 2) {
       // case 6: now remove the VMA after the first victim too
       remove_next = 1;
-      next = vma.vm_next;
+      next = vma_next(vma);
       end = next!.vm_end;
       continue;
     }

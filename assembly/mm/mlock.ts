@@ -13,7 +13,7 @@ import { reserve } from "./reserve";
 import { CAP_IPC_LOCK, RLIMIT_MEMLOCK, can_do_mlock, capable, rlimit } from "./rlimit";
 import { split_vma } from "./split";
 import { Mm, VM_OPS_SPECIAL, Vma } from "./types";
-import { find_vma } from "./vma_tree";
+import { find_vma, vma_first, vma_next, vma_prev } from "./vma_tree";
 
 export const MLOCK_ONFAULT: u32 = 1;
 
@@ -61,7 +61,7 @@ function apply_vma_lock_flags(mm: Mm, start: u64, len: u64, flags: u64): i64 {
   if (end == start) return 0;
   let vma = find_vma(mm, start);
   if (!vma || vma.vm_start > start) return -ENOMEM;
-  pprev = start > vma.vm_start ? vma : vma.vm_prev;
+  pprev = start > vma.vm_start ? vma : vma_prev(vma);
   let nstart = start;
   while (true) {
     const newflags = (vma.vm_flags & VM_LOCKED_CLEAR_MASK) | flags;
@@ -74,7 +74,7 @@ function apply_vma_lock_flags(mm: Mm, start: u64, len: u64, flags: u64): i64 {
     const p = pprev!;
     if (nstart < p.vm_end) nstart = p.vm_end;
     if (nstart >= end) return 0;
-    vma = p.vm_next;
+    vma = vma_next(p);
     if (!vma || vma.vm_start != nstart) return -ENOMEM;
   }
 }
@@ -89,7 +89,7 @@ export function mm_populate(mm: Mm, start: u64, len: u64, ignore_errors: bool): 
   let nstart = start;
   let vma: Vma | null = null;
   while (nstart < end) {
-    if (!vma || nstart >= vma.vm_end) vma = vma ? vma.vm_next : find_vma(mm, nstart);
+    if (!vma || nstart >= vma.vm_end) vma = vma ? vma_next(vma) : find_vma(mm, nstart);
     if (!vma || vma.vm_start >= end) break;
     let nend = end < vma.vm_end ? end : vma.vm_end;
     if (vma.vm_flags & (VM_IO | VM_PFNMAP)) { nstart = nend; continue; }
@@ -136,7 +136,7 @@ function count_mm_mlocked_page_nr(mm: Mm, start: u64, len: u64): u64 {
       }
       count += v.vm_end - v.vm_start;
     }
-    vma = v.vm_next;
+    vma = vma_next(v);
   }
   return count >> PAGE_SHIFT;
 }
@@ -207,12 +207,12 @@ function apply_mlockall_flags(mm: Mm, flags: u32): void {
     to_add |= VM_LOCKED;
     if (flags & MCL_ONFAULT) to_add |= VM_LOCKONFAULT;
   }
-  let vma = mm.mmap;
+  let vma = vma_first(mm);
   pprev = null;
   while (vma) {
     const newflags = (vma.vm_flags & VM_LOCKED_CLEAR_MASK) | to_add;
     if (!reserve(2, 0)) return;
     mlock_fixup(mm, vma, vma.vm_start, vma.vm_end, newflags);
-    vma = pprev!.vm_next;
+    vma = vma_next(pprev!);
   }
 }

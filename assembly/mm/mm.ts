@@ -102,8 +102,8 @@ export function insert_image_vma(mm: Mm, start: u64, end: u64, flags: u64, pgoff
   v.vm_end = end;
   v.vm_flags = flags | VM_SOFTDIRTY;
   v.vm_pgoff = pgoff;
-  v.vm_ops = ops;
-  v.special = <u16>special;
+  v.vm_ops = <u8>ops;
+  v.special = <u8>special;
   if (file) v.vm_file = get_file(file);
   vma_link(mm, v, find_vma_before(mm, start));
   const pages = <i64>((end - start) >> PAGE_SHIFT);

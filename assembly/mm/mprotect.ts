@@ -18,7 +18,7 @@ import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { kver, vm_sticky } from "./policy";
 import { Mm, Vma, can_modify_vma, vma_is_anonymous } from "./types";
-import { find_vma } from "./vma_tree";
+import { find_vma, vma_next, vma_prev } from "./vma_tree";
 
 /** VMA records one mprotect_fixup may need (two splits). */
 export const MPROTECT_FIXUP_RESERVE: u32 = 2;
@@ -114,7 +114,7 @@ export function sys_mprotect(mm: Mm, start: u64, len: u64, prot: u32): i64 {
     // PROT_GROWSUP: x86 has no VM_GROWSUP VMAs
     if (grows & PROT_GROWSUP) return -EINVAL;
   }
-  pprev = start > vma.vm_start ? vma : vma.vm_prev;
+  pprev = start > vma.vm_start ? vma : vma_prev(vma);
 
   let nstart = start;
   while (true) {
@@ -132,7 +132,7 @@ export function sys_mprotect(mm: Mm, start: u64, len: u64, prot: u32): i64 {
     const p = pprev!;
     if (nstart < p.vm_end) nstart = p.vm_end;
     if (nstart >= end) return 0;
-    vma = p.vm_next;
+    vma = vma_next(p);
     if (!vma || vma.vm_start != nstart) return -ENOMEM;
   }
 }

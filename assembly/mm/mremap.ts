@@ -36,7 +36,7 @@ import { engine_oom_set } from "./reserve";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, can_modify_vma, vm_area_alloc, vm_area_free, vma_is_anonymous, vma_reserve } from "./types";
 import { IS_ERR_VALUE, get_unmapped_area } from "./unmapped_area";
-import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, vma_link } from "./vma_tree";
+import { find_vma, find_vma_before, find_vma_intersection, vma_bounds_changed, vma_link, vma_next } from "./vma_tree";
 
 export const MREMAP_MAYMOVE: u32 = 1;
 export const MREMAP_FIXED: u32 = 2;
@@ -108,7 +108,7 @@ function dontunmap_refused(vma: Vma): bool {
 function vma_expandable(mm: Mm, vma: Vma, delta: u64): bool {
   const end = vma.vm_end + delta;
   if (end < vma.vm_end) return false;
-  if (vma.vm_next && vma.vm_next!.vm_start < end) return false;
+  if (vma_next(vma) && vma_next(vma)!.vm_start < end) return false;
   if (get_unmapped_area(mm, vma.vm_start, end - vma.vm_start, MAP_FIXED) & ~PAGE_MASK) return false;
   return true;
 }
@@ -551,7 +551,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
   // restore VM_ACCOUNT on the one or two pieces left
   if (excess) {
     vma.vm_flags |= VM_ACCOUNT;
-    if (split) vma.vm_next!.vm_flags |= VM_ACCOUNT;
+    if (split) vma_next(vma)!.vm_flags |= VM_ACCOUNT;
   }
   return <i64>new_addr;
 }
@@ -567,7 +567,7 @@ function move_vma(mm: Mm, vma: Vma, old_addr: u64, old_len: u64, new_len: u64, n
 function dontunmap_account_5_10(vma: Vma, new_vma: Vma, old_addr: u64, old_len: u64, new_len: u64): void {
   vm_acct_memory(<i64>(new_len >> PAGE_SHIFT));
   const split = old_addr > vma.vm_start && old_addr + old_len < vma.vm_end && new_vma != vma;
-  if (split && vma.vm_next) vma.vm_next!.vm_flags |= VM_ACCOUNT;
+  if (split && vma_next(vma)) vma_next(vma)!.vm_flags |= VM_ACCOUNT;
 }
 
 /** Reserve what one mremap may need up front (VMA records; tables are reserved per step). */
@@ -707,7 +707,7 @@ function remap_move(mm: Mm, start: u64, len: u64, new_addr: u64, flags: u32): i6
     while (v && v.vm_start < end) {
       const a = v.vm_start > start ? v.vm_start : start;
       if (must_relocate_check(mm, v, a, (v.vm_end < end ? v.vm_end : end) - a, flags)) return -EFAULT;
-      v = v.vm_next;
+      v = vma_next(v);
     }
   }
   let vma = find_vma(mm, start);

@@ -10,7 +10,7 @@ import { kver } from "./policy";
 import { reserve } from "./reserve";
 import { split_vma } from "./split";
 import { Mm, Vma } from "./types";
-import { find_vma } from "./vma_tree";
+import { find_vma, vma_next, vma_prev } from "./vma_tree";
 
 /** range_contains_unmapped(): is any page of [start, end) in no VMA? */
 function range_contains_unmapped(mm: Mm, start: u64, end: u64): bool {
@@ -19,7 +19,7 @@ function range_contains_unmapped(mm: Mm, start: u64, end: u64): bool {
   while (vma && vma.vm_start < end) {
     if (vma.vm_start > prev_end) return true;
     prev_end = vma.vm_end;
-    vma = vma.vm_next;
+    vma = vma_next(vma);
   }
   return prev_end < end;
 }
@@ -48,7 +48,7 @@ function vma_modify_flags(mm: Mm, prev: Vma | null, vma: Vma, start: u64, end: u
 /** mseal_apply(): seal every VMA part of [start, end) (known to have no gap). 0 or -errno. */
 function mseal_apply(mm: Mm, start: u64, end: u64): i64 {
   const first = find_vma(mm, start)!;
-  let prev: Vma | null = start > first.vm_start ? first : first.vm_prev;
+  let prev: Vma | null = start > first.vm_start ? first : vma_prev(first);
   let vma: Vma | null = first;
   let curr_start = start;
   while (vma && vma.vm_start < end) {
@@ -62,7 +62,7 @@ function mseal_apply(mm: Mm, start: u64, end: u64): i64 {
     }
     prev = v;
     curr_start = curr_end;
-    vma = v.vm_next;
+    vma = vma_next(v);
   }
   return 0;
 }

@@ -130,6 +130,17 @@ export function mt_reserve(links: u32): bool {
   return links == 0 || pool_reserve(node_pool, links * (tallest + links));
 }
 
+/** Nodes for a bulk build of n VMAs (vma_tree.ts vma_link_sorted): every level filled. */
+export function mt_reserve_bulk(n: u32): bool {
+  let k: u32 = 0;
+  let m = n;
+  while (m > 1) {
+    m = (m + <u32>MT_SLOTS - 1) / <u32>MT_SLOTS;
+    k += m;
+  }
+  return pool_reserve(node_pool, k + 1);
+}
+
 export function mt_nodes_live(): u32 { return node_pool.live; }
 
 // @ts-ignore: decorator

@@ -13,7 +13,7 @@ import { PMD_SIZE, free_pgd_range } from "./pgtable";
 import { __split_vma } from "./split";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, can_modify_vma, vm_area_free, vma_pages } from "./types";
-import { find_vma, find_vma_intersection, vma_unlink } from "./vma_tree";
+import { detached_next, find_vma, find_vma_intersection, set_detached_next, vma_after, vma_next, vma_prev, vma_unlink } from "./vma_tree";
 
 /** VMA records an unmap may need: two splits. */
 export const MUNMAP_RESERVE: u32 = 2;
@@ -29,7 +29,7 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
 
   let vma = find_vma_intersection(mm, start, end);
   if (!vma) return 0;
-  let prev = vma.vm_prev;
+  let prev = vma_prev(vma);
   const sealed = kver >= 610 && range_has_sealed(vma, end);
 
   // split now so that only whole VMAs remain in the range
@@ -50,30 +50,30 @@ export function do_munmap(mm: Mm, start: u64, len: u64): i64 {
     if (err) return err;
   }
 
-  // unlock_range() + detach_vmas_to_be_unmapped(): a private list through vm_next
-  vma = prev ? prev.vm_next : mm.mmap;
+  // unlock_range() + detach_vmas_to_be_unmapped(): a private list (detached_next)
+  vma = vma_after(mm, prev);
   let head: Vma | null = null;
   let tail: Vma | null = null;
   while (vma && vma.vm_start < end) {
-    const next = vma.vm_next;
+    const next = vma_next(vma);
     if (vma.vm_flags & VM_LOCKED) {
       mm.locked_vm -= vma_pages(vma);
       vma.vm_flags &= VM_LOCKED_CLEAR_MASK;
     }
     vma_unlink(mm, vma);
-    if (tail) tail.vm_next = vma;
+    if (tail) set_detached_next(tail, vma);
     else head = vma;
     tail = vma;
     vma = next;
   }
-  const next = prev ? prev.vm_next : mm.mmap;
+  const next = vma_after(mm, prev);
   unmap_region(mm, head, prev ? prev.vm_end : 0, next ? next.vm_start : 0, start, end);
   remove_vma_list(mm, head);
   return 0;
 }
 
 /**
- * unmap_region(): zap the PTEs of the detached VMAs in [start, end), then
+ * unmap_region(): zap the PTEs of the detached VMAs (a detached_next list) in [start, end), then
  * free_pgtables between floor and ceiling (0 = the top).
  */
 export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: u64, start: u64, end: u64): void {
@@ -84,7 +84,7 @@ export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: 
     // its tables and finds them empty; the tables themselves go below).
     if (v.may_have_ptes) zap_page_range(v, start, end, true);
     else if (!ASC_NO_ASSERT) assert(!range_has_ptes(v, start, end), "unmap_region: PTEs in a VMA without may_have_ptes");
-    v = v.vm_next;
+    v = detached_next(v);
   }
   free_pgtables(mm, detached, floor, ceiling);
 }
@@ -95,12 +95,12 @@ export function unmap_region(mm: Mm, detached: Vma | null, floor: u64, ceiling: 
  */
 export function free_pgtables(mm: Mm, vma: Vma | null, floor: u64, ceiling: u64): void {
   while (vma) {
-    let next = vma.vm_next;
+    let next = detached_next(vma);
     const addr = vma.vm_start;
     unlink_anon_vmas(vma);
     while (next && next.vm_start <= vma.vm_end + PMD_SIZE) {
       vma = next;
-      next = vma.vm_next;
+      next = detached_next(vma);
       unlink_anon_vmas(vma);
     }
     free_pgd_range(mm, addr, vma.vm_end, floor, next ? next.vm_start : ceiling);
@@ -112,7 +112,7 @@ export function free_pgtables(mm: Mm, vma: Vma | null, floor: u64, ceiling: u64)
 export function range_has_sealed(vma: Vma | null, end: u64): bool {
   while (vma && vma.vm_start < end) {
     if (!can_modify_vma(vma)) return true;
-    vma = vma.vm_next;
+    vma = vma_next(vma);
   }
   return false;
 }
@@ -121,7 +121,7 @@ export function range_has_sealed(vma: Vma | null, end: u64): bool {
 export function remove_vma_list(mm: Mm, vma: Vma | null): void {
   let nr_accounted: u64 = 0;
   while (vma) {
-    const next = vma.vm_next;
+    const next = detached_next(vma);
     if (vma.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma);
     vm_stat_account(mm, vma.vm_flags, -<i64>vma_pages(vma));
     if (vma.vm_file) fput(vma.vm_file!);
@@ -137,13 +137,13 @@ export function count_vma_pages_range(mm: Mm, start: u64, end: u64, only: u64 = 
   let vma = find_vma_intersection(mm, start, end);
   while (vma && vma.vm_start < end) {
     if (only && !(vma.vm_flags & only)) {
-      vma = vma.vm_next;
+      vma = vma_next(vma);
       continue;
     }
     const s = vma.vm_start > start ? vma.vm_start : start;
     const e = vma.vm_end < end ? vma.vm_end : end;
     nr += (e - s) >> PAGE_SHIFT;
-    vma = vma.vm_next;
+    vma = vma_next(vma);
   }
   return nr;
 }

@@ -6,7 +6,7 @@ import { anon_vma_clone, anon_vma_interval_tree_post_update_vma, anon_vma_interv
 import { engine_oom_set } from "./reserve";
 import { map_count_refused, sysctl_max_map_count } from "./sysctl";
 import { Mm, Vma, VM_OPS_SPECIAL, vm_area_alloc, vm_area_free } from "./types";
-import { vma_bounds_changed, vma_link } from "./vma_tree";
+import { vma_bounds_changed, vma_link, vma_prev } from "./vma_tree";
 
 /**
  * __split_vma(): cut vma at addr. With new_below the new VMA is the lower
@@ -54,7 +54,7 @@ export function __split_vma(mm: Mm, vma: Vma, addr: u64, new_below: bool): i64 {
   }
   anon_vma_interval_tree_post_update_vma(vma);
   vma_bounds_changed(mm, vma);
-  vma_link(mm, nv, new_below ? vma.vm_prev : vma);
+  vma_link(mm, nv, new_below ? vma_prev(vma) : vma);
   return 0;
 }
 

@@ -9,11 +9,22 @@ import { VM_SEALED } from "../abi/constants";
 import { mt_reserve } from "./mt_node";
 
 /** What vm_ops a VMA has; the rules only ask "anonymous?", "close?" and "may_split?". */
-export const VM_OPS_NONE: u32 = 0;    // private anonymous (vma_is_anonymous)
-export const VM_OPS_FILE: u32 = 1;    // a regular file's generic ops: no close, no may_split
-export const VM_OPS_SHMEM: u32 = 2;   // shmem/memfd (also shared anonymous): no close
-export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): close, may_split -> EINVAL
+export const VM_OPS_NONE: u8 = 0;    // private anonymous (vma_is_anonymous)
+export const VM_OPS_FILE: u8 = 1;    // a regular file's generic ops: no close, no may_split
+export const VM_OPS_SHMEM: u8 = 2;   // shmem/memfd (also shared anonymous): no close
+export const VM_OPS_SPECIAL: u8 = 3; // _install_special_mapping (vdso, vvar): close, may_split -> EINVAL
 
+/**
+ * 72 bytes (the pool rounds to 8), 90-91 per VMA with its share of the index
+ * nodes at 10^5 and 10^6 VMAs (bench/run.ts engineBytesPerVmaAt; issue 12
+ * asks at most 96; 88 and 106-107 before). Decided by measuring: the
+ * kernel's 6.1 step is taken, no vm_prev/vm_next, the neighbours come from
+ * the index (vma_tree.ts vma_next/vma_prev: a slot search, a climb at a
+ * leaf's edge; slower than one load while the records are in the cache,
+ * docs/performance.md); and the small fields share words: vm_ops, special
+ * and may_have_ptes one, vm_policy and vm_userfaultfd_ctx (identities no
+ * call sets yet, 16 bits each) another.
+ */
 @unmanaged export class Vma {
   _pool: u32 = 0;
   /** creation sequence number: snapshot identity */
@@ -24,40 +35,37 @@ export const VM_OPS_SPECIAL: u32 = 3; // _install_special_mapping (vdso, vvar): 
   /** in pages: file offset, or the anon "virtual" page index (kernel-facts §1.1) */
   vm_pgoff: u64 = 0;
   vm_flags: u64 = 0;
-  /** the index leaf (mm/mt_node.ts) holding this VMA while it is linked; 0 = none */
+  /** the index leaf (mm/mt_node.ts) holding this VMA while it is linked; once detached, the next detached VMA (vma_tree.ts detached_next) */
   vm_node: usize = 0;
-  vm_prev: Vma | null = null;
-  vm_next: Vma | null = null;
   vm_mm: Mm | null = null;
   vm_file: File | null = null;
-  vm_ops: u32 = 0;
   /** the anon_vma new anonymous pages go to (rmap/anon_vma.ts AnonVma); 0 = none */
   anon_vma: usize = 0;
   /** newest AVC of this VMA's anon_vma_chain (rmap/anon_vma.ts Avc); 0 = empty */
   anon_vma_chain: usize = 0;
   /** interned anon VMA name (PR_SET_VMA_ANON_NAME); 0 = none */
   anon_name: u32 = 0;
-  /** NUMA mempolicy identity; 0 = default (mpol_equal compares these) */
-  vm_policy: u32 = 0;
-  /** userfaultfd context identity; 0 = none */
-  vm_userfaultfd_ctx: u32 = 0;
+  /** VM_OPS_* */
+  vm_ops: u8 = 0;
   /** special mapping kind for /proc/pid/maps naming (1 [vvar], 2 [vdso]); 0 = none */
-  special: u16 = 0;
+  special: u8 = 0;
   /**
    * False only while no PTE or PTE marker can be in [vm_start, vm_end): set
    * wherever one is installed or moved in, inherited by split, fork and
    * merge, never cleared. Unmapping a VMA without it skips the page walk.
    * (Not a kernel field: the kernel walks the page tables and finds them
-   * empty; the record keeps its 88 bytes.)
+   * empty; it lives in a byte the record had spare.)
    */
   may_have_ptes: bool = false;
+  /** NUMA mempolicy identity; 0 = default (mpol_equal compares these). No call sets one yet. */
+  vm_policy: u16 = 0;
+  /** userfaultfd context identity; 0 = none. No call sets one yet. */
+  vm_userfaultfd_ctx: u16 = 0;
 }
 
 @unmanaged export class Mm {
   _pool: u32 = 0;
   id: u32 = 0;
-  /** lowest VMA (the sorted list head) */
-  mmap: Vma | null = null;
   /** root node of the VMA index (mm/vma_tree.ts, mm/mt_node.ts); 0 = no VMAs */
   mm_mt: usize = 0;
   /** the VMA find_vma returned last, a linked VMA or NULL (mm->mmap_cache before 3.15) */

@@ -11,7 +11,7 @@ import {
 import { mmap_min_addr } from "./sysctl";
 import { Mm, Vma } from "./types";
 import { GAP_SAT, mt_count, mt_gap, mt_is_leaf, mt_pivot, mt_slot, mt_visit } from "./mt_node";
-import { find_vma, vm_end_gap, vm_start_gap } from "./vma_tree";
+import { find_vma, vm_start_gap, vma_prev_end } from "./vma_tree";
 
 // @ts-ignore: decorator
 @inline function is_err(addr: u64): bool {
@@ -60,8 +60,7 @@ function topdown_walk(n: usize, lo_pivot: u64, need: u32, length: u64, low_limit
     // check_current of unmapped_area_topdown()
     const vma = changetype<Vma>(mt_slot(n, i));
     let gap_end = vm_start_gap(vma);
-    const prev = vma.vm_prev;
-    const gap_start = prev ? vm_end_gap(prev) : 0;
+    const gap_start = vma_prev_end(n, i);
     if (gap_end >= low_limit && gap_start <= high_limit && gap_end > gap_start && gap_end - gap_start >= length) {
       if (gap_end > info_high) gap_end = info_high;
       return gap_end - length;
@@ -103,8 +102,7 @@ function bottomup_walk(n: usize, lo_pivot: u64, need: u32, length: u64, low_limi
     }
     // check_current of unmapped_area()
     const vma = changetype<Vma>(mt_slot(n, i));
-    const prev = vma.vm_prev;
-    const gap_start = prev ? vm_end_gap(prev) : 0;
+    const gap_start = vma_prev_end(n, i);
     if (gap_start > high_limit) return STOP;
     const gap_end = vm_start_gap(vma);
     if (gap_end >= low_limit && gap_end > gap_start && gap_end - gap_start >= length) return gap_start;

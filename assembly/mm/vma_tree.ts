@@ -1,23 +1,26 @@
-// The per-mm VMA set: a sorted doubly linked list (vm_prev/vm_next, mm->mmap)
-// and an index over it, a B-tree of 16-wide nodes in linear memory
-// (mt_node.ts) keyed by vm_end, each internal slot carrying its child's
-// largest free gap. v5.17 keeps an augmented red-black tree (mm/mmap.c:
-// mm_rb, vma_compute_gap, vma_gap_update, __vma_link_rb, vma_rb_erase,
-// find_vma); 6.1 replaced it by the maple tree (lib/maple_tree.c), whose
-// allocation-range nodes keep a pivot and the largest gap per child: this
-// index follows that shape. The rules only observe the answers (find_vma,
-// the unmapped-area search), which the sorted set alone determines.
+// The per-mm VMA set: a B-tree of 16-wide nodes in linear memory (mt_node.ts)
+// keyed by vm_end, each internal slot carrying its child's largest free gap.
+// v5.17 keeps a sorted doubly linked list (vm_prev/vm_next, mm->mmap) and an
+// augmented red-black tree (mm/mmap.c: mm_rb, vma_compute_gap,
+// vma_gap_update, __vma_link_rb, vma_rb_erase, find_vma); 6.1 dropped both
+// for the maple tree (lib/maple_tree.c), whose allocation-range nodes keep a
+// pivot and the largest gap per child, and finds a VMA's neighbours through
+// it (vma_next/vma_prev over a ma_state): this index follows that shape. The
+// rules only observe the answers (find_vma, the neighbours, the
+// unmapped-area search), which the sorted set alone determines.
 //
-//   gap(v) = vm_start_gap(v) - vm_end_gap(v->vm_prev)   (0 if negative; from 0 for the first VMA)
+//   gap(v) = vm_start_gap(v) - vm_end_gap(prev of v)   (0 if negative; from 0 for the first VMA)
 //   leaf slot i:     pivot = vm_end of its VMA,   gap = gap(VMA)
 //   internal slot i: pivot = last pivot of child, gap = max gap of child
 //
 // Every leaf is at the same depth; every node but the root holds MT_MIN..16
-// slots. A VMA knows its leaf (vm_node), so link, unlink and a boundary
-// change start at the leaf and walk up one path, stopping where a parent's
-// entry comes out unchanged. The list is kept: the callers walk neighbours
-// everywhere (vm_next/vm_prev), and a neighbour through the tree would cost a
-// slot search and sometimes a climb.
+// slots. A VMA knows its leaf (vm_node), so link, unlink, a boundary change
+// and a neighbour step start at the leaf: the neighbour is the next slot, or
+// (once per leaf, 1 step in 12-14) the edge slot of the neighbouring leaf,
+// reached through the parent links. There is no list: two pointers per VMA
+// (8 of its 80 bytes, with the index about 100 B per VMA against 96 wanted)
+// cost more than the occasional climb (measured: bench/scale.ts,
+// docs/performance.md).
 
 import { VM_GROWSDOWN } from "../abi/constants";
 import {
@@ -44,15 +47,121 @@ export function vm_start_gap(v: Vma): u64 {
   return v.vm_end;
 }
 
-/** vma_compute_gap() */
-export function vma_compute_gap(v: Vma): u64 {
+/** The free gap between prev (NULL: none, the gap starts at 0) and v. */
+function gap_between(prev: Vma | null, v: Vma): u64 {
   let gap = vm_start_gap(v);
-  const prev = v.vm_prev;
   if (prev) {
     const prev_end = vm_end_gap(prev);
     gap = gap > prev_end ? gap - prev_end : 0;
   }
   return gap;
+}
+
+/** vma_compute_gap(): the gap before a linked VMA. */
+export function vma_compute_gap(v: Vma): u64 {
+  return gap_between(vma_prev(v), v);
+}
+
+// ---- neighbours through the index ----------------------------------------------
+
+/**
+ * The VMA next to slot i of leaf n in direction dir (+1 or -1): the next
+ * slot, else the edge slot of the neighbouring leaf, found by climbing to the
+ * first ancestor with a sibling that way and descending its edge. NULL at the
+ * ends of the tree.
+ */
+function leaf_step(n: usize, i: i32, dir: i32): Vma | null {
+  i += dir;
+  if (i >= 0 && i < mt_count(n)) return changetype<Vma>(mt_slot(n, i));
+  let c = n;
+  let p = mt_parent(c);
+  while (p) {
+    mt_visit();
+    const j = mt_index_of(p, c) + dir;
+    if (j >= 0 && j < mt_count(p)) {
+      let d = mt_slot(p, j);
+      while (!mt_is_leaf(d)) {
+        mt_visit();
+        d = mt_slot(d, dir > 0 ? 0 : mt_count(d) - 1);
+      }
+      return changetype<Vma>(mt_slot(d, dir > 0 ? 0 : mt_count(d) - 1));
+    }
+    c = p;
+    p = mt_parent(p);
+  }
+  return null;
+}
+
+/** vma_next(): the VMA after v (which is linked), or NULL. */
+export function vma_next(v: Vma): Vma | null {
+  const n = v.vm_node;
+  return leaf_step(n, mt_index_of(n, changetype<usize>(v)), 1);
+}
+
+/** vma_prev(): the VMA before v (which is linked), or NULL. */
+export function vma_prev(v: Vma): Vma | null {
+  const n = v.vm_node;
+  return leaf_step(n, mt_index_of(n, changetype<usize>(v)), -1);
+}
+
+/** The VMA after prev, or the first one when prev is NULL (vma_next(mm, prev) of v5.17's mm/mmap.c). */
+export function vma_after(mm: Mm, prev: Vma | null): Vma | null {
+  return prev ? vma_next(prev) : vma_first(mm);
+}
+
+/**
+ * vm_end_gap() of the VMA before slot i of leaf n, 0 for none: inside the
+ * leaf it is the pivot before, so the neighbour's record is not read.
+ */
+export function vma_prev_end(n: usize, i: i32): u64 {
+  if (i > 0) return mt_pivot(n, i - 1);
+  const prev = leaf_step(n, 0, -1);
+  return prev ? vm_end_gap(prev) : 0;
+}
+
+/**
+ * vma_merge's neighbours of a range inside the linked VMA m, when prev is
+ * m's predecessor: its end from the leaf, so that a prev that does not
+ * touch the range is never read. Returns the end of prev (0 for none), or
+ * U64_MAX when prev is not m's predecessor (the caller then reads prev).
+ */
+export function vma_prev_end_if(m: Vma, prev: Vma | null): u64 {
+  const n = m.vm_node;
+  const i = mt_index_of(n, changetype<usize>(m));
+  if (leaf_step(n, i, -1) != prev) return U64.MAX_VALUE;
+  return vma_prev_end(n, i);
+}
+
+/**
+ * True when the VMA after v (linked) starts above v's end, known from its
+ * gap in v's leaf (a gap of 0 may still be a stack's guard gap, and at the
+ * leaf's edge nothing is known: false, the caller reads the record).
+ */
+export function vma_next_apart(v: Vma): bool {
+  const n = v.vm_node;
+  const i = mt_index_of(n, changetype<usize>(v)) + 1;
+  return i < mt_count(n) && mt_gap(n, i) != 0;
+}
+
+/** The first VMA of the mm (mm->mmap before 6.1), or NULL. */
+export function vma_first(mm: Mm): Vma | null {
+  if (!mm.mm_mt) return null;
+  return changetype<Vma>(mt_slot(first_leaf(mm), 0));
+}
+
+/**
+ * A detached VMA (vma_unlink'ed, about to be freed) has no leaf: vm_node
+ * then threads the private lists of munmap and exit_mmap
+ * (detach_vmas_to_be_unmapped kept them through vm_next). These read and
+ * write that link.
+ */
+// @ts-ignore: decorator
+@inline export function detached_next(v: Vma): Vma | null {
+  return changetype<Vma | null>(v.vm_node);
+}
+// @ts-ignore: decorator
+@inline export function set_detached_next(v: Vma, next: Vma | null): void {
+  v.vm_node = changetype<usize>(next);
 }
 
 // ---- keeping the entries above a changed node right --------------------------
@@ -81,7 +190,7 @@ function propagate(n: usize): void {
 // @ts-ignore: decorator
 @inline function store_entry(leaf: usize, i: i32, v: Vma): void {
   mt_set_pivot(leaf, i, v.vm_end);
-  mt_set_gap(leaf, i, gap_pages(vma_compute_gap(v)));
+  mt_set_gap(leaf, i, gap_pages(gap_between(leaf_step(leaf, i, -1), v)));
 }
 
 /** The child (or VMA) in slot s now lives in node n. */
@@ -256,13 +365,14 @@ function first_leaf(mm: Mm): usize {
   return n;
 }
 
-/** Insert v (already in the list, after prev) into the index. */
-function mt_insert(mm: Mm, v: Vma, prev: Vma | null): void {
+/** Insert v into the index after prev (NULL: first); next is the VMA after prev before the insertion. */
+function mt_insert(mm: Mm, v: Vma, prev: Vma | null, next: Vma | null): void {
   if (!mm.mm_mt) {
     const leaf = mt_node_alloc(true);
     mt_set_count(leaf, 1);
     mt_set_slot(leaf, 0, changetype<usize>(v));
-    store_entry(leaf, 0, v);
+    mt_set_pivot(leaf, 0, v.vm_end);
+    mt_set_gap(leaf, 0, gap_pages(gap_between(null, v)));
     v.vm_node = leaf;
     mm.mm_mt = leaf;
     return;
@@ -271,10 +381,9 @@ function mt_insert(mm: Mm, v: Vma, prev: Vma | null): void {
   const i = prev ? mt_index_of(leaf, changetype<usize>(prev)) + 1 : 0;
   // the successor's gap now ends at v: when it shares the leaf (it then sits
   // at i), rewrite it before the insertion so that one walk up covers both
-  const next = v.vm_next;
   const next_here = next != null && next.vm_node == leaf;
-  if (next_here) mt_set_gap(leaf, i, gap_pages(vma_compute_gap(next!)));
-  insert_slot(mm, leaf, i, changetype<usize>(v), v.vm_end, gap_pages(vma_compute_gap(v)));
+  if (next_here) mt_set_gap(leaf, i, gap_pages(gap_between(v, next!)));
+  insert_slot(mm, leaf, i, changetype<usize>(v), v.vm_end, gap_pages(gap_between(prev, v)));
   if (next && !next_here) refresh(next);
 }
 
@@ -367,42 +476,136 @@ export function vma_gap_update(v: Vma): void {
 }
 
 /**
- * Link v into mm's list and index after `prev` (NULL: at the head) and count
- * it (__vma_link + map_count++ in vma_link / __insert_vm_struct).
+ * Link v into mm's index after `prev` (NULL: first) and count it (__vma_link
+ * + map_count++ in vma_link / __insert_vm_struct).
  */
 export function vma_link(mm: Mm, v: Vma, prev: Vma | null): void {
-  const next = prev ? prev.vm_next : mm.mmap;
-  v.vm_prev = prev;
-  v.vm_next = next;
-  if (prev) prev.vm_next = v;
-  else mm.mmap = v;
-  if (next) next.vm_prev = v;
+  const next = vma_after(mm, prev);
   v.vm_mm = mm;
-  mt_insert(mm, v, prev);
+  mt_insert(mm, v, prev, next);
   if (!next) mm.highest_vm_end = vm_end_gap(v);
   mm.map_count++;
 }
 
-/** Unlink v from mm's list and index and uncount it (__vma_unlink_list + vma_rb_erase). */
+/**
+ * Unlink v from mm's index and uncount it (__vma_unlink_list +
+ * vma_rb_erase). Its vm_node is 0 afterwards (see detached_next).
+ */
 export function vma_unlink(mm: Mm, v: Vma): void {
-  const prev = v.vm_prev;
-  const next = v.vm_next;
-  if (prev) prev.vm_next = next;
-  else mm.mmap = next;
-  if (next) next.vm_prev = prev;
   const leaf = v.vm_node;
   const i = mt_index_of(leaf, changetype<usize>(v));
+  const prev = leaf_step(leaf, i, -1);
+  const next = leaf_step(leaf, i, 1);
   // the successor's gap now starts at prev: when it shares the leaf (at i + 1), rewrite it first
   const next_here = next != null && next.vm_node == leaf;
-  if (next_here) mt_set_gap(leaf, i + 1, gap_pages(vma_compute_gap(next!)));
+  if (next_here) mt_set_gap(leaf, i + 1, gap_pages(gap_between(prev, next!)));
   remove_slot(mm, leaf, i);
+  v.vm_node = 0;
   if (next && !next_here) refresh(next);
   if (!next) mm.highest_vm_end = prev ? vm_end_gap(prev) : 0;
   if (mm.mmap_cache == v) mm.mmap_cache = prev;
-  v.vm_prev = null;
-  v.vm_next = null;
-  v.vm_node = 0;
   mm.map_count--;
+}
+
+/**
+ * Link a detached_next chain of n VMAs in address order into mm, which has
+ * none, in one pass per level: leaves of up to 16 VMAs, then the levels
+ * above (each node but the root gets at least 8 slots). dup_mmap's way to
+ * fill the child, in place of one vma_link per VMA (6.8's dup_mmap copies
+ * the parent's maple tree whole, __mt_dup). Requires mt_reserve_bulk(n).
+ */
+export function vma_link_sorted(mm: Mm, head: Vma | null, n: u32): void {
+  if (n == 0) return;
+  // the nodes of a level are chained through their parent field until the level above is built
+  let m = n;
+  let k = (m + <u32>MT_SLOTS - 1) / <u32>MT_SLOTS;
+  let first: usize = 0;
+  let last: usize = 0;
+  let v = head;
+  let prev: Vma | null = null;
+  for (let j: u32 = 0; j < k; j++) {
+    const cnt = <i32>(m / k + (j < m % k ? 1 : 0));
+    const leaf = mt_node_alloc(true);
+    for (let i = 0; i < cnt; i++) {
+      const cur = v!;
+      v = detached_next(cur);
+      mt_set_slot(leaf, i, changetype<usize>(cur));
+      mt_set_pivot(leaf, i, cur.vm_end);
+      mt_set_gap(leaf, i, gap_pages(gap_between(prev, cur)));
+      cur.vm_node = leaf;
+      cur.vm_mm = mm;
+      prev = cur;
+    }
+    mt_set_count(leaf, cnt);
+    if (last) mt_set_parent(last, leaf);
+    else first = leaf;
+    last = leaf;
+  }
+  m = k;
+  while (m > 1) {
+    k = (m + <u32>MT_SLOTS - 1) / <u32>MT_SLOTS;
+    let child = first;
+    first = 0;
+    last = 0;
+    for (let j: u32 = 0; j < k; j++) {
+      const cnt = <i32>(m / k + (j < m % k ? 1 : 0));
+      const node = mt_node_alloc(false);
+      for (let i = 0; i < cnt; i++) {
+        const next_child = mt_parent(child);
+        mt_set_slot(node, i, child);
+        mt_set_pivot(node, i, mt_pivot(child, mt_count(child) - 1));
+        mt_set_gap(node, i, mt_max_gap(child));
+        mt_set_parent(child, node);
+        child = next_child;
+      }
+      mt_set_count(node, cnt);
+      if (last) mt_set_parent(last, node);
+      else first = node;
+      last = node;
+    }
+    m = k;
+  }
+  mm.mm_mt = first;
+  mt_note_height(height(mm));
+  mm.highest_vm_end = vm_end_gap(prev!);
+  mm.map_count += n;
+}
+
+/**
+ * Empty mm's index at once (exit_mmap's __mt_destroy, 6.1+): its VMAs, in
+ * address order, become a detached_next chain (returned), every node is
+ * freed. Instead of one vma_unlink per VMA.
+ */
+export function vma_tree_destroy(mm: Mm): Vma | null {
+  const root = mm.mm_mt;
+  if (!root) return null;
+  destroy_head = null;
+  destroy_tail = null;
+  destroy_node(root);
+  mm.mm_mt = 0;
+  mm.map_count = 0;
+  mm.highest_vm_end = 0;
+  mm.mmap_cache = null;
+  return destroy_head;
+}
+
+let destroy_head: Vma | null = null;
+let destroy_tail: Vma | null = null;
+
+function destroy_node(n: usize): void {
+  const c = mt_count(n);
+  if (mt_is_leaf(n)) {
+    for (let i = 0; i < c; i++) {
+      const v = changetype<Vma>(mt_slot(n, i));
+      v.vm_node = 0;
+      if (destroy_tail) set_detached_next(destroy_tail!, v);
+      else destroy_head = v;
+      destroy_tail = v;
+    }
+  } else {
+    for (let i = 0; i < c; i++) destroy_node(mt_slot(n, i));
+  }
+  mt_node_free(n);
 }
 
 /**
@@ -415,9 +618,9 @@ export function vma_bounds_changed(mm: Mm, v: Vma): void {
   const i = mt_index_of(leaf, changetype<usize>(v));
   mt_visit();
   store_entry(leaf, i, v);
-  const next = v.vm_next;
+  const next = leaf_step(leaf, i, 1);
   if (next && next.vm_node == leaf) {
-    mt_set_gap(leaf, i + 1, gap_pages(vma_compute_gap(next)));
+    mt_set_gap(leaf, i + 1, gap_pages(gap_between(v, next)));
     propagate(leaf);
     return;
   }
@@ -445,17 +648,22 @@ export function vma_bounds_changed(mm: Mm, v: Vma): void {
 export function find_vma(mm: Mm, addr: u64): Vma | null {
   const c = mm.mmap_cache;
   if (c) {
+    // the neighbours' ends are the leaf's pivots: no neighbour record is read
     if (addr < c.vm_end) {
-      const prev = c.vm_prev;
-      if (addr >= c.vm_start || !prev || prev.vm_end <= addr) return c;
+      if (addr >= c.vm_start) return c;
+      const leaf = c.vm_node;
+      const i = mt_index_of(leaf, changetype<usize>(c));
+      if (i > 0 && mt_pivot(leaf, i - 1) <= addr) return c;
     } else {
-      const next = c.vm_next;
-      if (!next) return null;
-      if (next.vm_end > addr) {
+      const leaf = c.vm_node;
+      const i = mt_index_of(leaf, changetype<usize>(c)) + 1;
+      if (i < mt_count(leaf) && mt_pivot(leaf, i) > addr) {
+        const next = changetype<Vma>(mt_slot(leaf, i));
         mm.mmap_cache = next;
         return next;
       }
     }
+    // at a leaf's edge, or further away: the walk from the root
   }
   let n = mm.mm_mt;
   if (!n) return null;
@@ -483,7 +691,7 @@ export function find_vma_intersection(mm: Mm, start: u64, end: u64): Vma | null 
 export function find_vma_before(mm: Mm, addr: u64): Vma | null {
   const v = find_vma(mm, addr);
   if (!v) return vma_last(mm);
-  return v.vm_start < addr ? v : v.vm_prev;
+  return v.vm_start < addr ? v : vma_prev(v);
 }
 
 /** The last VMA of the mm, or NULL. */
@@ -500,52 +708,47 @@ export function vma_last(mm: Mm): Vma | null {
 
 // ---- checking ----------------------------------------------------------------
 
-/** the list position the in-order walk of the index must be at */
-let check_cursor: Vma | null = null;
+/** the VMA the in-order walk of the index saw last, and the VMAs seen */
+let check_last: Vma | null = null;
+let check_count: u32 = 0;
 let check_leaf_depth: i32 = 0;
 
 /**
- * Checks the list, then the index: every node live and within its fill
- * bounds, parent and leaf links, every leaf at one depth, the leaves' VMAs
- * in list order, each pivot and gap equal to what the VMAs give. Returns 0
- * when consistent, else a code naming the first violation (the host checker
- * reads it through the `mm_check` export):
- *   1 list back link   2 empty VMA   3 overlap   4 vm_mm   5 map_count
- *   6 highest_vm_end   7 root has a parent       8 index holds fewer VMAs than the list
- *   9 index order differs from the list           10 parent / vm_node link
- *   11 gap             12 fill bounds             13 leaves at different depths
+ * Checks the index: every node live and within its fill bounds, parent and
+ * leaf links, every leaf at one depth, the VMAs in address order without
+ * overlap, each pivot and gap equal to what the VMAs give, and the
+ * neighbour steps (vma_next/vma_prev) agreeing with the in-order walk.
+ * Returns 0 when consistent, else a code naming the first violation (the
+ * host checker reads it through the `mm_check` export):
+ *   1 vma_prev/vma_next disagree with the in-order walk   2 empty VMA
+ *   4 vm_mm            5 map_count         6 highest_vm_end
+ *   7 root has a parent                    8 no index but map_count > 0
+ *   9 VMAs out of address order or overlapping (3 before the list went)
+ *   10 parent / vm_node link               11 gap
+ *   12 fill bounds     13 leaves at different depths
  *   14 pivot           15 a node is not a live record
  *   16 mmap_cache holds a VMA that is not linked in this mm
  */
 export function vma_tree_check(mm: Mm): i32 {
-  let count: u32 = 0;
-  let prev: Vma | null = null;
-  let v = mm.mmap;
-  while (v) {
-    if (v.vm_prev != prev) return 1;
-    if (v.vm_start >= v.vm_end) return 2;
-    if (prev && prev.vm_end > v.vm_start) return 3;
-    if (v.vm_mm != mm) return 4;
-    count++;
-    prev = v;
-    v = v.vm_next;
-  }
-  if (count != mm.map_count) return 5;
-  if (mm.highest_vm_end != (prev ? vm_end_gap(prev) : 0)) return 6;
   const c = mm.mmap_cache;
   if (c && (c.vm_mm != mm || !c.vm_node)) return 16;
   const root = mm.mm_mt;
-  if (!root) return mm.mmap ? 8 : 0;
+  if (!root) {
+    if (mm.map_count != 0) return 8;
+    return mm.highest_vm_end != 0 ? 6 : 0;
+  }
   if (mt_parent(root)) return 7;
-  check_cursor = mm.mmap;
+  check_last = null;
+  check_count = 0;
   check_leaf_depth = -1;
-  const r = check_node(root, 1, true);
+  const r = check_node(mm, root, 1, true);
   if (r) return r;
-  if (check_cursor) return 8;
+  if (check_count != mm.map_count) return 5;
+  if (mm.highest_vm_end != vm_end_gap(check_last!)) return 6;
   return 0;
 }
 
-function check_node(n: usize, depth: i32, is_root: bool): i32 {
+function check_node(mm: Mm, n: usize, depth: i32, is_root: bool): i32 {
   if (load<u32>(n) != 0x4c495645) return 15; // lib/pool.ts RECORD_LIVE
   const c = mt_count(n);
   const leaf = mt_is_leaf(n);
@@ -555,20 +758,32 @@ function check_node(n: usize, depth: i32, is_root: bool): i32 {
   if (leaf) {
     if (check_leaf_depth < 0) check_leaf_depth = depth;
     else if (check_leaf_depth != depth) return 13;
+    // the VMAs and their order first, then what the slots say of them
+    const first = check_last;
     for (let i = 0; i < c; i++) {
       const v = changetype<Vma>(mt_slot(n, i));
-      if (changetype<usize>(v) != changetype<usize>(check_cursor)) return 9;
+      const prev = check_last;
       if (v.vm_node != n) return 10;
+      if (v.vm_start >= v.vm_end) return 2;
+      if (prev && prev.vm_end > v.vm_start) return 9;
+      if (v.vm_mm != mm) return 4;
+      check_last = v;
+    }
+    let prev = first;
+    for (let i = 0; i < c; i++) {
+      const v = changetype<Vma>(mt_slot(n, i));
       if (mt_pivot(n, i) != v.vm_end) return 14;
-      if (mt_gap(n, i) != gap_pages(vma_compute_gap(v))) return 11;
-      check_cursor = v.vm_next;
+      if (vma_prev(v) != prev || (prev && vma_next(prev) != v)) return 1;
+      if (mt_gap(n, i) != gap_pages(gap_between(prev, v))) return 11;
+      prev = v;
+      check_count++;
     }
     return 0;
   }
   for (let i = 0; i < c; i++) {
     const ch = mt_slot(n, i);
     if (mt_parent(ch) != n) return 10;
-    const r = check_node(ch, depth + 1, false);
+    const r = check_node(mm, ch, depth + 1, false);
     if (r) return r;
     if (mt_pivot(n, i) != mt_pivot(ch, mt_count(ch) - 1)) return 14;
     if (mt_gap(n, i) != mt_max_gap(ch)) return 11;

@@ -16,6 +16,7 @@ import { Pool, pool_alloc, pool_create, pool_free, pool_reserve, pool_retire } f
 import { MERGE_PAGES_RECONNECT_V2, kver, merge_pages, vm_sticky } from "../mm/policy";
 import { Vma, vma_pages } from "../mm/types";
 import { C_ANON_VMAS_CREATED, C_ANON_VMAS_FREED, count } from "../trace/merge_trace";
+import { vma_next, vma_prev } from "../mm/vma_tree";
 
 @unmanaged export class AnonVma {
   _pool: u32 = 0;
@@ -347,12 +348,12 @@ function reusable_anon_vma(old: Vma, a: Vma, b: Vma): AnonVma | null {
 
 /** find_mergeable_anon_vma(): next first, then prev. */
 function find_mergeable_anon_vma(vma: Vma): AnonVma | null {
-  const next = vma.vm_next;
+  const next = vma_next(vma);
   if (next) {
     const av = reusable_anon_vma(next, vma, next);
     if (av) return av;
   }
-  const prev = vma.vm_prev;
+  const prev = vma_prev(vma);
   if (prev) return reusable_anon_vma(prev, prev, vma);
   return null;
 }
