@@ -49,12 +49,21 @@ const hex = (n: number) => "0x" + n.toString(16);
 export class PeakPicture {
   private readonly bytes = new ArrayBuffer(PICTURE_MAX * SNAP_RECORD_SIZE);
   private copy: { place: CountPlace; exe: string | null; mapCount: number; kernel: Simulator; kept: number; total: number; layout: MmLayout } | null = null;
+  /** the copy as objects, from a kernel without the engine's snapshot reader (the reference model under `fuzz --gen`) */
+  private objects: VmaSnapshot[] | null = null;
 
   /** The replay's per-mm record is now `mapCount` in `p` (trace `pid`): copy its VMAs. */
   record(p: Process, mapCount: number, place: CountPlace, exe: string | null): void {
     const prev = this.copy?.mapCount ?? 0;
     if (mapCount > EVERY_RECORD_UP_TO && mapCount < prev + Math.ceil(prev / 64)) return;
     const k = p.kernel;
+    if (typeof (k as Partial<typeof k>).reader !== "function") {
+      const all = p.vmas();
+      this.objects = all.slice(0, PICTURE_MAX);
+      this.copy = { place, exe, mapCount, kernel: k, kept: this.objects.length, total: all.length, layout: p.layout() };
+      return;
+    }
+    this.objects = null;
     const mm = p.mm;
     const base = k.reader("vmas", () => k.core.mm_snapshot(mm));
     const total = k.views().u32[base >>> 2];
@@ -65,6 +74,7 @@ export class PeakPicture {
 
   /** The copied VMAs, decoded. */
   private vmas(): VmaSnapshot[] {
+    if (this.objects) return this.objects;
     const c = this.copy!;
     const f64 = new Float64Array(this.bytes);
     const u32 = new Uint32Array(this.bytes);

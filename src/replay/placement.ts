@@ -35,9 +35,14 @@ export class EngineRows implements VmaRows {
   private f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
-  /** Reads `p`'s VMAs (one snapshot call into the engine). */
-  of(p: Process): this {
+  /**
+   * Reads `p`'s VMAs (one snapshot call into the engine). A kernel without
+   * the engine's snapshot reader (the reference model that `vmasim fuzz
+   * --gen` drives through the replay) gives its VMAs as objects instead.
+   */
+  of(p: Process): VmaRows {
     const k = p.kernel;
+    if (typeof (k as Partial<typeof k>).reader !== "function") return snapshotRows(p.vmas());
     const mm = p.mm;
     const base = k.reader("vmas", () => k.core.mm_snapshot(mm));
     const v = k.views();
