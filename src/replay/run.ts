@@ -89,6 +89,32 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
     const main = parseFileBatches(opts.trace, format, {}, counter);
     return sidecar === null ? main : mergeSidecarBatches(main, parseFileBatches(sidecar, "sidecar"));
   };
+  const r = await replayEvents(stream, knobs, { ...opts, fileBytes: statSync(opts.trace).size });
+  return { trace: opts.trace, sidecarFile: sidecar, hostProfile, ...r };
+}
+
+/** What replayEvents() is told besides the events: replayTrace()'s options without the files. */
+export interface EventReplayOptions {
+  policies: readonly Policy[];
+  checkEvery?: number;
+  onProgress?: (progress: ReplayProgress) => void;
+  progressEvery?: number;
+  warmupEvents?: number;
+  /** the size of what `stream` reads, for progress (0: unknown) */
+  fileBytes?: number;
+}
+
+/**
+ * The events of `stream` (called once for the warm-up, once for the replay;
+ * `counter` counts the bytes read) replayed under each policy with `knobs`:
+ * the report without its file fields. replayTrace() gives it a trace file's
+ * events, src/gen/replay.ts a generated workload's.
+ */
+export async function replayEvents(
+  stream: (counter?: ReadCounter) => AsyncIterable<TraceEvent[]>,
+  knobs: Knobs,
+  opts: EventReplayOptions,
+): Promise<Omit<ReplayReport, "trace" | "sidecarFile" | "hostProfile">> {
   const replayersOf = async (checkEvery: number): Promise<[Policy, Replayer][]> => {
     const out: [Policy, Replayer][] = [];
     for (const policy of opts.policies) out.push([policy, new Replayer(await createKernel({ ...knobs, policy }), { checkEvery })]);
@@ -113,7 +139,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const replayers = await replayersOf(opts.checkEvery ?? 0);
   const reading = performance.now();
   const counter = { bytes: 0 };
-  const fileBytes = statSync(opts.trace).size;
+  const fileBytes = opts.fileBytes ?? 0;
   const events = stream(counter);
   let n = 0;
   let unparsed = 0;
@@ -156,7 +182,7 @@ export async function replayTrace(opts: ReplayOptions): Promise<ReplayReport> {
   const config = Object.fromEntries(Object.entries(knobs).sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => [k, v === Infinity ? "unlimited" : v as number | boolean]));
   return {
-    trace: opts.trace, sidecarFile: sidecar, hostProfile, config, events: n, unparsed, unparsedLines,
+    config, events: n, unparsed, unparsedLines,
     unmodelled: sorted(replayers.length ? replayers[0][1].ignored : {}), policies,
     seconds, eventsPerSecond: seconds > 0 ? Math.round(n / seconds) : 0,
   };
