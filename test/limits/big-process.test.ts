@@ -1,7 +1,7 @@
 // A process with 10^6 VMAs and one with 10^6 resident pages run in the
 // engine, their memory use reported and bounded (scripts/big-process.ts; the
 // issue's 10^7 resident pages is the documented command there and in the
-// README: about 640 MiB of wasm memory, too much for the test suite).
+// README: about 430 MiB of wasm memory, too much for the test suite).
 import { describe, expect, it } from "vitest";
 import { bigProcess } from "../../scripts/big-process.js";
 
