@@ -2,6 +2,8 @@
 // the buffers it writes (mirrors assembly/index.ts; test/engine/abi.test.ts
 // checks the constants against the wasm exports).
 
+import type { VmaSnapshot } from "../types.js";
+
 export interface CoreExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
@@ -117,3 +119,23 @@ export const CMD_SLOTS = 8;
 export const BATCH_STRIDE = CMD_SLOTS;
 export const CMD_CAPACITY = 4096;
 export const OP = { mmap: 1, munmap: 2, mprotect: 3, brk: 4, mremap: 5, madvise: 6, touch: 7, mlock: 8, munlock: 9 } as const;
+
+/**
+ * One VMA snapshot record at byte `r` of the views (mm_snapshot's layout,
+ * SNAP), decoded; `nameOf` turns an interned anon name id into its text.
+ */
+export function decodeVmaRecord(f64: Float64Array<ArrayBufferLike>, u32: Uint32Array<ArrayBufferLike>, r: number, nameOf: (id: number) => string | null): VmaSnapshot {
+  const ops = u32[(r + SNAP.ops) >>> 2];
+  return {
+    start: f64[(r + SNAP.start) >>> 3],
+    end: f64[(r + SNAP.end) >>> 3],
+    pgoff: f64[(r + SNAP.pgoff) >>> 3],
+    flags: u32[(r + SNAP.flagsLo) >>> 2],
+    flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
+    file: u32[(r + SNAP.file) >>> 2],
+    anonVma: u32[(r + SNAP.anonVma) >>> 2],
+    anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
+    anonName: nameOf(u32[(r + SNAP.anonName) >>> 2]),
+    special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[u32[(r + SNAP.special) >>> 2]] ?? "[special]" : null,
+  };
+}

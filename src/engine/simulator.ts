@@ -14,8 +14,8 @@ import { KernelDisposedError, SyscallError } from "../types.js";
 import { argError, checkNameArg } from "../abi/args.js";
 import {
   ANON_VMA_RECORD, BATCH_STRIDE, CMD_CAPACITY, COUNTERS, type CoreExports, FAULT_NOT_MODELLED, FAULT_OUT_OF_MEMORY, OP, PAGE_RECORD,
-  PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, SPECIAL_NAMES, USAGE_RECORD, VM_OPS_FILE,
-  VM_OPS_NONE, VM_OPS_SPECIAL,
+  PAIR_RECORD, SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_KINDS, USAGE_RECORD, VM_OPS_FILE,
+  VM_OPS_NONE, VM_OPS_SPECIAL, decodeVmaRecord,
 } from "./abi.js";
 import { type EngineBuild, type WasmSource, defaultBuild, loadEngine, loadModule } from "./load.js";
 import { type MergeEvent, type MergeStats, decodeMergeEvent, decodeMergeStats } from "./merge_trace.js";
@@ -913,20 +913,7 @@ export class Process implements ProcessSim {
   }
 
   private snapshotRecord(f64: Float64Array, u32: Uint32Array, r: number): VmaSnapshot {
-    const ops = u32[(r + SNAP.ops) >>> 2];
-    const special = u32[(r + SNAP.special) >>> 2];
-    return {
-      start: f64[(r + SNAP.start) >>> 3],
-      end: f64[(r + SNAP.end) >>> 3],
-      pgoff: f64[(r + SNAP.pgoff) >>> 3],
-      flags: u32[(r + SNAP.flagsLo) >>> 2],
-      flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
-      file: u32[(r + SNAP.file) >>> 2],
-      anonVma: u32[(r + SNAP.anonVma) >>> 2],
-      anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
-      anonName: this.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
-      special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[special] ?? "[special]" : null,
-    };
+    return decodeVmaRecord(f64, u32, r, (id) => this.kernel.nameOf(id));
   }
 
   counters(): MmCounters {

@@ -2,7 +2,7 @@
 // stood when its map_count reached the replay's highest per-mm count, for the
 // HTML report's address-space picture (src/report/address_map.ts).
 
-import { SNAP, SNAP_HEADER, SNAP_RECORD_SIZE, SPECIAL_NAMES, VM_OPS_SPECIAL } from "../engine/abi.js";
+import { SNAP_HEADER, SNAP_RECORD_SIZE, decodeVmaRecord } from "../engine/abi.js";
 import type { Process, Simulator } from "../engine/simulator.js";
 import { vmaNameOf, vmaPerms } from "../maps.js";
 import type { KernelSim, MmLayout, VmaSnapshot } from "../types.js";
@@ -79,23 +79,8 @@ export class PeakPicture {
     const f64 = new Float64Array(this.bytes);
     const u32 = new Uint32Array(this.bytes);
     const out: VmaSnapshot[] = [];
-    for (let i = 0; i < c.kept; i++) {
-      const r = i * SNAP_RECORD_SIZE;
-      const ops = u32[(r + SNAP.ops) >>> 2];
-      out.push({
-        start: f64[(r + SNAP.start) >>> 3],
-        end: f64[(r + SNAP.end) >>> 3],
-        pgoff: f64[(r + SNAP.pgoff) >>> 3],
-        flags: u32[(r + SNAP.flagsLo) >>> 2],
-        flagsHi: u32[(r + SNAP.flagsHi) >>> 2],
-        file: u32[(r + SNAP.file) >>> 2],
-        anonVma: u32[(r + SNAP.anonVma) >>> 2],
-        anonVmaRoot: u32[(r + SNAP.anonRoot) >>> 2],
-        // names are interned for the kernel's life: an id stays valid
-        anonName: c.kernel.nameOf(u32[(r + SNAP.anonName) >>> 2]),
-        special: ops === VM_OPS_SPECIAL ? SPECIAL_NAMES[u32[(r + SNAP.special) >>> 2]] ?? "[special]" : null,
-      });
-    }
+    // names are interned for the kernel's life: an id stays valid
+    for (let i = 0; i < c.kept; i++) out.push(decodeVmaRecord(f64, u32, i * SNAP_RECORD_SIZE, (id) => c.kernel.nameOf(id)));
     return out;
   }
 
